@@ -1,0 +1,2 @@
+/* api: placeholder until written. */
+#include <stddef.h>

@@ -1,0 +1,2 @@
+/* auth: placeholder until written. */
+#include <stddef.h>

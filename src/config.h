@@ -1,0 +1,72 @@
+/*
+ * config: command line + environment -> a validated struct config.
+ *
+ * Precedence: flag > environment > default. Every value is checked before
+ * anything starts; a bad one yields one line naming the flag, and main exits 2.
+ * Secrets (the API token) come only from the environment, never from a flag.
+ */
+#ifndef ELB_CONFIG_H
+#define ELB_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "log.h"
+#include "profile.h"
+
+#define CONFIG_MAX_JOBS 10000        /* tracked jobs, all sources together */
+#define CONFIG_JOBS_FILE_MAX (1u << 20) /* bytes of a --jobs.file */
+
+struct config {
+    char *listen_address;  /* "[host]:port" as given, default ":39123" */
+    char *listen_host;     /* parsed host, "" for all addresses */
+    uint16_t listen_port;  /* parsed port (0 = any free port) */
+    char *telemetry_path;  /* "/metrics"; starts with '/', not "/" itself */
+    char *endpoint;        /* API base URL without trailing '/', http:// or https:// */
+    char *project_id;      /* --elb.project-id, else $OS_PROJECT_ID */
+    const struct api_profile *profile;
+    char *auth_token;      /* $OS_AUTH_TOKEN; never from a flag */
+    char **jobs;           /* --job values then --jobs.file lines, validated, de-duplicated */
+    size_t n_jobs;
+    char *jobs_file;
+    uint64_t poll_interval_ms, poll_timeout_ms;
+    unsigned poll_concurrency;
+    int once, demo;
+    enum log_level log_level;
+    enum log_format log_format;
+};
+
+enum config_rc {
+    CONFIG_OK = 0,   /* run */
+    CONFIG_EXIT = 1, /* --help or --version was printed to out: exit 0 */
+    CONFIG_ERROR = 2 /* err holds one line naming the flag: exit 2 */
+};
+
+/*
+ * Fill *c from argv and the environment (looked up through getenv_fn, so tests
+ * can pass their own). --help/--version text goes to out. On CONFIG_ERROR, err
+ * (errsz > 0) holds the message and *c is released. --demo relaxes the
+ * endpoint/project/token requirements (main fills them from the simulator).
+ */
+int config_parse(struct config *c, int argc, char **argv, const char *(*getenv_fn)(const char *),
+                 FILE *out, char *err, size_t errsz);
+
+/*
+ * Parse a jobs file body (one ID per line, '#' comments, blank lines, CRLF
+ * tolerated) and append its IDs to c->jobs (skipping duplicates). On error
+ * returns -EINVAL with "PATH:LINE: reason" in err; c->jobs unchanged.
+ */
+int config_add_jobs_text(struct config *c, const char *path, const char *text, size_t len,
+                         char *err, size_t errsz);
+
+/* Add one job ID (validated, duplicates ignored). Returns 0, -EINVAL, -E2BIG (too many), -ENOMEM. */
+int config_add_job(struct config *c, const char *id);
+
+/* Free everything config_parse allocated; accepts a zeroed or released config. */
+void config_release(struct config *c);
+
+/* Usage text as printed by --help. */
+void config_usage(FILE *out);
+
+#endif

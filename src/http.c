@@ -1,0 +1,2 @@
+/* http: placeholder until written. */
+#include <stddef.h>

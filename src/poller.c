@@ -1,0 +1,2 @@
+/* poller: placeholder until written. */
+#include <stddef.h>

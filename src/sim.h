@@ -1,0 +1,51 @@
+/*
+ * sim: a simulator of the job API, for tests and for --demo.
+ *
+ * It answers GET /v1.0/{project_id}/jobs/{job_id} the way the real service does
+ * (api-notes.md section 1), including its quirks and faults, from a fixed script
+ * of jobs. It is written from the API notes, not from our parser: it must never
+ * share code with src/job.c. Served by libmicrohttpd on loopback, one thread
+ * per connection, so a slow answer does not hold the others.
+ *
+ * Control endpoints for tests (no token needed):
+ *   GET  /_sim/requests          "<job_id> <count>\n" per job asked for so far
+ *   POST /_sim/fault/<mode>      every job answer becomes: none | 500 | 503 | 401 | timeout
+ *   POST /_sim/reset             counters to 0, fault to none, progression restarts
+ */
+#ifndef ELB_SIM_H
+#define ELB_SIM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct sim_options {
+    const char *host;       /* numeric address to bind, default "127.0.0.1" */
+    uint16_t port;          /* 0: any free port */
+    const char *token;      /* required X-Auth-Token value, default "sim-token" */
+    const char *project_id; /* default "0b3d6ac6dbd84d5aaa0c2a7bfe4c2b32" */
+    /*
+     * How the progressing jobs advance: 0 = one step per answer (deterministic,
+     * for tests); otherwise one step per step_ms of wall time (for the demo).
+     */
+    unsigned step_ms;
+    unsigned slow_ms; /* delay of the "slow" job's answer, default 3000 */
+};
+
+struct sim;
+
+/* Start serving. Returns NULL (and errno) on failure. */
+struct sim *sim_start(const struct sim_options *o);
+/* The bound port. */
+uint16_t sim_port(const struct sim *s);
+/* The project id and token in use. */
+const char *sim_project_id(const struct sim *s);
+const char *sim_token(const struct sim *s);
+/*
+ * IDs of the scripted jobs that answer 200 (every state, sub-jobs, quirks,
+ * progressing ones): what --demo tracks. NULL-terminated, static.
+ */
+const char *const *sim_demo_jobs(void);
+/* Stop and free; accepts NULL. Returns within about a second even with slow answers pending. */
+void sim_stop(struct sim *s);
+
+#endif

@@ -1,0 +1,2 @@
+/* snapshot: placeholder until written. */
+#include <stddef.h>

@@ -1,0 +1,67 @@
+/*
+ * stats: the exporter's own counters, as the poller keeps them.
+ *
+ * The poller thread is the only writer and also the renderer, so these are
+ * plain fields: the HTTP threads never see them, only the rendered snapshot.
+ * Maps keyed by server-controlled strings (job_type, error_code) are capped.
+ */
+#ifndef ELB_STATS_H
+#define ELB_STATS_H
+
+#include <stdint.h>
+
+#include "job.h"
+
+/* Reasons a request produced no usable answer (label values of api_request_errors_total). */
+enum api_err_reason {
+    API_ERR_TIMEOUT = 0,
+    API_ERR_CONNECT,
+    API_ERR_TLS,
+    API_ERR_RESOLVE,
+    API_ERR_PARSE,
+    API_ERR_TOO_LARGE,
+    API_ERR_OTHER,
+    API_ERR_COUNT
+};
+const char *api_err_reason_name(enum api_err_reason r);
+
+/* Upper bounds of api_request_duration_seconds buckets (+Inf is implicit). */
+#define STATS_DURATION_BUCKETS 11
+extern const double stats_duration_bounds[STATS_DURATION_BUCKETS];
+
+#define STATS_MAX_SERIES 512 /* distinct job_type / (job_type,error_code) label sets kept */
+
+struct stats_count {
+    char job_type[JOB_TYPE_MAX + 1];
+    char error_code[JOB_ERROR_CODE_MAX + 1]; /* "" for the finished counter */
+    uint64_t value;
+};
+
+struct stats {
+    uint64_t requests_by_code[600]; /* index: HTTP status code 100..599 */
+    uint64_t errors[API_ERR_COUNT];
+    uint64_t duration_buckets[STATS_DURATION_BUCKETS]; /* per bucket; the renderer accumulates */
+    uint64_t duration_count;
+    double duration_sum;
+    int api_up;
+    uint64_t auth_requests, auth_failures;
+    double auth_token_expiry; /* 0: unknown (not rendered) */
+    uint64_t poll_cycles;
+    double last_cycle_ts;       /* 0 before the first cycle */
+    double last_cycle_duration; /* seconds */
+    struct stats_count finished[STATS_MAX_SERIES];
+    unsigned n_finished;
+    struct stats_count failed[STATS_MAX_SERIES];
+    unsigned n_failed;
+    uint64_t series_dropped; /* increments refused because a map was full */
+};
+
+/* Count one answer / one error / one request duration. */
+void stats_count_code(struct stats *s, long code);
+void stats_count_error(struct stats *s, enum api_err_reason r);
+void stats_observe_duration(struct stats *s, double seconds);
+/* Count a job seen finished (and failed, with its error code). */
+void stats_count_finished(struct stats *s, const char *job_type);
+void stats_count_failed(struct stats *s, const char *job_type, const char *error_code);
+
+#endif
