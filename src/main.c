@@ -1,5 +1,188 @@
-int main(void);
-int main(void)
+/*
+ * main: wires configuration, signals, the poller and the HTTP server together
+ * and owns start-up and shutdown.
+ *
+ * Threads: main (signals via sigwait), the poller thread, libmicrohttpd's
+ * thread(s), and in --demo the simulator's threads. All signals we handle are
+ * blocked before any thread starts, so only sigwait here ever sees them.
+ */
+#include <curl/curl.h>
+#include <errno.h>
+#include <microhttpd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "auth.h"
+#include "config.h"
+#include "http.h"
+#include "log.h"
+#include "poller.h"
+#include "sim.h"
+#include "snapshot.h"
+
+#define DEMO_STEP_MS 10000 /* the demo's progressing jobs advance one state per 10 s */
+
+static const char *env_lookup(const char *name)
 {
-    return 1;
+    return getenv(name);
+}
+
+/* In --demo, aim the configuration at an in-process simulator. Returns 0 or -errno. */
+static int demo_setup(struct config *cfg, struct sim **simp)
+{
+    struct sim_options so = {.host = "127.0.0.1", .port = 0, .step_ms = DEMO_STEP_MS};
+    const char *const *ids;
+    char url[64];
+    struct sim *s;
+    int rc;
+
+    s = sim_start(&so);
+    if (!s)
+        return errno ? -errno : -EIO;
+    *simp = s;
+    snprintf(url, sizeof(url), "http://127.0.0.1:%u", (unsigned)sim_port(s));
+    free(cfg->endpoint);
+    free(cfg->project_id);
+    free(cfg->auth_token);
+    cfg->endpoint = strdup(url);
+    cfg->project_id = strdup(sim_project_id(s));
+    cfg->auth_token = strdup(sim_token(s));
+    if (!cfg->endpoint || !cfg->project_id || !cfg->auth_token)
+        return -ENOMEM;
+    for (ids = sim_demo_jobs(); *ids; ids++) {
+        rc = config_add_job(cfg, *ids);
+        if (rc)
+            return rc;
+    }
+    log_info("demo: simulated job API on %s with %zu jobs", url, cfg->n_jobs);
+    return 0;
+}
+
+/* Print the first cycle's exposition to stdout (--once). Returns the exit code. */
+static int run_once(struct poller *p, struct snapshot_store *store)
+{
+    int up = poller_run_once(p);
+    struct snapshot *s = snapshot_acquire(store);
+    int ok;
+
+    if (!s)
+        return 1;
+    ok = fwrite(s->metrics, 1, s->metrics_len, stdout) == s->metrics_len && fflush(stdout) == 0;
+    snapshot_release(s);
+    if (!ok) {
+        log_error("cannot write the exposition to stdout: %s", strerror(errno));
+        return 1;
+    }
+    if (!up)
+        log_warn("--once: the API was not reached or refused our credentials");
+    return up ? 0 : 1;
+}
+
+int main(int argc, char **argv)
+{
+    struct config cfg;
+    struct sim *sim = NULL;
+    struct auth *auth = NULL;
+    struct snapshot_store *store = NULL;
+    struct poller *poller = NULL;
+    struct http_server *http = NULL;
+    struct build_info build;
+    sigset_t sigs;
+    char err[512];
+    int rc, sig, status = 1;
+
+    memset(&cfg, 0, sizeof(cfg));
+    rc = config_parse(&cfg, argc, argv, env_lookup, stdout, err, sizeof(err));
+    if (rc == CONFIG_EXIT)
+        return 0;
+    if (rc != CONFIG_OK) {
+        fprintf(stderr, "elb_job_exporter: %s\n", err);
+        return 2;
+    }
+    log_setup(cfg.log_level, cfg.log_format);
+
+    /* Before any thread exists: handled signals go to sigwait only; SIGPIPE never kills us. */
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGTERM);
+    sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        log_error("cannot initialise libcurl");
+        goto out;
+    }
+    if (cfg.demo && (rc = demo_setup(&cfg, &sim)) != 0) {
+        log_error("demo: cannot start the simulated API: %s", strerror(-rc));
+        goto out;
+    }
+    auth = auth_new_token(cfg.auth_token);
+    if (!auth) {
+        fprintf(stderr, "elb_job_exporter: OS_AUTH_TOKEN: not a usable token "
+                        "(empty, too long, or contains spaces or control characters)\n");
+        status = 2;
+        goto out;
+    }
+    build = (struct build_info){
+        .version = ELB_VERSION,
+        .revision = ELB_REVISION,
+        .libcurl = curl_version_info(CURLVERSION_NOW)->version,
+        .libmicrohttpd = MHD_get_version(),
+    };
+    store = snapshot_store_new();
+    poller = store ? poller_new(&cfg, auth, store, &build) : NULL;
+    if (!poller) {
+        log_error("cannot set up the poller: out of memory");
+        goto out;
+    }
+    if (cfg.n_jobs == 0)
+        log_warn("no jobs to poll: give --job or --jobs.file");
+
+    if (cfg.once) {
+        status = run_once(poller, store);
+        goto out;
+    }
+
+    http = http_start(&(struct http_options){.host = cfg.listen_host,
+                                             .port = cfg.listen_port,
+                                             .telemetry_path = cfg.telemetry_path,
+                                             .store = store},
+                      err, sizeof(err));
+    if (!http) {
+        log_error("%s", err);
+        goto out;
+    }
+    log_info("elb_job_exporter %s (revision %s) polling %zu jobs at %s every %llums", ELB_VERSION,
+             ELB_REVISION, cfg.n_jobs, cfg.endpoint, (unsigned long long)cfg.poll_interval_ms);
+    log_info("listening on %s", http_url(http));
+    rc = poller_start(poller);
+    if (rc) {
+        log_error("cannot start the poller thread: %s", strerror(-rc));
+        goto out;
+    }
+
+    for (;;) {
+        if (sigwait(&sigs, &sig) != 0)
+            continue;
+        if (sig == SIGHUP) {
+            log_info("SIGHUP received: nothing to reload in this version");
+            continue;
+        }
+        log_info("%s received: shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+        break;
+    }
+    status = 0;
+out:
+    http_stop(http); /* first: no new scrapes, in-flight ones finish */
+    poller_stop(poller);
+    poller_free(poller);
+    snapshot_store_free(store);
+    auth_free(auth);
+    sim_stop(sim);
+    config_release(&cfg);
+    curl_global_cleanup();
+    return status;
 }

@@ -1,2 +1,76 @@
-/* snapshot: placeholder until written. */
-#include <stddef.h>
+/*
+ * snapshot: publication of immutable per-cycle renderings (see snapshot.h).
+ */
+#include "snapshot.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+
+struct snapshot_store {
+    pthread_mutex_t lock; /* guards cur: held only to swap or to take a reference */
+    struct snapshot *cur;
+};
+
+struct snapshot *snapshot_new(void)
+{
+    struct snapshot *s = calloc(1, sizeof(*s));
+
+    if (s)
+        atomic_init(&s->refs, 1);
+    return s;
+}
+
+void snapshot_release(struct snapshot *s)
+{
+    if (!s)
+        return;
+    if (atomic_fetch_sub_explicit(&s->refs, 1, memory_order_acq_rel) != 1)
+        return;
+    free(s->metrics);
+    free(s->landing);
+    free(s);
+}
+
+struct snapshot_store *snapshot_store_new(void)
+{
+    struct snapshot_store *st = calloc(1, sizeof(*st));
+
+    if (st && pthread_mutex_init(&st->lock, NULL) != 0) {
+        free(st);
+        return NULL;
+    }
+    return st;
+}
+
+void snapshot_store_free(struct snapshot_store *st)
+{
+    if (!st)
+        return;
+    snapshot_release(st->cur);
+    pthread_mutex_destroy(&st->lock);
+    free(st);
+}
+
+void snapshot_publish(struct snapshot_store *st, struct snapshot *s)
+{
+    struct snapshot *old;
+
+    pthread_mutex_lock(&st->lock);
+    old = st->cur;
+    st->cur = s;
+    pthread_mutex_unlock(&st->lock);
+    snapshot_release(old);
+}
+
+struct snapshot *snapshot_acquire(struct snapshot_store *st)
+{
+    struct snapshot *s;
+
+    pthread_mutex_lock(&st->lock);
+    s = st->cur;
+    if (s)
+        atomic_fetch_add_explicit(&s->refs, 1, memory_order_relaxed);
+    pthread_mutex_unlock(&st->lock);
+    return s;
+}

@@ -1,0 +1,35 @@
+/*
+ * auth: how a request to the cloud API is authorised.
+ *
+ * An auth object decorates each outgoing request (adds headers) right before
+ * it is sent. This version knows the static token (X-Auth-Token, from
+ * OS_AUTH_TOKEN); IAM password tokens and AK/SK request signing plug in behind
+ * the same decorate call, which is why it sees the method, URL and body.
+ * Secrets never reach a log line.
+ */
+#ifndef ELB_AUTH_H
+#define ELB_AUTH_H
+
+#include <curl/curl.h>
+#include <stddef.h>
+
+enum auth_method { AUTH_TOKEN = 0 };
+
+struct auth;
+
+/* A static-token authoriser (the token is copied). NULL on ENOMEM or an empty/invalid token. */
+struct auth *auth_new_token(const char *token);
+void auth_free(struct auth *a); /* accepts NULL */
+
+enum auth_method auth_method(const struct auth *a);
+const char *auth_method_name(const struct auth *a);
+
+/*
+ * Append the authorising headers for one request to *headers (a new list is
+ * created when *headers is NULL). Returns 0, or -ENOMEM with *headers as it was
+ * (possibly grown by complete headers only).
+ */
+int auth_decorate(struct auth *a, struct curl_slist **headers, const char *method, const char *url,
+                  const char *body, size_t body_len);
+
+#endif

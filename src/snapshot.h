@@ -1,0 +1,43 @@
+/*
+ * snapshot: the immutable, reference-counted result of one poll cycle.
+ *
+ * DESIGN. The poller renders everything a client can ask for (the exposition,
+ * the landing page) once per cycle into a new snapshot, then publishes it with
+ * a pointer swap. HTTP threads acquire the current snapshot (one short mutex
+ * hold to read the pointer and take a reference), serve straight from its
+ * buffers without copying, and release it when libmicrohttpd is done sending.
+ * A snapshot is never modified after publication, so readers need no locks;
+ * the last release frees it. Scrapes never wait for the API or for rendering.
+ */
+#ifndef ELB_SNAPSHOT_H
+#define ELB_SNAPSHOT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct snapshot {
+    char *metrics; /* text format 0.0.4 exposition */
+    size_t metrics_len;
+    char *landing; /* HTML landing page */
+    size_t landing_len;
+    uint64_t cycles; /* poll cycles finished when rendered; 0 = before the first */
+    /* private */
+    _Atomic unsigned refs;
+};
+
+struct snapshot_store; /* opaque: the published pointer and its lock */
+
+/* A new snapshot with one reference; buffers NULL. NULL on ENOMEM. */
+struct snapshot *snapshot_new(void);
+/* Drop one reference; frees on the last. Accepts NULL. */
+void snapshot_release(struct snapshot *s);
+
+struct snapshot_store *snapshot_store_new(void);
+/* Free the store and release the published snapshot. Accepts NULL. */
+void snapshot_store_free(struct snapshot_store *st);
+/* Publish s (the store takes over the caller's reference); the previous one is released. */
+void snapshot_publish(struct snapshot_store *st, struct snapshot *s);
+/* The current snapshot with a new reference (release it), or NULL before the first publish. */
+struct snapshot *snapshot_acquire(struct snapshot_store *st);
+
+#endif
