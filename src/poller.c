@@ -157,12 +157,20 @@ static uint64_t backoff_due(struct poller *p, struct tracked *t, uint64_t now)
     return now + d;
 }
 
+/* Schedule job t for a poll outside the cycles at monotonic time due. */
+static void set_due(struct poller *p, struct tracked *t, uint64_t due)
+{
+    t->next_due = due;
+    if (due < p->earliest_due)
+        p->earliest_due = due;
+}
+
 /* A poll gave no good answer: the job keeps its last good state and is retried. */
 static void job_failed(struct poller *p, struct tracked *t, uint64_t now)
 {
     t->fetch_success = 0;
     t->failures++;
-    t->next_due = backoff_due(p, t, now);
+    set_due(p, t, backoff_due(p, t, now));
 }
 
 /* A valid answer: it becomes the job's state. */
@@ -265,7 +273,7 @@ static void complete(struct poller *p, struct api_request *r, CURLcode rc, uint6
         uint64_t until = now + (uint64_t)secs * 1000;
         if (until > p->pause_until)
             p->pause_until = until;
-        t->next_due = p->pause_until; /* nothing lost: asked again after the pause */
+        set_due(p, t, p->pause_until); /* nothing lost: asked again after the pause */
         log_warn("job %s: throttled (429): pausing all requests for %lds", t->id, secs);
         return;
     }
@@ -329,9 +337,7 @@ static void cycle_defer(struct poller *p)
         if (t->in_cycle && !t->in_flight) {
             t->in_cycle = 0;
             p->cycle_left--;
-            t->next_due = p->pause_until;
-            if (t->next_due < p->earliest_due)
-                p->earliest_due = t->next_due;
+            set_due(p, t, p->pause_until);
         }
     }
     p->cycle_cursor = p->n_jobs;
@@ -409,15 +415,23 @@ static void start_due(struct poller *p, uint64_t now)
         start(p, i, now);
 }
 
-/* Milliseconds the loop may sleep before something is due. */
+/*
+ * Milliseconds the loop may sleep before something it could act on is due:
+ * the next cycle (when none runs), the end of a pause, or a retry (when a slot
+ * is free to run it). Transfers in progress wake the loop through their sockets.
+ */
 static int wait_ms(struct poller *p, uint64_t now)
 {
-    uint64_t until = p->next_cycle;
+    uint64_t until = DUE_NEVER;
 
-    if (p->earliest_due < until)
+    if (!p->cycle_active)
+        until = p->next_cycle;
+    if (p->pause_until > now) {
+        if (p->pause_until < until)
+            until = p->pause_until;
+    } else if (p->n_idle > 0 && p->earliest_due < until) {
         until = p->earliest_due;
-    if (p->pause_until > now && p->pause_until < until)
-        until = p->pause_until;
+    }
     if (until <= now)
         return 0;
     if (until - now > IDLE_WAIT_MAX_MS)
