@@ -1,1 +1,1006 @@
+/*
+ * sim: a simulator of the classic ELB job API (see sim.h), for tests and for --demo.
+ *
+ * Written from docs/api-notes.md section 1 and the seed document only; it shares
+ * no code with the parser (src/job.c, src/json.c) so that the two cannot agree
+ * on a mistake.
+ *
+ * THE SCRIPT
+ *
+ * Every job answer below needs `X-Auth-Token: <token>` (else 401 APIGW.0301,
+ * error shape 1) and the configured project id in the path (else 403 ELB.1001,
+ * error shape 2). Order of checks: path (404), method (405, Allow: GET),
+ * token (401), project (403), fault mode, job script. Unknown job ids answer
+ * 404 `{"message":"Job not found","code":"ELB.1017"}` (shape 3). JSON answers
+ * carry `Content-Type: application/json;charset=utf-8`.
+ *
+ * Scripted jobs answering 200 (sim_demo_jobs(), the contract of the integration tests):
+ *   ff8080825ecc523f015ecd0a98f82f77  the seed example response, byte for byte
+ *                                     (pretty-printed, odd indentation and all)
+ *   4010b39b4fd3d5ff014fd943bac41619  the api-notes RUNNING deleteELB example, byte for byte
+ *   2c9eb2c15e1d4e1a015e1e0c3b8a0001  INIT createELB, entities {}, begin without fraction
+ *   2c9eb2c15e1d4e1a015e1e0c3b8a0002  FAIL createELB, ELB.1003, fail_reason with \" \n
+ *                                     \u00fc, a surrogate pair and \\
+ *   2c9eb2c15e1d4e1a015e1e0c3b8a0003  RUNNING batchCreateMembers with sub_jobs: 1031 SUCCESS
+ *                                     (sub_jobs [1034 SUCCESS, sub_jobs null]), 1032 RUNNING
+ *                                     (sub_jobs ""), 1033 INIT (no sub_jobs key)
+ *   2c9eb2c15e1d4e1a015e1e0c3b8a0004  SUCCESS deleteELB, sub_jobs null
+ *   2c9eb2c15e1d4e1a015e1e0c3b8a0005  SUCCESS modifyELB (undocumented type), sub_jobs "",
+ *                                     "message": null, "code": null
+ *   2c9eb2c15e1d4e1a015e1e0c3b8a0006  RUNNING createELB, begin without fraction, end_time null
+ *   2c9eb2c15e1d4e1a015e1e0c3b8a0007  status "QUEUED" (undocumented)
+ *   2c9eb2c15e1d4e1a015e1e0c3b8a0008  progressing createELB: INIT, RUNNING, RUNNING, SUCCESS
+ *   2c9eb2c15e1d4e1a015e1e0c3b8a0009  progressing deleteELB: INIT, RUNNING, FAIL ELB.2001
+ *                                     "backend busy"
+ * Progression: with step_ms == 0 the step is the number of 200 answers this job
+ * already gave (401/403/405 and fault-mode answers do not count), and the times
+ * are fixed (begin 2026-11-28T12:00:00.000Z, end 12:00:42.500Z / 12:00:21.000Z).
+ * With step_ms > 0 the step is (now - origin) / step_ms, begin is the origin's
+ * wall time and end is origin + final_step * step_ms. The origin is sim_start or
+ * the last /_sim/reset. While not finished: end_time "", error fields null.
+ *
+ * Fault jobs (not in sim_demo_jobs()):
+ *   fa170000000000000000000000000429  first answer 429 APIGW.0308 + Retry-After: 1,
+ *                                     later answers SUCCESS createELB
+ *   fa170000000000000000000000000500  always 500 {"error":{..."ELB.0500"}}
+ *   fa170000000000000000000000000503  always 503 {"error_msg":...,"error_code":"ELB.0503"}
+ *   fa17000000000000000000000000000a  answers RUNNING createELB only after slow_ms
+ *   fa17000000000000000000000000000b  200, malformed JSON
+ *   fa17000000000000000000000000000c  200, a valid job body cut in half (honest Content-Length)
+ *   fa17000000000000000000000000000d  200, Content-Length of the full body, the
+ *                                     connection closes after half of it
+ *   fa17000000000000000000000000000e  200, a valid job of about 2 MiB (entities.padding)
+ *   fa17000000000000000000000000000f  200, "status": 3
+ *   fa170000000000000000000000000010  200, text/html "Bad Gateway" page
+ *
+ * Control (no token): GET /_sim/requests lists "<job_id> <count>\n" sorted by id,
+ * counting every request on the job path (any method, token or project) whose id
+ * is 1..64 of [A-Za-z0-9_-], up to SIM_MAX_TRACKED ids; POST /_sim/fault/<mode>
+ * (none 500 503 401 404 429 timeout) makes every authorised job answer that fault
+ * (timeout: wait slow_ms, then 504 APIGW.0504); POST /_sim/reset zeroes the
+ * counters, clears the fault and restarts the progression. Control POSTs answer
+ * 200 "ok\n", an unknown mode 400, a wrong method 405.
+ *
+ * DESIGN
+ *
+ * libmicrohttpd runs one thread per connection, so the slow job holds only its
+ * own connection. Everything that changes (counters, fault mode, time origin,
+ * the stop flag) lives in struct sim behind one mutex, held only for short
+ * bookkeeping, never while answering. Slow answers wait on a condition variable
+ * (monotonic clock) that sim_stop broadcasts before stopping the daemon, so a
+ * pending slow answer gives up at once (the connection is dropped) and
+ * MHD_stop_daemon can join its thread promptly.
+ */
 #include "sim.h"
+
+#include "strbuf.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <time.h>
+
+#define SIM_DEFAULT_HOST "127.0.0.1"
+#define SIM_DEFAULT_TOKEN "sim-token"
+#define SIM_DEFAULT_PROJECT "0b3d6ac6dbd84d5aaa0c2a7bfe4c2b32"
+#define SIM_DEFAULT_SLOW_MS 3000u
+
+#define SIM_HOST_MAX 64                   /* numeric IPv4/IPv6 address text */
+#define SIM_SECRET_MAX 4096               /* token length cap */
+#define SIM_PROJECT_MAX 128               /* project id length cap */
+#define SIM_ID_MAX 64                     /* job ids that are counted: 1..64 of [A-Za-z0-9_-] */
+#define SIM_MAX_TRACKED 1024              /* distinct job ids counted for /_sim/requests */
+#define SIM_MAX_CONNECTIONS 64            /* concurrent connections (one thread each) */
+#define SIM_CONN_TIMEOUT_S 60u            /* idle keep-alive connections are closed after this */
+#define SIM_BODY_MAX (4u * 1024u * 1024u) /* cap on any generated body */
+#define SIM_HUGE_PADDING (2u * 1024u * 1024u) /* size of the huge job's padding string */
+#define SIM_PAD_CHUNK 4096u
+#define SIM_TS_MAX 80 /* a formatted timestamp, with room for any int the compiler imagines */
+#define SIM_LIST_MAX ((size_t)SIM_MAX_TRACKED * (SIM_ID_MAX + 24))
+
+#define CT_JSON "application/json;charset=utf-8"
+#define CT_TEXT "text/plain;charset=utf-8"
+#define CT_HTML "text/html;charset=utf-8"
+
+/* ---- the script ------------------------------------------------------------------------ */
+
+#define Q(s) "\"" s "\""
+/* One job object in the field order the real service uses (see the RUNNING example). */
+#define JOB(status, entities, id, type, begin, end, ec, fr, tail)                                  \
+    "{\"status\":" status ",\"entities\":" entities ",\"job_id\":\"" id "\",\"job_type\":\"" type  \
+    "\",\"begin_time\":" begin ",\"end_time\":" end ",\"error_code\":" ec                          \
+    ",\"fail_reason\":" fr tail "}"
+
+#define ID_SEED "ff8080825ecc523f015ecd0a98f82f77"
+#define ID_RUNEX "4010b39b4fd3d5ff014fd943bac41619"
+#define ID_J1 "2c9eb2c15e1d4e1a015e1e0c3b8a0001"
+#define ID_J2 "2c9eb2c15e1d4e1a015e1e0c3b8a0002"
+#define ID_J3 "2c9eb2c15e1d4e1a015e1e0c3b8a0003"
+#define ID_J4 "2c9eb2c15e1d4e1a015e1e0c3b8a0004"
+#define ID_J5 "2c9eb2c15e1d4e1a015e1e0c3b8a0005"
+#define ID_J6 "2c9eb2c15e1d4e1a015e1e0c3b8a0006"
+#define ID_J7 "2c9eb2c15e1d4e1a015e1e0c3b8a0007"
+#define ID_J8 "2c9eb2c15e1d4e1a015e1e0c3b8a0008"
+#define ID_J9 "2c9eb2c15e1d4e1a015e1e0c3b8a0009"
+#define ID_F429 "fa170000000000000000000000000429"
+#define ID_F500 "fa170000000000000000000000000500"
+#define ID_F503 "fa170000000000000000000000000503"
+#define ID_FSLOW "fa17000000000000000000000000000a"
+#define ID_FMAL "fa17000000000000000000000000000b"
+#define ID_FCUT "fa17000000000000000000000000000c"
+#define ID_FCLOSE "fa17000000000000000000000000000d"
+#define ID_FHUGE "fa17000000000000000000000000000e"
+#define ID_FTYPE "fa17000000000000000000000000000f"
+#define ID_FHTML "fa170000000000000000000000000010"
+
+/* The seed's example response exactly as printed (its code block, unindented). */
+static const char body_seed[] = "{\n"
+                                "    \"status\": \"SUCCESS\",\n"
+                                "    \"entities\":\n"
+                                "     {\n"
+                                "      \"elb\":\n"
+                                "       {\n"
+                                "        \"id\": \"ef265755daf84333baf4ddc1d91cbc2f\",\n"
+                                "        \"name\": \"1\",\n"
+                                "        \"type\": \"External\",\n"
+                                "        \"status\": \"ACTIVE\",\n"
+                                "        \"bandwidth\": 1,\n"
+                                "        \"vip_address\": \"10.154.53.4\",\n"
+                                "        \"tenant_id\": \"cbc08e2f8c354c7aa7abb88d0a7d11dc\",\n"
+                                "        \"admin_state_up\": false,\n"
+                                "        \"vpc_id\": \"21838be1-c1ce-4c09-9184-228cdb43038d\"\n"
+                                "        }\n"
+                                "      },\n"
+                                "     \"job_id\": \"ff8080825ecc523f015ecd0a98f82f77\",\n"
+                                "     \"job_type\": \"createELB\",\n"
+                                "     \"begin_time\": \"2017-09-29T09:49:37.399Z\",\n"
+                                "     \"end_time\": \"2017-09-29T09:50:03.272Z\",\n"
+                                "     \"error_code\": null,\n"
+                                "     \"fail_reason\": null\n"
+                                "}";
+
+/* The api-notes "Running example (real)", byte for byte. */
+static const char body_runex[] =
+    "{\"status\":\"RUNNING\",\"entities\":{\"elb_id\":\"ea3e5715b68850a747ec41f335625c08\"},"
+    "\"job_id\":\"4010b39b4fd3d5ff014fd943bac41619\",\"job_type\":\"deleteELB\","
+    "\"begin_time\":\"2015-09-17T03:05:38.756Z\",\"end_time\":\"\",\"error_code\":null,"
+    "\"fail_reason\":null}";
+
+static const char body_j1[] =
+    JOB(Q("INIT"), "{}", ID_J1, "createELB", Q("2017-09-29T10:00:00Z"), Q(""), "null", "null", "");
+
+static const char body_j2[] = JOB(
+    Q("FAIL"), "{\"elb\":{\"id\":\"0f7e6b7c1d2e4f5a8b9c0d1e2f3a4b5c\",\"name\":\"web\"}}", ID_J2,
+    "createELB", Q("2017-09-29T09:49:37.399Z"), Q("2017-09-29T09:49:40.001Z"), Q("ELB.1003"),
+    Q("Quota exceeded: \\\"elb\\\" limit 10\\nsee \\u00fcber-docs \\ud83d\\ude80 \\\\ done"), "");
+
+#define SUB_1034                                                                                   \
+    JOB(Q("SUCCESS"), "{\"member_id\":\"m1\"}", "2c9eb2c15e1d4e1a015e1e0c3b8a1034",                \
+        "createMember", Q("2017-09-29T11:00:00.200Z"), Q("2017-09-29T11:00:01.900Z"), "null",      \
+        "null", ",\"sub_jobs\":null")
+#define SUB_1031                                                                                   \
+    JOB(Q("SUCCESS"), "{\"members\":[{\"id\":\"m1\"}]}", "2c9eb2c15e1d4e1a015e1e0c3b8a1031",       \
+        "createMember", Q("2017-09-29T11:00:00.100Z"), Q("2017-09-29T11:00:02.300Z"), "null",      \
+        "null", ",\"sub_jobs\":[" SUB_1034 "]")
+#define SUB_1032                                                                                   \
+    JOB(Q("RUNNING"), "{\"members\":[{\"id\":\"m2\"}]}", "2c9eb2c15e1d4e1a015e1e0c3b8a1032",       \
+        "createMember", Q("2017-09-29T11:00:00.150Z"), Q(""), "null", "null",                      \
+        ",\"sub_jobs\":\"\"")
+#define SUB_1033                                                                                   \
+    JOB(Q("INIT"), "{}", "2c9eb2c15e1d4e1a015e1e0c3b8a1033", "createMember",                       \
+        Q("2017-09-29T11:00:00.160Z"), Q(""), "null", "null", "")
+
+static const char body_j3[] =
+    JOB(Q("RUNNING"), "{\"members\":[{\"id\":\"m1\"},{\"id\":\"m2\"}]}", ID_J3,
+        "batchCreateMembers", Q("2017-09-29T11:00:00.000Z"), Q(""), "null", "null",
+        ",\"sub_jobs\":[" SUB_1031 "," SUB_1032 "," SUB_1033 "]");
+
+static const char body_j4[] =
+    JOB(Q("SUCCESS"), "{\"elb_id\":\"5d3f1c2b4a6e4f708192a3b4c5d6e7f8\"}", ID_J4, "deleteELB",
+        Q("2017-09-29T12:00:00.000Z"), Q("2017-09-29T12:00:07.250Z"), "null", "null",
+        ",\"sub_jobs\":null");
+
+static const char body_j5[] =
+    JOB(Q("SUCCESS"), "{}", ID_J5, "modifyELB", Q("2017-09-29T12:30:00.500Z"),
+        Q("2017-09-29T12:30:01.000Z"), "null", "null",
+        ",\"sub_jobs\":\"\",\"message\":null,\"code\":null");
+
+static const char body_j6[] = JOB(Q("RUNNING"), "{\"elb\":{\"id\":\"6a\"}}", ID_J6, "createELB",
+                                  Q("2017-09-29T13:00:00Z"), "null", "null", "null", "");
+
+static const char body_j7[] = JOB(Q("QUEUED"), "{}", ID_J7, "createELB",
+                                  Q("2017-09-29T14:00:00.000Z"), Q(""), "null", "null", "");
+
+/* Progressing jobs: %s for status, begin (unquoted), end (raw), error_code, fail_reason. */
+static const char fmt_j8[] =
+    JOB(Q("%s"), "{\"elb\":{\"id\":\"8b\"}}", ID_J8, "createELB", Q("%s"), "%s", "%s", "%s", "");
+static const char fmt_j9[] =
+    JOB(Q("%s"), "{\"elb_id\":\"9c\"}", ID_J9, "deleteELB", Q("%s"), "%s", "%s", "%s", "");
+
+static const char body_f429_later[] =
+    JOB(Q("SUCCESS"), "{\"elb_id\":\"4290\"}", ID_F429, "createELB", Q("2017-09-29T15:00:00.000Z"),
+        Q("2017-09-29T15:00:01.000Z"), "null", "null", "");
+static const char body_slow[] = JOB(Q("RUNNING"), "{}", ID_FSLOW, "createELB",
+                                    Q("2017-09-29T16:00:00.000Z"), Q(""), "null", "null", "");
+static const char body_malformed[] = "{\"status\":\"RUNNING\",,\"job_id\":}";
+static const char body_cut_full[] =
+    JOB(Q("RUNNING"), "{\"elb\":{\"id\":\"cc\"}}", ID_FCUT, "createELB",
+        Q("2017-09-29T17:00:00.000Z"), Q(""), "null", "null", "");
+static const char body_close_full[] =
+    JOB(Q("RUNNING"), "{\"elb\":{\"id\":\"dd\"}}", ID_FCLOSE, "createELB",
+        Q("2017-09-29T18:00:00.000Z"), Q(""), "null", "null", "");
+static const char body_huge_head[] = "{\"status\":\"RUNNING\",\"entities\":{\"padding\":\"";
+static const char body_huge_tail[] =
+    "\"},\"job_id\":\"" ID_FHUGE "\",\"job_type\":\"createELB\","
+    "\"begin_time\":\"2017-09-29T19:00:00.000Z\",\"end_time\":\"\",\"error_code\":null,"
+    "\"fail_reason\":null}";
+static const char body_badtype[] =
+    JOB("3", "{}", ID_FTYPE, "createELB", Q("2017-09-29T20:00:00.000Z"), Q(""), "null", "null", "");
+static const char body_html[] = "<html><body>Bad Gateway</body></html>";
+
+/* Error bodies, in the three shapes the real service uses. */
+static const char err_401[] = "{\"error\":{\"message\":\"Incorrect IAM authentication information: "
+                              "verify aksk signature fail\",\"code\":\"APIGW.0301\"}}";
+static const char err_403[] = "{\"error_msg\":\"project id mismatch\",\"error_code\":\"ELB.1001\"}";
+static const char err_job_404[] = "{\"message\":\"Job not found\",\"code\":\"ELB.1017\"}";
+static const char err_path_404[] = "{\"message\":\"Not Found\",\"code\":\"APIGW.0101\"}";
+static const char err_405[] = "{\"message\":\"Method Not Allowed\",\"code\":\"APIGW.0405\"}";
+static const char err_429[] = "{\"error\":{\"message\":\"Too many requests, please wait up to one "
+                              "minute\",\"code\":\"APIGW.0308\"}}";
+static const char err_500[] =
+    "{\"error\":{\"message\":\"Internal Server Error\",\"code\":\"ELB.0500\"}}";
+static const char err_503[] = "{\"error_msg\":\"Service Unavailable\",\"error_code\":\"ELB.0503\"}";
+static const char err_504[] = "{\"message\":\"Gateway Timeout\",\"code\":\"APIGW.0504\"}";
+
+enum sim_kind {
+    SK_STATIC,   /* 200 with body */
+    SK_PROGRESS, /* 200, body from progress */
+    SK_429_ONCE, /* 429 on the first answer, then 200 with body */
+    SK_500,      /* always 500 */
+    SK_503,      /* always 503 */
+    SK_SLOW,     /* 200 with body after slow_ms */
+    SK_CUT,      /* 200 with the first half of body, honest Content-Length */
+    SK_CLOSE,    /* 200, Content-Length of body, connection dropped after half */
+    SK_HUGE,     /* 200 with a ~2 MiB valid job */
+    SK_HTML,     /* 200 text/html with body */
+};
+
+struct sim_progress {
+    const char *fmt;     /* status, begin, end, error_code, fail_reason */
+    unsigned final_step; /* steps 1..final_step-1 are RUNNING, final_step+ terminal */
+    const char *final_status;
+    const char *final_ec;   /* raw JSON */
+    const char *final_fr;   /* raw JSON */
+    const char *step_begin; /* step-mode timestamps */
+    const char *step_end;
+};
+
+static const struct sim_progress progress_j8 = {
+    fmt_j8, 3, "SUCCESS", "null", "null", "2026-11-28T12:00:00.000Z", "2026-11-28T12:00:42.500Z",
+};
+static const struct sim_progress progress_j9 = {
+    fmt_j9,
+    2,
+    "FAIL",
+    Q("ELB.2001"),
+    Q("backend busy"),
+    "2026-11-28T12:00:00.000Z",
+    "2026-11-28T12:00:21.000Z",
+};
+
+struct sim_script {
+    const char *id;
+    enum sim_kind kind;
+    const char *body;                    /* every kind but SK_PROGRESS and SK_HUGE */
+    const struct sim_progress *progress; /* SK_PROGRESS only */
+};
+
+static const struct sim_script script[] = {
+    {ID_SEED, SK_STATIC, body_seed, NULL},    {ID_RUNEX, SK_STATIC, body_runex, NULL},
+    {ID_J1, SK_STATIC, body_j1, NULL},        {ID_J2, SK_STATIC, body_j2, NULL},
+    {ID_J3, SK_STATIC, body_j3, NULL},        {ID_J4, SK_STATIC, body_j4, NULL},
+    {ID_J5, SK_STATIC, body_j5, NULL},        {ID_J6, SK_STATIC, body_j6, NULL},
+    {ID_J7, SK_STATIC, body_j7, NULL},        {ID_J8, SK_PROGRESS, NULL, &progress_j8},
+    {ID_J9, SK_PROGRESS, NULL, &progress_j9}, {ID_F429, SK_429_ONCE, body_f429_later, NULL},
+    {ID_F500, SK_500, err_500, NULL},         {ID_F503, SK_503, err_503, NULL},
+    {ID_FSLOW, SK_SLOW, body_slow, NULL},     {ID_FMAL, SK_STATIC, body_malformed, NULL},
+    {ID_FCUT, SK_CUT, body_cut_full, NULL},   {ID_FCLOSE, SK_CLOSE, body_close_full, NULL},
+    {ID_FHUGE, SK_HUGE, NULL, NULL},          {ID_FTYPE, SK_STATIC, body_badtype, NULL},
+    {ID_FHTML, SK_HTML, body_html, NULL},
+};
+
+static const char *const demo_jobs[] = {
+    ID_SEED, ID_RUNEX, ID_J1, ID_J2, ID_J3, ID_J4, ID_J5, ID_J6, ID_J7, ID_J8, ID_J9, NULL,
+};
+
+enum sim_fault {
+    FAULT_NONE = 0,
+    FAULT_500,
+    FAULT_503,
+    FAULT_401,
+    FAULT_404,
+    FAULT_429,
+    FAULT_TIMEOUT,
+};
+
+static const struct {
+    const char *name;
+    enum sim_fault fault;
+} fault_names[] = {
+    {"none", FAULT_NONE}, {"500", FAULT_500}, {"503", FAULT_503},         {"401", FAULT_401},
+    {"404", FAULT_404},   {"429", FAULT_429}, {"timeout", FAULT_TIMEOUT},
+};
+
+/* ---- state ------------------------------------------------------------------------------ */
+
+struct sim_count {
+    char id[SIM_ID_MAX + 1];
+    unsigned long long requests; /* every request on the job path */
+    unsigned long long answers;  /* scripted answers given (the step in step mode) */
+};
+
+struct sim {
+    struct MHD_Daemon *daemon;
+    uint16_t port;
+    unsigned step_ms;
+    unsigned slow_ms;
+    char host[SIM_HOST_MAX + 1];
+    char token[SIM_SECRET_MAX + 1];
+    char project[SIM_PROJECT_MAX + 1];
+
+    pthread_mutex_t mu; /* guards everything below */
+    pthread_cond_t cv;  /* broadcast by sim_stop */
+    int mu_ok, cv_ok;   /* for a clean teardown of a half-built sim */
+    int stopping;
+    enum sim_fault fault;
+    uint64_t origin_mono_ms;  /* progression origin, monotonic */
+    uint64_t origin_wall_ms;  /* the same instant, wall clock */
+    struct sim_count *counts; /* sorted by id, SIM_MAX_TRACKED slots */
+    size_t ncounts;
+};
+
+/* Milliseconds on the monotonic clock. */
+static uint64_t mono_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* Milliseconds since the Unix epoch. */
+static uint64_t wall_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* Format ms since the epoch as "YYYY-MM-DDTHH:MM:SS.mmmZ" into buf (SIM_TS_MAX bytes). */
+static void format_ts(uint64_t ms, char *buf, size_t cap)
+{
+    time_t t = (time_t)(ms / 1000u);
+    struct tm tm;
+
+    if (!gmtime_r(&t, &tm)) {
+        snprintf(buf, cap, "1970-01-01T00:00:00.000Z");
+        return;
+    }
+    snprintf(buf, cap, "%04d-%02d-%02dT%02d:%02d:%02d.%03uZ", tm.tm_year + 1900, tm.tm_mon + 1,
+             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (unsigned)(ms % 1000u));
+}
+
+/* Is id (len bytes) one we count: 1..SIM_ID_MAX of [A-Za-z0-9_-]? */
+static int id_countable(const char *id, size_t len)
+{
+    size_t i;
+
+    if (len == 0 || len > SIM_ID_MAX)
+        return 0;
+    for (i = 0; i < len; i++) {
+        char c = id[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '_' || c == '-'))
+            return 0;
+    }
+    return 1;
+}
+
+/*
+ * Find or insert the counter for id (countable, NUL-terminated). Caller holds mu.
+ * Returns the entry, or NULL when the table is full and id is new.
+ */
+static struct sim_count *count_slot(struct sim *s, const char *id)
+{
+    size_t lo = 0, hi = s->ncounts;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(s->counts[mid].id, id);
+        if (c == 0)
+            return &s->counts[mid];
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (s->ncounts == SIM_MAX_TRACKED)
+        return NULL;
+    memmove(&s->counts[lo + 1], &s->counts[lo], (s->ncounts - lo) * sizeof(s->counts[0]));
+    memset(&s->counts[lo], 0, sizeof(s->counts[0]));
+    snprintf(s->counts[lo].id, sizeof(s->counts[lo].id), "%s", id);
+    s->ncounts++;
+    return &s->counts[lo];
+}
+
+/*
+ * Wait ms milliseconds, or less if sim_stop begins. Returns 1 when stopping
+ * (the caller should drop the connection), else 0.
+ */
+static int sim_wait(struct sim *s, unsigned ms)
+{
+    struct timespec dl;
+    int stopping;
+
+    clock_gettime(CLOCK_MONOTONIC, &dl);
+    dl.tv_sec += (time_t)(ms / 1000u);
+    dl.tv_nsec += (long)(ms % 1000u) * 1000000L;
+    if (dl.tv_nsec >= 1000000000L) {
+        dl.tv_sec++;
+        dl.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&s->mu);
+    while (!s->stopping) {
+        if (pthread_cond_timedwait(&s->cv, &s->mu, &dl) == ETIMEDOUT)
+            break;
+    }
+    stopping = s->stopping;
+    pthread_mutex_unlock(&s->mu);
+    return stopping;
+}
+
+/* ---- answering -------------------------------------------------------------------------- */
+
+/*
+ * Queue a response. body (len bytes) is copied unless must_free, in which case
+ * MHD owns it (also on failure). ctype and the extra header (hname/hval) may be NULL.
+ * Returns MHD's verdict.
+ */
+static enum MHD_Result reply_ex(struct MHD_Connection *conn, unsigned code, const char *ctype,
+                                const char *body, size_t len, int must_free, const char *hname,
+                                const char *hval)
+{
+    struct MHD_Response *r;
+    enum MHD_Result ret = MHD_NO;
+
+    r = MHD_create_response_from_buffer(len, (void *)body,
+                                        must_free ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_MUST_COPY);
+    if (!r) {
+        if (must_free)
+            free((void *)body);
+        return MHD_NO;
+    }
+    if (ctype && MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, ctype) != MHD_YES)
+        goto out;
+    if (hname && MHD_add_response_header(r, hname, hval) != MHD_YES)
+        goto out;
+    ret = MHD_queue_response(conn, code, r);
+out:
+    MHD_destroy_response(r);
+    return ret;
+}
+
+/* Queue a copied NUL-terminated body. */
+static enum MHD_Result reply(struct MHD_Connection *conn, unsigned code, const char *ctype,
+                             const char *body)
+{
+    return reply_ex(conn, code, ctype, body, strlen(body), 0, NULL, NULL);
+}
+
+/* Content reader for SK_CLOSE: hands out the first half of the body, then fails. */
+static ssize_t close_reader(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    const struct sim_script *j = cls;
+    size_t half = strlen(j->body) / 2, n;
+
+    if (pos >= half)
+        return MHD_CONTENT_READER_END_WITH_ERROR;
+    n = half - (size_t)pos;
+    if (n > max)
+        n = max;
+    memcpy(buf, j->body + pos, n);
+    return (ssize_t)n;
+}
+
+/* Answer SK_CLOSE: Content-Length of the whole body, connection dropped after half. */
+static enum MHD_Result reply_close(struct MHD_Connection *conn, const struct sim_script *j)
+{
+    struct MHD_Response *r;
+    enum MHD_Result ret = MHD_NO;
+
+    r = MHD_create_response_from_callback(strlen(j->body), SIM_PAD_CHUNK, close_reader, (void *)j,
+                                          NULL);
+    if (!r)
+        return MHD_NO;
+    if (MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, CT_JSON) == MHD_YES)
+        ret = MHD_queue_response(conn, MHD_HTTP_OK, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+/* Answer SK_HUGE: a valid job whose entities.padding is SIM_HUGE_PADDING bytes. */
+static enum MHD_Result reply_huge(struct MHD_Connection *conn)
+{
+    char chunk[SIM_PAD_CHUNK];
+    struct strbuf b;
+    size_t done, len;
+    char *data;
+
+    memset(chunk, 'x', sizeof(chunk));
+    strbuf_init(&b, SIM_BODY_MAX);
+    if (strbuf_puts(&b, body_huge_head) < 0)
+        goto fail;
+    for (done = 0; done < SIM_HUGE_PADDING; done += sizeof(chunk))
+        if (strbuf_append(&b, chunk, sizeof(chunk)) < 0)
+            goto fail;
+    if (strbuf_puts(&b, body_huge_tail) < 0)
+        goto fail;
+    data = strbuf_detach(&b, &len);
+    if (!data)
+        goto fail;
+    return reply_ex(conn, MHD_HTTP_OK, CT_JSON, data, len, 1, NULL, NULL);
+fail:
+    strbuf_release(&b);
+    return MHD_NO;
+}
+
+/*
+ * Answer a progressing job. step_answer is the number of answers this job
+ * already gave; elapsed/origin_wall describe time mode (step_ms > 0).
+ */
+static enum MHD_Result reply_progress(struct sim *s, struct MHD_Connection *conn,
+                                      const struct sim_progress *p, unsigned long long answers,
+                                      uint64_t elapsed, uint64_t origin_wall)
+{
+    char begin[SIM_TS_MAX], end_ts[SIM_TS_MAX], end[SIM_TS_MAX + 3];
+    unsigned long long step;
+    const char *status, *ec = "null", *fr = "null";
+    struct strbuf b;
+    enum MHD_Result ret;
+
+    if (s->step_ms == 0) {
+        step = answers;
+        snprintf(begin, sizeof(begin), "%s", p->step_begin);
+        snprintf(end_ts, sizeof(end_ts), "%s", p->step_end);
+    } else {
+        step = elapsed / s->step_ms;
+        format_ts(origin_wall, begin, sizeof(begin));
+        format_ts(origin_wall + (uint64_t)p->final_step * s->step_ms, end_ts, sizeof(end_ts));
+    }
+    snprintf(end, sizeof(end), "\"\"");
+    if (step == 0) {
+        status = "INIT";
+    } else if (step < p->final_step) {
+        status = "RUNNING";
+    } else {
+        status = p->final_status;
+        ec = p->final_ec;
+        fr = p->final_fr;
+        snprintf(end, sizeof(end), "\"%s\"", end_ts);
+    }
+    strbuf_init(&b, SIM_BODY_MAX);
+    if (strbuf_printf(&b, p->fmt, status, begin, end, ec, fr) < 0) {
+        strbuf_release(&b);
+        return MHD_NO;
+    }
+    ret = reply_ex(conn, MHD_HTTP_OK, CT_JSON, b.data, b.len, 0, NULL, NULL);
+    strbuf_release(&b);
+    return ret;
+}
+
+/* Answer the current fault mode (not FAULT_NONE). */
+static enum MHD_Result reply_fault(struct sim *s, struct MHD_Connection *conn, enum sim_fault f)
+{
+    switch (f) {
+    case FAULT_500:
+        return reply(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, CT_JSON, err_500);
+    case FAULT_503:
+        return reply(conn, MHD_HTTP_SERVICE_UNAVAILABLE, CT_JSON, err_503);
+    case FAULT_401:
+        return reply(conn, MHD_HTTP_UNAUTHORIZED, CT_JSON, err_401);
+    case FAULT_404:
+        return reply(conn, MHD_HTTP_NOT_FOUND, CT_JSON, err_job_404);
+    case FAULT_429:
+        return reply_ex(conn, MHD_HTTP_TOO_MANY_REQUESTS, CT_JSON, err_429, strlen(err_429), 0,
+                        MHD_HTTP_HEADER_RETRY_AFTER, "1");
+    case FAULT_TIMEOUT:
+        if (sim_wait(s, s->slow_ms))
+            return MHD_NO;
+        return reply(conn, MHD_HTTP_GATEWAY_TIMEOUT, CT_JSON, err_504);
+    case FAULT_NONE:
+        break;
+    }
+    return MHD_NO;
+}
+
+/* The script entry for id (len bytes), or NULL. */
+static const struct sim_script *script_find(const char *id, size_t len)
+{
+    size_t i;
+
+    for (i = 0; i < sizeof(script) / sizeof(script[0]); i++)
+        if (strlen(script[i].id) == len && memcmp(script[i].id, id, len) == 0)
+            return &script[i];
+    return NULL;
+}
+
+/*
+ * Split "/v1.0/{project}/jobs/{id}" into its two non-empty segments.
+ * Returns 0, or -EINVAL for any other path.
+ */
+static int parse_job_path(const char *url, const char **proj, size_t *proj_len, const char **id,
+                          size_t *id_len)
+{
+    static const char prefix[] = "/v1.0/";
+    static const char jobs[] = "/jobs/";
+    const char *p, *slash;
+
+    if (strncmp(url, prefix, sizeof(prefix) - 1) != 0)
+        return -EINVAL;
+    p = url + sizeof(prefix) - 1;
+    slash = strchr(p, '/');
+    if (!slash || slash == p || strncmp(slash, jobs, sizeof(jobs) - 1) != 0)
+        return -EINVAL;
+    *proj = p;
+    *proj_len = (size_t)(slash - p);
+    p = slash + sizeof(jobs) - 1;
+    if (*p == '\0' || strchr(p, '/'))
+        return -EINVAL;
+    *id = p;
+    *id_len = strlen(p);
+    return 0;
+}
+
+/* Serve the job API path. */
+static enum MHD_Result serve_api(struct sim *s, struct MHD_Connection *conn, const char *url,
+                                 const char *method)
+{
+    const char *proj, *id, *tok;
+    size_t proj_len, id_len;
+    char idbuf[SIM_ID_MAX + 1];
+    unsigned verdict = MHD_HTTP_OK;
+    enum sim_fault fault;
+    unsigned long long answers = 0;
+    uint64_t elapsed, origin_wall;
+    const struct sim_script *j;
+    struct sim_count *c;
+
+    if (parse_job_path(url, &proj, &proj_len, &id, &id_len) < 0)
+        return reply(conn, MHD_HTTP_NOT_FOUND, CT_JSON, err_path_404);
+
+    if (strcmp(method, MHD_HTTP_METHOD_GET) != 0) {
+        verdict = MHD_HTTP_METHOD_NOT_ALLOWED;
+    } else {
+        tok = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Auth-Token");
+        if (!tok || strcmp(tok, s->token) != 0)
+            verdict = MHD_HTTP_UNAUTHORIZED;
+        else if (proj_len != strlen(s->project) || memcmp(proj, s->project, proj_len) != 0)
+            verdict = MHD_HTTP_FORBIDDEN;
+    }
+
+    pthread_mutex_lock(&s->mu);
+    fault = s->fault;
+    c = NULL;
+    if (id_countable(id, id_len)) {
+        memcpy(idbuf, id, id_len);
+        idbuf[id_len] = '\0';
+        c = count_slot(s, idbuf);
+    }
+    if (c)
+        c->requests++;
+    if (c && verdict == MHD_HTTP_OK && fault == FAULT_NONE)
+        answers = c->answers++;
+    elapsed = mono_ms() - s->origin_mono_ms;
+    origin_wall = s->origin_wall_ms;
+    pthread_mutex_unlock(&s->mu);
+
+    switch (verdict) {
+    case MHD_HTTP_METHOD_NOT_ALLOWED:
+        return reply_ex(conn, verdict, CT_JSON, err_405, strlen(err_405), 0, MHD_HTTP_HEADER_ALLOW,
+                        MHD_HTTP_METHOD_GET);
+    case MHD_HTTP_UNAUTHORIZED:
+        return reply(conn, verdict, CT_JSON, err_401);
+    case MHD_HTTP_FORBIDDEN:
+        return reply(conn, verdict, CT_JSON, err_403);
+    default:
+        break;
+    }
+    if (fault != FAULT_NONE)
+        return reply_fault(s, conn, fault);
+
+    j = script_find(id, id_len);
+    if (!j)
+        return reply(conn, MHD_HTTP_NOT_FOUND, CT_JSON, err_job_404);
+    switch (j->kind) {
+    case SK_STATIC:
+        return reply(conn, MHD_HTTP_OK, CT_JSON, j->body);
+    case SK_PROGRESS:
+        return reply_progress(s, conn, j->progress, answers, elapsed, origin_wall);
+    case SK_429_ONCE:
+        if (answers == 0)
+            return reply_fault(s, conn, FAULT_429);
+        return reply(conn, MHD_HTTP_OK, CT_JSON, j->body);
+    case SK_500:
+        return reply(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, CT_JSON, j->body);
+    case SK_503:
+        return reply(conn, MHD_HTTP_SERVICE_UNAVAILABLE, CT_JSON, j->body);
+    case SK_SLOW:
+        if (sim_wait(s, s->slow_ms))
+            return MHD_NO;
+        return reply(conn, MHD_HTTP_OK, CT_JSON, j->body);
+    case SK_CUT:
+        return reply_ex(conn, MHD_HTTP_OK, CT_JSON, j->body, strlen(j->body) / 2, 0, NULL, NULL);
+    case SK_CLOSE:
+        return reply_close(conn, j);
+    case SK_HUGE:
+        return reply_huge(conn);
+    case SK_HTML:
+        return reply(conn, MHD_HTTP_OK, CT_HTML, j->body);
+    }
+    return MHD_NO;
+}
+
+/* GET /_sim/requests: "<id> <count>\n" per counted id, sorted. */
+static enum MHD_Result serve_requests(struct sim *s, struct MHD_Connection *conn)
+{
+    struct strbuf b;
+    enum MHD_Result ret;
+    size_t i;
+    int rc = 0;
+
+    strbuf_init(&b, SIM_LIST_MAX);
+    pthread_mutex_lock(&s->mu);
+    for (i = 0; i < s->ncounts && rc == 0; i++)
+        rc = strbuf_printf(&b, "%s %llu\n", s->counts[i].id, s->counts[i].requests);
+    pthread_mutex_unlock(&s->mu);
+    if (rc < 0) {
+        strbuf_release(&b);
+        return MHD_NO;
+    }
+    ret = reply_ex(conn, MHD_HTTP_OK, CT_TEXT, b.data ? b.data : "", b.len, 0, NULL, NULL);
+    strbuf_release(&b);
+    return ret;
+}
+
+/* Serve /_sim/<rest> (the control endpoints). */
+static enum MHD_Result serve_control(struct sim *s, struct MHD_Connection *conn, const char *rest,
+                                     const char *method)
+{
+    static const char fault_prefix[] = "fault/";
+    int is_get = strcmp(method, MHD_HTTP_METHOD_GET) == 0;
+    int is_post = strcmp(method, MHD_HTTP_METHOD_POST) == 0;
+    size_t i;
+
+    if (strcmp(rest, "requests") == 0) {
+        if (!is_get)
+            return reply_ex(conn, MHD_HTTP_METHOD_NOT_ALLOWED, CT_TEXT, "GET only\n", 9, 0,
+                            MHD_HTTP_HEADER_ALLOW, MHD_HTTP_METHOD_GET);
+        return serve_requests(s, conn);
+    }
+    if (strcmp(rest, "reset") == 0) {
+        if (!is_post)
+            return reply_ex(conn, MHD_HTTP_METHOD_NOT_ALLOWED, CT_TEXT, "POST only\n", 10, 0,
+                            MHD_HTTP_HEADER_ALLOW, MHD_HTTP_METHOD_POST);
+        pthread_mutex_lock(&s->mu);
+        s->ncounts = 0;
+        s->fault = FAULT_NONE;
+        s->origin_mono_ms = mono_ms();
+        s->origin_wall_ms = wall_ms();
+        pthread_mutex_unlock(&s->mu);
+        return reply(conn, MHD_HTTP_OK, CT_TEXT, "ok\n");
+    }
+    if (strncmp(rest, fault_prefix, sizeof(fault_prefix) - 1) == 0) {
+        const char *mode = rest + sizeof(fault_prefix) - 1;
+        if (!is_post)
+            return reply_ex(conn, MHD_HTTP_METHOD_NOT_ALLOWED, CT_TEXT, "POST only\n", 10, 0,
+                            MHD_HTTP_HEADER_ALLOW, MHD_HTTP_METHOD_POST);
+        for (i = 0; i < sizeof(fault_names) / sizeof(fault_names[0]); i++) {
+            if (strcmp(mode, fault_names[i].name) == 0) {
+                pthread_mutex_lock(&s->mu);
+                s->fault = fault_names[i].fault;
+                pthread_mutex_unlock(&s->mu);
+                return reply(conn, MHD_HTTP_OK, CT_TEXT, "ok\n");
+            }
+        }
+        return reply(conn, MHD_HTTP_BAD_REQUEST, CT_TEXT,
+                     "unknown fault mode (none 500 503 401 404 429 timeout)\n");
+    }
+    return reply(conn, MHD_HTTP_NOT_FOUND, CT_JSON, err_path_404);
+}
+
+/*
+ * MHD access handler. The first call for a request only marks it; upload data
+ * (control POSTs may carry some) is discarded; the answer is queued on the
+ * final call.
+ */
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls)
+{
+    static const char control_prefix[] = "/_sim/";
+    static int seen;
+    struct sim *s = cls;
+
+    (void)version;
+    (void)upload_data;
+    if (*con_cls == NULL) {
+        *con_cls = &seen;
+        return MHD_YES;
+    }
+    if (*upload_data_size != 0) {
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    if (strncmp(url, control_prefix, sizeof(control_prefix) - 1) == 0)
+        return serve_control(s, conn, url + sizeof(control_prefix) - 1, method);
+    return serve_api(s, conn, url, method);
+}
+
+/* ---- lifecycle -------------------------------------------------------------------------- */
+
+/* Free a (possibly half-built) sim whose daemon is already stopped or absent. */
+static void sim_free(struct sim *s)
+{
+    if (!s)
+        return;
+    if (s->cv_ok)
+        pthread_cond_destroy(&s->cv);
+    if (s->mu_ok)
+        pthread_mutex_destroy(&s->mu);
+    free(s->counts);
+    free(s);
+}
+
+/* Copy src into dst (cap bytes plus NUL). Returns 0 or -EINVAL when too long or empty. */
+static int copy_opt(char *dst, size_t cap, const char *src)
+{
+    size_t n = strlen(src);
+
+    if (n == 0 || n > cap)
+        return -EINVAL;
+    memcpy(dst, src, n + 1);
+    return 0;
+}
+
+struct sim *sim_start(const struct sim_options *o)
+{
+    static const struct sim_options defaults = {0};
+    struct sim *s = NULL;
+    struct sockaddr_in sin;
+    struct sockaddr_in6 sin6;
+    const struct sockaddr *sa;
+    unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD;
+    const union MHD_DaemonInfo *info;
+    pthread_condattr_t ca;
+    int err = 0;
+
+    if (!o)
+        o = &defaults;
+    s = calloc(1, sizeof(*s));
+    if (!s) {
+        err = ENOMEM;
+        goto fail;
+    }
+    s->counts = calloc(SIM_MAX_TRACKED, sizeof(s->counts[0]));
+    if (!s->counts) {
+        err = ENOMEM;
+        goto fail;
+    }
+    if (copy_opt(s->host, SIM_HOST_MAX, o->host ? o->host : SIM_DEFAULT_HOST) < 0 ||
+        copy_opt(s->token, SIM_SECRET_MAX, o->token ? o->token : SIM_DEFAULT_TOKEN) < 0 ||
+        copy_opt(s->project, SIM_PROJECT_MAX, o->project_id ? o->project_id : SIM_DEFAULT_PROJECT) <
+            0) {
+        err = EINVAL;
+        goto fail;
+    }
+    s->step_ms = o->step_ms;
+    s->slow_ms = o->slow_ms ? o->slow_ms : SIM_DEFAULT_SLOW_MS;
+
+    memset(&sin, 0, sizeof(sin));
+    memset(&sin6, 0, sizeof(sin6));
+    if (inet_pton(AF_INET, s->host, &sin.sin_addr) == 1) {
+        sin.sin_family = AF_INET;
+        sin.sin_port = htons(o->port);
+        sa = (const struct sockaddr *)&sin;
+    } else if (inet_pton(AF_INET6, s->host, &sin6.sin6_addr) == 1) {
+        sin6.sin6_family = AF_INET6;
+        sin6.sin6_port = htons(o->port);
+        sa = (const struct sockaddr *)&sin6;
+        flags |= MHD_USE_IPv6;
+    } else {
+        err = EINVAL;
+        goto fail;
+    }
+
+    if (pthread_mutex_init(&s->mu, NULL) != 0) {
+        err = ENOMEM;
+        goto fail;
+    }
+    s->mu_ok = 1;
+    if (pthread_condattr_init(&ca) != 0) {
+        err = ENOMEM;
+        goto fail;
+    }
+    if (pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) == 0 && pthread_cond_init(&s->cv, &ca) == 0)
+        s->cv_ok = 1;
+    pthread_condattr_destroy(&ca);
+    if (!s->cv_ok) {
+        err = ENOMEM;
+        goto fail;
+    }
+    s->origin_mono_ms = mono_ms();
+    s->origin_wall_ms = wall_ms();
+
+    errno = 0;
+    s->daemon = MHD_start_daemon(flags, o->port, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR,
+                                 sa, MHD_OPTION_CONNECTION_LIMIT, (unsigned)SIM_MAX_CONNECTIONS,
+                                 MHD_OPTION_CONNECTION_TIMEOUT, SIM_CONN_TIMEOUT_S, MHD_OPTION_END);
+    if (!s->daemon) {
+        err = errno ? errno : EADDRNOTAVAIL;
+        goto fail;
+    }
+    info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
+    if (!info || info->port == 0) {
+        err = EIO;
+        goto fail;
+    }
+    s->port = info->port;
+    return s;
+
+fail:
+    if (s && s->daemon)
+        MHD_stop_daemon(s->daemon);
+    sim_free(s);
+    errno = err;
+    return NULL;
+}
+
+uint16_t sim_port(const struct sim *s)
+{
+    return s->port;
+}
+
+const char *sim_project_id(const struct sim *s)
+{
+    return s->project;
+}
+
+const char *sim_token(const struct sim *s)
+{
+    return s->token;
+}
+
+const char *const *sim_demo_jobs(void)
+{
+    return demo_jobs;
+}
+
+void sim_stop(struct sim *s)
+{
+    if (!s)
+        return;
+    pthread_mutex_lock(&s->mu);
+    s->stopping = 1;
+    pthread_cond_broadcast(&s->cv);
+    pthread_mutex_unlock(&s->mu);
+    MHD_stop_daemon(s->daemon);
+    sim_free(s);
+}

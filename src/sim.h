@@ -9,7 +9,8 @@
  *
  * Control endpoints for tests (no token needed):
  *   GET  /_sim/requests          "<job_id> <count>\n" per job asked for so far
- *   POST /_sim/fault/<mode>      every job answer becomes: none | 500 | 503 | 401 | timeout
+ *   POST /_sim/fault/<mode>      every job answer becomes: none | 500 | 503 | 401 | 404 | 429 |
+ *                                timeout (wait slow_ms, then 504)
  *   POST /_sim/reset             counters to 0, fault to none, progression restarts
  */
 #ifndef ELB_SIM_H
@@ -28,7 +29,7 @@ struct sim_options {
      * for tests); otherwise one step per step_ms of wall time (for the demo).
      */
     unsigned step_ms;
-    unsigned slow_ms; /* delay of the "slow" job's answer, default 3000 */
+    unsigned slow_ms; /* delay of the "slow" job's answer; 0 = the default, 3000 */
 };
 
 struct sim;

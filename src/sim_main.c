@@ -1,5 +1,207 @@
-int main(void);
-int main(void)
+/*
+ * elb_api_sim: the job API simulator (src/sim.c) as a program, for the
+ * integration tests and for trying the exporter by hand.
+ *
+ *   elb_api_sim [--listen-address=HOST:PORT] [--token=T] [--project-id=P]
+ *               [--step-ms=N] [--slow-ms=N] [--help]
+ *
+ * Once it serves, it prints exactly "listening on http://HOST:PORT/" and a
+ * newline on stdout (IPv6 hosts in brackets, PORT the real one when 0 was
+ * asked for) and flushes: tests read that line to learn the port. It then runs
+ * until SIGTERM or SIGINT, which are blocked in every thread and taken with
+ * sigwait, so no signal handler runs. Exit 0 after a clean stop, 1 when the
+ * simulator cannot start, 2 on a bad command line.
+ */
+#include "log.h"
+#include "sim.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define HOST_MAX 64 /* numeric address text, without brackets */
+#define EXIT_USAGE 2
+
+static const char usage_text[] =
+    "usage: elb_api_sim [--listen-address=HOST:PORT] [--token=T] [--project-id=P]\n"
+    "                   [--step-ms=N] [--slow-ms=N] [--help]\n"
+    "\n"
+    "Simulates the classic ELB job API (GET /v1.0/{project_id}/jobs/{job_id}) with a\n"
+    "fixed script of jobs, quirks and faults; see the comment at the top of src/sim.c.\n"
+    "\n"
+    "  --listen-address=HOST:PORT  numeric address, IPv6 in brackets (default 127.0.0.1:0,\n"
+    "                              port 0 = any free port; the real one is printed)\n"
+    "  --token=T                   required X-Auth-Token (default sim-token)\n"
+    "  --project-id=P              project id in the path (default\n"
+    "                              0b3d6ac6dbd84d5aaa0c2a7bfe4c2b32)\n"
+    "  --step-ms=N                 progressing jobs advance one step per N ms of wall\n"
+    "                              time; 0 = one step per answer (default 0)\n"
+    "  --slow-ms=N                 delay of the slow job and the timeout fault (default 3000)\n"
+    "\n"
+    "Prints \"listening on http://HOST:PORT/\" once serving; stops on SIGTERM or SIGINT.\n";
+
+struct args {
+    char host[HOST_MAX + 1];
+    int ipv6;
+    struct sim_options opt;
+};
+
+/* Parse a decimal unsigned number <= max. Returns 0, or -EINVAL (*out untouched). */
+static int parse_uint(const char *s, unsigned long max, unsigned long *out)
 {
-    return 1;
+    char *end;
+    unsigned long v;
+
+    if (*s < '0' || *s > '9')
+        return -EINVAL;
+    errno = 0;
+    v = strtoul(s, &end, 10);
+    if (errno != 0 || *end != '\0' || v > max)
+        return -EINVAL;
+    *out = v;
+    return 0;
+}
+
+/*
+ * Parse "HOST:PORT" or "[HOST]:PORT" into a (host text without brackets, port,
+ * ipv6 flag). Returns 0 or -EINVAL. The address itself is checked by sim_start.
+ */
+static int parse_listen(const char *s, struct args *a)
+{
+    const char *host, *colon;
+    size_t n;
+    unsigned long port;
+
+    if (s[0] == '[') {
+        const char *close = strchr(s, ']');
+        if (!close || close[1] != ':')
+            return -EINVAL;
+        host = s + 1;
+        n = (size_t)(close - host);
+        colon = close + 1;
+        a->ipv6 = 1;
+    } else {
+        colon = strrchr(s, ':');
+        if (!colon)
+            return -EINVAL;
+        host = s;
+        n = (size_t)(colon - s);
+        if (memchr(host, ':', n))
+            return -EINVAL; /* a bare IPv6 address needs brackets */
+        a->ipv6 = 0;
+    }
+    if (n == 0 || n > HOST_MAX || parse_uint(colon + 1, 65535, &port) < 0)
+        return -EINVAL;
+    memcpy(a->host, host, n);
+    a->host[n] = '\0';
+    a->opt.host = a->host;
+    a->opt.port = (uint16_t)port;
+    return 0;
+}
+
+/* The value of argument arg for flag name ("--name=value"), or NULL when it is another flag. */
+static const char *flag_value(const char *arg, const char *name)
+{
+    size_t n = strlen(name);
+
+    if (strncmp(arg, name, n) != 0 || arg[n] != '=')
+        return NULL;
+    return arg + n + 1;
+}
+
+/*
+ * Parse the command line into a. Returns 0, 1 when --help was printed, or
+ * -EINVAL after printing one line about the bad argument on stderr.
+ */
+static int parse_args(int argc, char **argv, struct args *a)
+{
+    unsigned long v;
+    const char *val;
+    int i;
+
+    memset(a, 0, sizeof(*a));
+    snprintf(a->host, sizeof(a->host), "127.0.0.1");
+    a->opt.host = a->host;
+    for (i = 1; i < argc; i++) {
+        const char *arg = argv[i];
+        if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
+            fputs(usage_text, stdout);
+            return 1;
+        } else if ((val = flag_value(arg, "--listen-address")) != NULL) {
+            if (parse_listen(val, a) < 0)
+                goto bad;
+        } else if ((val = flag_value(arg, "--token")) != NULL) {
+            if (*val == '\0')
+                goto bad;
+            a->opt.token = val;
+        } else if ((val = flag_value(arg, "--project-id")) != NULL) {
+            if (*val == '\0')
+                goto bad;
+            a->opt.project_id = val;
+        } else if ((val = flag_value(arg, "--step-ms")) != NULL) {
+            if (parse_uint(val, UINT_MAX, &v) < 0)
+                goto bad;
+            a->opt.step_ms = (unsigned)v;
+        } else if ((val = flag_value(arg, "--slow-ms")) != NULL) {
+            if (parse_uint(val, UINT_MAX, &v) < 0 || v == 0)
+                goto bad;
+            a->opt.slow_ms = (unsigned)v;
+        } else {
+            fprintf(stderr, "elb_api_sim: unknown argument '%s' (see --help)\n", arg);
+            return -EINVAL;
+        }
+    }
+    return 0;
+bad:
+    fprintf(stderr, "elb_api_sim: bad value in '%s' (see --help)\n", argv[i]);
+    return -EINVAL;
+}
+
+int main(int argc, char **argv)
+{
+    struct args a;
+    struct sim *s;
+    sigset_t set;
+    struct sigaction ign;
+    int sig = 0, rc;
+
+    rc = parse_args(argc, argv, &a);
+    if (rc != 0)
+        return rc > 0 ? 0 : EXIT_USAGE;
+
+    /* Block the stop signals before any thread exists, so every thread inherits the mask. */
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    if (pthread_sigmask(SIG_BLOCK, &set, NULL) != 0) {
+        log_error("elb_api_sim: cannot block signals");
+        return 1;
+    }
+    memset(&ign, 0, sizeof(ign));
+    ign.sa_handler = SIG_IGN;
+    sigemptyset(&ign.sa_mask);
+    sigaction(SIGPIPE, &ign, NULL);
+
+    s = sim_start(&a.opt);
+    if (!s) {
+        log_error("elb_api_sim: cannot listen on %s%s%s:%u: %s", a.ipv6 ? "[" : "", a.host,
+                  a.ipv6 ? "]" : "", (unsigned)a.opt.port, strerror(errno));
+        return 1;
+    }
+    printf("listening on http://%s%s%s:%u/\n", a.ipv6 ? "[" : "", a.host, a.ipv6 ? "]" : "",
+           (unsigned)sim_port(s));
+    if (fflush(stdout) != 0)
+        log_warn("elb_api_sim: cannot write to stdout: %s", strerror(errno));
+    log_info("elb_api_sim: serving project %s, step_ms=%u", sim_project_id(s), a.opt.step_ms);
+
+    rc = sigwait(&set, &sig);
+    if (rc != 0)
+        log_error("elb_api_sim: sigwait: %s", strerror(rc));
+    log_info("elb_api_sim: signal %d, stopping", sig);
+    sim_stop(s);
+    return 0;
 }

@@ -1,0 +1,1360 @@
+/*
+ * test_sim: the API simulator (src/sim.c) checked through a real HTTP client.
+ *
+ * Each test starts its own simulator on 127.0.0.1, port 0, and asks it with
+ * libcurl, comparing answers with api-notes.md section 1 and the script at the
+ * top of sim.c: bodies byte for byte where they are a contract, status codes and
+ * headers for every fault, the token and project checks, step-mode progression,
+ * the control endpoints, and sim_stop returning promptly with a slow answer
+ * pending. A small strict JSON checker (written here, sharing nothing with the
+ * exporter's parser) tells valid bodies from the deliberately broken ones.
+ * No fixed sleeps: anything that waits polls against a deadline.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "sim.h"
+#include "timeutil.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#define TOKEN "sim-token"
+#define PROJECT "0b3d6ac6dbd84d5aaa0c2a7bfe4c2b32"
+#define SLOW_MS 200u        /* slow job delay in the shared fixture */
+#define BODY_MAX (8u << 20) /* cap on a received body */
+#define HDR_MAX 128         /* cap on a captured header value */
+#define URL_MAX 512
+#define REQ_TIMEOUT_MS 20000L   /* safety net per request; never reached when all is well */
+#define POLL_DEADLINE_MS 10000u /* for loops that wait for something to happen */
+#define STOP_LIMIT_MS 1500u     /* sim_stop promises "about a second" */
+#define JSON_DEPTH_MAX 64
+
+#define ID_SEED "ff8080825ecc523f015ecd0a98f82f77"
+#define ID_RUNEX "4010b39b4fd3d5ff014fd943bac41619"
+#define ID_J(n) "2c9eb2c15e1d4e1a015e1e0c3b8a000" #n
+#define ID_F429 "fa170000000000000000000000000429"
+#define ID_F500 "fa170000000000000000000000000500"
+#define ID_F503 "fa170000000000000000000000000503"
+#define ID_FSLOW "fa17000000000000000000000000000a"
+#define ID_FMAL "fa17000000000000000000000000000b"
+#define ID_FCUT "fa17000000000000000000000000000c"
+#define ID_FCLOSE "fa17000000000000000000000000000d"
+#define ID_FHUGE "fa17000000000000000000000000000e"
+#define ID_FTYPE "fa17000000000000000000000000000f"
+#define ID_FHTML "fa170000000000000000000000000010"
+#define ID_UNKNOWN "0123456789abcdef0123456789abcdef"
+
+/* The seed's example response, as printed in querying_the_job_status.rst. */
+static const char seed_body[] = "{\n"
+                                "    \"status\": \"SUCCESS\",\n"
+                                "    \"entities\":\n"
+                                "     {\n"
+                                "      \"elb\":\n"
+                                "       {\n"
+                                "        \"id\": \"ef265755daf84333baf4ddc1d91cbc2f\",\n"
+                                "        \"name\": \"1\",\n"
+                                "        \"type\": \"External\",\n"
+                                "        \"status\": \"ACTIVE\",\n"
+                                "        \"bandwidth\": 1,\n"
+                                "        \"vip_address\": \"10.154.53.4\",\n"
+                                "        \"tenant_id\": \"cbc08e2f8c354c7aa7abb88d0a7d11dc\",\n"
+                                "        \"admin_state_up\": false,\n"
+                                "        \"vpc_id\": \"21838be1-c1ce-4c09-9184-228cdb43038d\"\n"
+                                "        }\n"
+                                "      },\n"
+                                "     \"job_id\": \"ff8080825ecc523f015ecd0a98f82f77\",\n"
+                                "     \"job_type\": \"createELB\",\n"
+                                "     \"begin_time\": \"2017-09-29T09:49:37.399Z\",\n"
+                                "     \"end_time\": \"2017-09-29T09:50:03.272Z\",\n"
+                                "     \"error_code\": null,\n"
+                                "     \"fail_reason\": null\n"
+                                "}";
+
+/* api-notes.md "Running example (real)". */
+static const char runex_body[] =
+    "{\"status\":\"RUNNING\",\"entities\":{\"elb_id\":\"ea3e5715b68850a747ec41f335625c08\"},"
+    "\"job_id\":\"4010b39b4fd3d5ff014fd943bac41619\",\"job_type\":\"deleteELB\","
+    "\"begin_time\":\"2015-09-17T03:05:38.756Z\",\"end_time\":\"\",\"error_code\":null,"
+    "\"fail_reason\":null}";
+
+static const char body_401[] =
+    "{\"error\":{\"message\":\"Incorrect IAM authentication "
+    "information: verify aksk signature fail\",\"code\":\"APIGW.0301\"}}";
+static const char body_403[] =
+    "{\"error_msg\":\"project id mismatch\",\"error_code\":\"ELB.1001\"}";
+static const char body_404[] = "{\"message\":\"Job not found\",\"code\":\"ELB.1017\"}";
+static const char body_429[] = "{\"error\":{\"message\":\"Too many requests, please wait up to "
+                               "one minute\",\"code\":\"APIGW.0308\"}}";
+static const char body_500[] =
+    "{\"error\":{\"message\":\"Internal Server Error\",\"code\":\"ELB.0500\"}}";
+static const char body_503[] =
+    "{\"error_msg\":\"Service Unavailable\",\"error_code\":\"ELB.0503\"}";
+static const char body_504[] = "{\"message\":\"Gateway Timeout\",\"code\":\"APIGW.0504\"}";
+
+/* ---- a strict JSON checker (RFC 8259 grammar, no semantics) ---------------------------- */
+
+struct jv {
+    const char *p, *end;
+    int depth;
+};
+
+static int jv_value(struct jv *v);
+
+static void jv_ws(struct jv *v)
+{
+    while (v->p < v->end && (*v->p == ' ' || *v->p == '\t' || *v->p == '\n' || *v->p == '\r'))
+        v->p++;
+}
+
+static int jv_hex(char c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+static int jv_digit(struct jv *v)
+{
+    return v->p < v->end && *v->p >= '0' && *v->p <= '9';
+}
+
+/* Each jv_* returns 1 when a well-formed item was consumed, else 0. */
+static int jv_string(struct jv *v)
+{
+    int i;
+
+    if (v->p >= v->end || *v->p != '"')
+        return 0;
+    v->p++;
+    while (v->p < v->end) {
+        unsigned char c = (unsigned char)*v->p++;
+        if (c == '"')
+            return 1;
+        if (c < 0x20)
+            return 0;
+        if (c != '\\')
+            continue;
+        if (v->p >= v->end)
+            return 0;
+        c = (unsigned char)*v->p++;
+        if (c == 'u') {
+            for (i = 0; i < 4; i++)
+                if (v->p >= v->end || !jv_hex(*v->p++))
+                    return 0;
+        } else if (!strchr("\"\\/bfnrt", c) || c == '\0') {
+            return 0;
+        }
+    }
+    return 0;
+}
+
+static int jv_number(struct jv *v)
+{
+    if (v->p < v->end && *v->p == '-')
+        v->p++;
+    if (v->p < v->end && *v->p == '0') {
+        v->p++;
+    } else {
+        if (!jv_digit(v))
+            return 0;
+        while (jv_digit(v))
+            v->p++;
+    }
+    if (v->p < v->end && *v->p == '.') {
+        v->p++;
+        if (!jv_digit(v))
+            return 0;
+        while (jv_digit(v))
+            v->p++;
+    }
+    if (v->p < v->end && (*v->p == 'e' || *v->p == 'E')) {
+        v->p++;
+        if (v->p < v->end && (*v->p == '+' || *v->p == '-'))
+            v->p++;
+        if (!jv_digit(v))
+            return 0;
+        while (jv_digit(v))
+            v->p++;
+    }
+    return 1;
+}
+
+static int jv_lit(struct jv *v, const char *lit)
+{
+    size_t n = strlen(lit);
+
+    if ((size_t)(v->end - v->p) < n || memcmp(v->p, lit, n) != 0)
+        return 0;
+    v->p += n;
+    return 1;
+}
+
+/* Object (close '}') or array (close ']') after its opening byte. */
+static int jv_container(struct jv *v, char close)
+{
+    if (++v->depth > JSON_DEPTH_MAX)
+        return 0;
+    jv_ws(v);
+    if (v->p < v->end && *v->p == close) {
+        v->p++;
+        v->depth--;
+        return 1;
+    }
+    for (;;) {
+        jv_ws(v);
+        if (close == '}') {
+            if (!jv_string(v))
+                return 0;
+            jv_ws(v);
+            if (v->p >= v->end || *v->p++ != ':')
+                return 0;
+            jv_ws(v);
+        }
+        if (!jv_value(v))
+            return 0;
+        jv_ws(v);
+        if (v->p >= v->end)
+            return 0;
+        if (*v->p == ',') {
+            v->p++;
+            continue;
+        }
+        if (*v->p++ != close)
+            return 0;
+        v->depth--;
+        return 1;
+    }
+}
+
+static int jv_value(struct jv *v)
+{
+    if (v->p >= v->end)
+        return 0;
+    switch (*v->p) {
+    case '{':
+        v->p++;
+        return jv_container(v, '}');
+    case '[':
+        v->p++;
+        return jv_container(v, ']');
+    case '"':
+        return jv_string(v);
+    case 't':
+        return jv_lit(v, "true");
+    case 'f':
+        return jv_lit(v, "false");
+    case 'n':
+        return jv_lit(v, "null");
+    default:
+        return jv_number(v);
+    }
+}
+
+/* Is s (len bytes) exactly one well-formed JSON value? */
+static int json_valid(const char *s, size_t len)
+{
+    struct jv v = {s, s + len, 0};
+
+    jv_ws(&v);
+    if (!jv_value(&v))
+        return 0;
+    jv_ws(&v);
+    return v.p == v.end;
+}
+
+/* json_valid on a string literal. */
+#define JV(lit) json_valid(lit, sizeof(lit) - 1)
+
+static void test_json_checker(void **state)
+{
+    (void)state;
+    assert_true(JV("{\"a\":[1,-2.5e3,true,false,null,\"\\u00fc\\n\"]}"));
+    assert_true(JV(" {} "));
+    assert_true(JV("[0.5,{\"b\":{}},[]]"));
+    assert_false(JV("{\"status\":\"RUNNING\",,\"job_id\":}"));
+    assert_false(JV("{\"a\":1"));
+    assert_false(JV("{\"a\":01}"));
+    assert_false(JV("{\"a\":\"\\x\"}"));
+    assert_false(JV("{\"a\":\"\\u00g0\"}"));
+    assert_false(JV("{\"a\":\"line\nbreak\"}"));
+    assert_false(JV("{\"a\" 1}"));
+    assert_false(JV("[1,]"));
+    assert_false(JV("{} {}"));
+    assert_false(JV("nul"));
+    assert_false(JV(""));
+}
+
+/* ---- an HTTP client --------------------------------------------------------------------- */
+
+struct resp {
+    CURLcode rc;
+    long code;
+    char *body; /* NUL-terminated, never NULL after http() */
+    size_t len;
+    curl_off_t clen; /* Content-Length, -1 if none */
+    char ctype[HDR_MAX];
+    char retry_after[HDR_MAX];
+    char allow[HDR_MAX];
+    uint64_t ms; /* wall time the request took */
+};
+
+static size_t on_body(char *p, size_t size, size_t n, void *ud)
+{
+    struct resp *r = ud;
+    size_t add = size * n;
+    char *nb;
+
+    if (add > BODY_MAX - r->len)
+        return 0;
+    nb = realloc(r->body, r->len + add + 1);
+    if (!nb)
+        return 0;
+    memcpy(nb + r->len, p, add);
+    r->body = nb;
+    r->len += add;
+    r->body[r->len] = '\0';
+    return add;
+}
+
+/* Copy the value of header line "Name: value\r\n" into dst when it is the named one. */
+static void grab_header(const char *line, size_t n, const char *name, char *dst, size_t cap)
+{
+    size_t nl = strlen(name), vlen;
+    const char *v;
+
+    if (n <= nl || strncasecmp(line, name, nl) != 0 || line[nl] != ':')
+        return;
+    v = line + nl + 1;
+    vlen = n - nl - 1;
+    while (vlen && (*v == ' ' || *v == '\t')) {
+        v++;
+        vlen--;
+    }
+    while (vlen && (v[vlen - 1] == '\r' || v[vlen - 1] == '\n' || v[vlen - 1] == ' '))
+        vlen--;
+    if (vlen >= cap)
+        vlen = cap - 1;
+    memcpy(dst, v, vlen);
+    dst[vlen] = '\0';
+}
+
+static size_t on_header(char *p, size_t size, size_t n, void *ud)
+{
+    struct resp *r = ud;
+    size_t len = size * n;
+
+    grab_header(p, len, "Content-Type", r->ctype, sizeof(r->ctype));
+    grab_header(p, len, "Retry-After", r->retry_after, sizeof(r->retry_after));
+    grab_header(p, len, "Allow", r->allow, sizeof(r->allow));
+    return len;
+}
+
+static uint64_t now_ms(void)
+{
+    return time_mono_ms();
+}
+
+/* Sleep a few milliseconds between polls. */
+static void nap(void)
+{
+    struct timespec ts = {0, 10 * 1000000L};
+
+    nanosleep(&ts, NULL);
+}
+
+/*
+ * Ask host:port (host "127.0.0.1" or "[::1]") with method for path, with an
+ * X-Auth-Token header unless token is NULL (header_name picks its spelling).
+ * Always fills r; free r->body with resp_free.
+ */
+static void http_ex(const char *host, uint16_t port, const char *method, const char *path,
+                    const char *header_name, const char *token, struct resp *r)
+{
+    char url[URL_MAX], hdr[URL_MAX];
+    struct curl_slist *headers = NULL;
+    CURL *c;
+    uint64_t t0;
+
+    memset(r, 0, sizeof(*r));
+    r->body = calloc(1, 1);
+    assert_non_null(r->body);
+    r->clen = -1;
+    snprintf(url, sizeof(url), "http://%s:%u%s", host, (unsigned)port, path);
+    c = curl_easy_init();
+    assert_non_null(c);
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, REQ_TIMEOUT_MS);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(c, CURLOPT_HEADERDATA, r);
+    if (strcmp(method, "POST") == 0) {
+        curl_easy_setopt(c, CURLOPT_POST, 1L);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, "");
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, 0L);
+    } else if (strcmp(method, "GET") != 0) {
+        curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+    }
+    if (token) {
+        snprintf(hdr, sizeof(hdr), "%s: %s", header_name, token);
+        headers = curl_slist_append(headers, hdr);
+        assert_non_null(headers);
+        curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
+    }
+    t0 = now_ms();
+    r->rc = curl_easy_perform(c);
+    r->ms = now_ms() - t0;
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->code);
+    curl_easy_getinfo(c, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &r->clen);
+    curl_easy_cleanup(c);
+    curl_slist_free_all(headers);
+}
+
+static void http(const struct sim *s, const char *method, const char *path, const char *token,
+                 struct resp *r)
+{
+    http_ex("127.0.0.1", sim_port(s), method, path, "X-Auth-Token", token, r);
+}
+
+/* GET the job id with the simulator's own token and project. */
+static void get_job(const struct sim *s, const char *id, struct resp *r)
+{
+    char path[URL_MAX];
+
+    snprintf(path, sizeof(path), "/v1.0/%s/jobs/%s", sim_project_id(s), id);
+    http(s, "GET", path, sim_token(s), r);
+}
+
+static void resp_free(struct resp *r)
+{
+    free(r->body);
+    r->body = NULL;
+}
+
+/* Assert a JSON answer with this status code and exactly this body. */
+static void assert_json_answer(const struct resp *r, long code, const char *body)
+{
+    assert_int_equal(r->rc, CURLE_OK);
+    assert_int_equal(r->code, code);
+    assert_string_equal(r->ctype, "application/json;charset=utf-8");
+    assert_string_equal(r->body, body);
+    assert_int_equal(r->len, strlen(body));
+}
+
+/* Value of the first "key":"..." string in body, copied into out (cap bytes); "" if absent. */
+static void field(const char *body, const char *key, char *out, size_t cap)
+{
+    char pat[HDR_MAX];
+    const char *p, *q;
+    size_t n;
+
+    out[0] = '\0';
+    snprintf(pat, sizeof(pat), "\"%s\":\"", key);
+    p = strstr(body, pat);
+    if (!p)
+        return;
+    p += strlen(pat);
+    q = strchr(p, '"');
+    if (!q)
+        return;
+    n = (size_t)(q - p);
+    if (n >= cap)
+        n = cap - 1;
+    memcpy(out, p, n);
+    out[n] = '\0';
+}
+
+/* How often needle occurs in hay. */
+static int count_of(const char *hay, const char *needle)
+{
+    int n = 0;
+
+    while ((hay = strstr(hay, needle)) != NULL) {
+        n++;
+        hay += strlen(needle);
+    }
+    return n;
+}
+
+/* ---- fixture ------------------------------------------------------------------------------ */
+
+static struct sim *start_sim(unsigned step_ms, unsigned slow_ms)
+{
+    struct sim_options o = {0};
+    struct sim *s;
+
+    o.host = "127.0.0.1";
+    o.step_ms = step_ms;
+    o.slow_ms = slow_ms;
+    s = sim_start(&o);
+    assert_non_null(s);
+    assert_int_not_equal(sim_port(s), 0);
+    return s;
+}
+
+static int setup(void **state)
+{
+    *state = start_sim(0, SLOW_MS);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    sim_stop(*state);
+    return 0;
+}
+
+/* ---- scripted jobs ------------------------------------------------------------------------ */
+
+static void test_seed_example_verbatim(void **state)
+{
+    struct resp r;
+
+    get_job(*state, ID_SEED, &r);
+    assert_json_answer(&r, 200, seed_body);
+    assert_true(json_valid(r.body, r.len));
+    assert_int_equal(r.clen, (curl_off_t)strlen(seed_body));
+    resp_free(&r);
+}
+
+static void test_running_example_verbatim(void **state)
+{
+    struct resp r;
+
+    get_job(*state, ID_RUNEX, &r);
+    assert_json_answer(&r, 200, runex_body);
+    assert_true(json_valid(r.body, r.len));
+    resp_free(&r);
+}
+
+struct expect {
+    const char *id;
+    const char *has[6]; /* substrings the body must contain, NULL-terminated */
+};
+
+static const struct expect scripted[] = {
+    {ID_J(1),
+     {"{\"status\":\"INIT\",\"entities\":{},", "\"job_type\":\"createELB\"",
+      "\"begin_time\":\"2017-09-29T10:00:00Z\",\"end_time\":\"\",\"error_code\":null,"
+      "\"fail_reason\":null}",
+      NULL}},
+    {ID_J(2),
+     {"{\"status\":\"FAIL\",",
+      "{\"elb\":{\"id\":\"0f7e6b7c1d2e4f5a8b9c0d1e2f3a4b5c\",\"name\":\"web\"}}",
+      "\"begin_time\":\"2017-09-29T09:49:37.399Z\",\"end_time\":\"2017-09-29T09:49:40.001Z\"",
+      "\"error_code\":\"ELB.1003\",\"fail_reason\":\"Quota exceeded: \\\"elb\\\" limit 10\\nsee "
+      "\\u00fcber-docs \\ud83d\\ude80 \\\\ done\"}",
+      NULL}},
+    {ID_J(3),
+     {"{\"status\":\"RUNNING\",\"entities\":{\"members\":[{\"id\":\"m1\"},{\"id\":\"m2\"}]},",
+      "\"job_type\":\"batchCreateMembers\",\"begin_time\":\"2017-09-29T11:00:00.000Z\","
+      "\"end_time\":\"\",\"error_code\":null,\"fail_reason\":null,\"sub_jobs\":[{",
+      /* 1031 SUCCESS holding 1034 (sub_jobs null) */
+      "\"job_id\":\"2c9eb2c15e1d4e1a015e1e0c3b8a1031\"",
+      "\"job_id\":\"2c9eb2c15e1d4e1a015e1e0c3b8a1034\",\"job_type\":\"createMember\"",
+      /* 1032 RUNNING with sub_jobs "", 1033 INIT without sub_jobs, closing both arrays */
+      "\"job_id\":\"2c9eb2c15e1d4e1a015e1e0c3b8a1032\"",
+      "\"job_id\":\"2c9eb2c15e1d4e1a015e1e0c3b8a1033\",\"job_type\":\"createMember\","
+      "\"begin_time\":\"2017-09-29T11:00:00.160Z\",\"end_time\":\"\",\"error_code\":null,"
+      "\"fail_reason\":null}]}"}},
+    {ID_J(4),
+     {"{\"status\":\"SUCCESS\",\"entities\":{\"elb_id\":\"5d3f1c2b4a6e4f708192a3b4c5d6e7f8\"},",
+      "\"job_type\":\"deleteELB\"",
+      "\"begin_time\":\"2017-09-29T12:00:00.000Z\",\"end_time\":\"2017-09-29T12:00:07.250Z\","
+      "\"error_code\":null,\"fail_reason\":null,\"sub_jobs\":null}",
+      NULL}},
+    {ID_J(5),
+     {"{\"status\":\"SUCCESS\",\"entities\":{},", "\"job_type\":\"modifyELB\"",
+      "\"begin_time\":\"2017-09-29T12:30:00.500Z\",\"end_time\":\"2017-09-29T12:30:01.000Z\"",
+      "\"sub_jobs\":\"\"", "\"message\":null,\"code\":null}", NULL}},
+    {ID_J(6),
+     {"{\"status\":\"RUNNING\",\"entities\":{\"elb\":{\"id\":\"6a\"}},",
+      "\"job_type\":\"createELB\"", "\"begin_time\":\"2017-09-29T13:00:00Z\",\"end_time\":null,",
+      NULL}},
+    {ID_J(7),
+     {"{\"status\":\"QUEUED\",\"entities\":{},", "\"job_type\":\"createELB\"",
+      "\"begin_time\":\"2017-09-29T14:00:00.000Z\",\"end_time\":\"\",", NULL}},
+};
+
+static void test_scripted_jobs(void **state)
+{
+    char want_id[HDR_MAX];
+    struct resp r;
+    size_t i, k;
+
+    for (i = 0; i < sizeof(scripted) / sizeof(scripted[0]); i++) {
+        get_job(*state, scripted[i].id, &r);
+        assert_int_equal(r.rc, CURLE_OK);
+        assert_int_equal(r.code, 200);
+        assert_string_equal(r.ctype, "application/json;charset=utf-8");
+        assert_true(json_valid(r.body, r.len));
+        snprintf(want_id, sizeof(want_id), "\"job_id\":\"%s\"", scripted[i].id);
+        assert_non_null(strstr(r.body, want_id));
+        for (k = 0; k < 6 && scripted[i].has[k]; k++) {
+            if (!strstr(r.body, scripted[i].has[k]))
+                fail_msg("job %s: missing %s in %s", scripted[i].id, scripted[i].has[k], r.body);
+        }
+        resp_free(&r);
+    }
+}
+
+static void test_sub_jobs_shapes(void **state)
+{
+    struct resp r;
+
+    get_job(*state, ID_J(3), &r);
+    assert_int_equal(r.code, 200);
+    /* top-level array + 1031's array + 1034 null + 1032 ""; 1033 has none */
+    assert_int_equal(count_of(r.body, "\"sub_jobs\""), 4);
+    assert_int_equal(count_of(r.body, "\"sub_jobs\":["), 2);
+    assert_int_equal(count_of(r.body, "\"sub_jobs\":null"), 1);
+    assert_int_equal(count_of(r.body, "\"sub_jobs\":\"\""), 1);
+    assert_int_equal(count_of(r.body, "\"job_type\":\"createMember\""), 4);
+    /* 1034 is nested inside 1031, i.e. it comes before 1032 starts */
+    assert_true(strstr(r.body, "8a1034") < strstr(r.body, "8a1032"));
+    assert_true(strstr(r.body, "8a1031") < strstr(r.body, "8a1034"));
+    resp_free(&r);
+}
+
+static void test_demo_jobs_list(void **state)
+{
+    const char *const *ids = sim_demo_jobs();
+    char want_id[HDR_MAX];
+    struct resp r;
+    size_t n, k;
+
+    for (n = 0; ids[n]; n++) {
+        assert_int_equal(strlen(ids[n]), 32);
+        assert_int_not_equal(strncmp(ids[n], "fa17", 4), 0);
+        for (k = 0; k < n; k++)
+            assert_string_not_equal(ids[k], ids[n]);
+        get_job(*state, ids[n], &r);
+        assert_int_equal(r.rc, CURLE_OK);
+        assert_int_equal(r.code, 200);
+        assert_true(json_valid(r.body, r.len));
+        snprintf(want_id, sizeof(want_id), "\"%s\"", ids[n]);
+        assert_non_null(strstr(r.body, want_id));
+        resp_free(&r);
+    }
+    /* the seed, the running example, 0001..0009 */
+    assert_int_equal(n, 11);
+    assert_string_equal(ids[0], ID_SEED);
+    assert_string_equal(ids[1], ID_RUNEX);
+    assert_string_equal(ids[10], ID_J(9));
+}
+
+/* ---- routing, token, project -------------------------------------------------------------- */
+
+static void test_auth_and_routing(void **state)
+{
+    struct sim *s = *state;
+    const char *job = "/v1.0/" PROJECT "/jobs/" ID_SEED;
+    struct resp r;
+
+    http(s, "GET", job, NULL, &r);
+    assert_json_answer(&r, 401, body_401);
+    resp_free(&r);
+    http(s, "GET", job, "sim-token-2", &r);
+    assert_json_answer(&r, 401, body_401);
+    resp_free(&r);
+    http(s, "GET", job, "", &r); /* curl sends "X-Auth-Token:" with an empty value */
+    assert_int_equal(r.code, 401);
+    resp_free(&r);
+    /* header names are case-insensitive */
+    http_ex("127.0.0.1", sim_port(s), "GET", job, "x-auth-token", TOKEN, &r);
+    assert_json_answer(&r, 200, seed_body);
+    resp_free(&r);
+
+    http(s, "GET", "/v1.0/0b3d6ac6dbd84d5aaa0c2a7bfe4c2b33/jobs/" ID_SEED, TOKEN, &r);
+    assert_json_answer(&r, 403, body_403);
+    resp_free(&r);
+    http(s, "GET", "/v1.0/" PROJECT "x/jobs/" ID_SEED, TOKEN, &r);
+    assert_json_answer(&r, 403, body_403);
+    resp_free(&r);
+    /* the token is checked before the project */
+    http(s, "GET", "/v1.0/other/jobs/" ID_SEED, "bad", &r);
+    assert_json_answer(&r, 401, body_401);
+    resp_free(&r);
+
+    http(s, "GET", "/v1.0/" PROJECT "/jobs/" ID_UNKNOWN, TOKEN, &r);
+    assert_json_answer(&r, 404, body_404);
+    resp_free(&r);
+    http(s, "GET", "/v1.0/" PROJECT "/jobs/not%20an%20id", TOKEN, &r);
+    assert_json_answer(&r, 404, body_404);
+    resp_free(&r);
+
+    http(s, "POST", job, TOKEN, &r);
+    assert_int_equal(r.code, 405);
+    assert_string_equal(r.allow, "GET");
+    assert_true(json_valid(r.body, r.len));
+    resp_free(&r);
+    http(s, "DELETE", job, TOKEN, &r);
+    assert_int_equal(r.code, 405);
+    resp_free(&r);
+}
+
+static void test_other_paths_404(void **state)
+{
+    static const char *const paths[] = {
+        "/",
+        "/v1/" PROJECT "/jobs/" ID_SEED,
+        "/v1.0/" PROJECT "/jobs/",
+        "/v1.0/" PROJECT "/jobs/" ID_SEED "/",
+        "/v1.0/" PROJECT "/jobs/" ID_SEED "/x",
+        "/v1.0//jobs/" ID_SEED,
+        "/v1.0/" PROJECT "/job/" ID_SEED,
+        "/v1.0/" PROJECT,
+        "/_sim/nope",
+        "/_sim",
+    };
+    struct resp r;
+    size_t i;
+
+    for (i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+        http(*state, "GET", paths[i], TOKEN, &r);
+        if (r.code != 404)
+            fail_msg("%s: got %ld", paths[i], r.code);
+        assert_string_equal(r.ctype, "application/json;charset=utf-8");
+        assert_true(json_valid(r.body, r.len));
+        assert_non_null(strstr(r.body, "\"message\":"));
+        resp_free(&r);
+    }
+}
+
+static void test_custom_token_and_project(void **state)
+{
+    struct sim_options o = {0};
+    struct sim *s;
+    struct resp r;
+
+    (void)state;
+    o.token = "t-0123";
+    o.project_id = "p42";
+    s = sim_start(&o);
+    assert_non_null(s);
+    assert_string_equal(sim_token(s), "t-0123");
+    assert_string_equal(sim_project_id(s), "p42");
+    http(s, "GET", "/v1.0/p42/jobs/" ID_RUNEX, "t-0123", &r);
+    assert_json_answer(&r, 200, runex_body);
+    resp_free(&r);
+    http(s, "GET", "/v1.0/p42/jobs/" ID_RUNEX, TOKEN, &r);
+    assert_int_equal(r.code, 401);
+    resp_free(&r);
+    http(s, "GET", "/v1.0/" PROJECT "/jobs/" ID_RUNEX, "t-0123", &r);
+    assert_int_equal(r.code, 403);
+    resp_free(&r);
+    sim_stop(s);
+}
+
+static void test_defaults_and_null(void **state)
+{
+    struct sim_options o = {0};
+    struct sim *s;
+    struct resp r;
+
+    (void)state;
+    sim_stop(NULL);
+    s = sim_start(&o);
+    assert_non_null(s);
+    assert_string_equal(sim_token(s), TOKEN);
+    assert_string_equal(sim_project_id(s), PROJECT);
+    get_job(s, ID_SEED, &r); /* default host is 127.0.0.1 */
+    assert_json_answer(&r, 200, seed_body);
+    resp_free(&r);
+    sim_stop(s);
+
+    s = sim_start(NULL);
+    assert_non_null(s);
+    assert_string_equal(sim_token(s), TOKEN);
+    sim_stop(s);
+}
+
+static void test_start_errors(void **state)
+{
+    static const char *const bad_hosts[] = {"localhost", "",      "1.2.3",
+                                            "::1::",     "[::1]", "127.0.0.1:80"};
+    struct sim_options o = {0};
+    struct sim *s;
+    size_t i;
+
+    for (i = 0; i < sizeof(bad_hosts) / sizeof(bad_hosts[0]); i++) {
+        o.host = bad_hosts[i];
+        errno = 0;
+        assert_null(sim_start(&o));
+        assert_int_equal(errno, EINVAL);
+    }
+    o.host = "127.0.0.1";
+    o.token = "";
+    errno = 0;
+    assert_null(sim_start(&o));
+    assert_int_equal(errno, EINVAL);
+
+    /* the port of a running simulator is taken */
+    o.token = NULL;
+    o.port = sim_port(*state);
+    errno = 0;
+    s = sim_start(&o);
+    if (s)
+        sim_stop(s);
+    assert_null(s);
+    assert_int_not_equal(errno, 0);
+}
+
+static void test_ipv6(void **state)
+{
+    struct sim_options o = {0};
+    struct sim *s;
+    struct resp r;
+
+    (void)state;
+    o.host = "::1";
+    s = sim_start(&o);
+    if (!s && (errno == EADDRNOTAVAIL || errno == EAFNOSUPPORT))
+        skip();
+    assert_non_null(s);
+    http_ex("[::1]", sim_port(s), "GET", "/v1.0/" PROJECT "/jobs/" ID_SEED, "X-Auth-Token", TOKEN,
+            &r);
+    if (r.rc == CURLE_COULDNT_CONNECT) {
+        resp_free(&r);
+        sim_stop(s);
+        skip();
+    }
+    assert_json_answer(&r, 200, seed_body);
+    resp_free(&r);
+    sim_stop(s);
+}
+
+/* ---- progression -------------------------------------------------------------------------- */
+
+#define J8_HEAD "{\"status\":\""
+#define J8_MID                                                                                     \
+    "\",\"entities\":{\"elb\":{\"id\":\"8b\"}},\"job_id\":\"2c9eb2c15e1d4e1a015e1e0c3b8a0008\","   \
+    "\"job_type\":\"createELB\",\"begin_time\":\"2026-11-28T12:00:00.000Z\",\"end_time\":"
+#define J9_MID                                                                                     \
+    "\",\"entities\":{\"elb_id\":\"9c\"},\"job_id\":\"2c9eb2c15e1d4e1a015e1e0c3b8a0009\","         \
+    "\"job_type\":\"deleteELB\",\"begin_time\":\"2026-11-28T12:00:00.000Z\",\"end_time\":"
+#define OPEN_TAIL "\"\",\"error_code\":null,\"fail_reason\":null}"
+
+static void test_progress_step_mode(void **state)
+{
+    static const char *const j8[] = {
+        J8_HEAD "INIT" J8_MID OPEN_TAIL,
+        J8_HEAD "RUNNING" J8_MID OPEN_TAIL,
+        J8_HEAD "RUNNING" J8_MID OPEN_TAIL,
+        J8_HEAD "SUCCESS" J8_MID
+                "\"2026-11-28T12:00:42.500Z\",\"error_code\":null,\"fail_reason\":null}",
+        J8_HEAD "SUCCESS" J8_MID
+                "\"2026-11-28T12:00:42.500Z\",\"error_code\":null,\"fail_reason\":null}",
+    };
+    static const char *const j9[] = {
+        J8_HEAD "INIT" J9_MID OPEN_TAIL,
+        J8_HEAD "RUNNING" J9_MID OPEN_TAIL,
+        J8_HEAD "FAIL" J9_MID "\"2026-11-28T12:00:21.000Z\",\"error_code\":\"ELB.2001\","
+                "\"fail_reason\":\"backend busy\"}",
+        J8_HEAD "FAIL" J9_MID "\"2026-11-28T12:00:21.000Z\",\"error_code\":\"ELB.2001\","
+                "\"fail_reason\":\"backend busy\"}",
+    };
+    struct sim *s = *state;
+    struct resp r;
+    size_t i;
+
+    for (i = 0; i < 5; i++) {
+        get_job(s, ID_J(8), &r);
+        assert_json_answer(&r, 200, j8[i]);
+        assert_true(json_valid(r.body, r.len));
+        resp_free(&r);
+        /* refused requests do not advance the job */
+        http(s, "GET", "/v1.0/" PROJECT "/jobs/" ID_J(8), NULL, &r);
+        assert_int_equal(r.code, 401);
+        resp_free(&r);
+        http(s, "GET", "/v1.0/wrong/jobs/" ID_J(8), TOKEN, &r);
+        assert_int_equal(r.code, 403);
+        resp_free(&r);
+        /* and the jobs advance independently */
+        if (i < 4) {
+            get_job(s, ID_J(9), &r);
+            assert_json_answer(&r, 200, j9[i]);
+            assert_true(json_valid(r.body, r.len));
+            resp_free(&r);
+        }
+    }
+}
+
+/* Milliseconds since the epoch of a "…Z" timestamp; fails the test if it does not parse. */
+static uint64_t ts_ms(const char *ts)
+{
+    double secs = 0;
+
+    assert_int_equal(time_parse_rfc3339(ts, strlen(ts), &secs), 0);
+    return (uint64_t)(secs * 1000.0 + 0.5);
+}
+
+static int status_rank(const char *st)
+{
+    if (strcmp(st, "INIT") == 0)
+        return 0;
+    if (strcmp(st, "RUNNING") == 0)
+        return 1;
+    if (strcmp(st, "SUCCESS") == 0)
+        return 2;
+    fail_msg("unexpected status %s", st);
+    return -1;
+}
+
+static void test_progress_time_mode(void **state)
+{
+    char st[HDR_MAX], begin[HDR_MAX], end[HDR_MAX], first_begin[HDR_MAX];
+    uint64_t before, after, deadline;
+    struct sim *s;
+    struct resp r;
+    int i, rank = 0, prev = 0;
+
+    (void)state;
+    /* a long step: answers do not advance the job, begin is the start time */
+    before = (uint64_t)(time_now() * 1000.0);
+    s = start_sim(60000, SLOW_MS);
+    after = (uint64_t)(time_now() * 1000.0) + 1;
+    for (i = 0; i < 4; i++) {
+        get_job(s, ID_J(8), &r);
+        assert_int_equal(r.code, 200);
+        field(r.body, "status", st, sizeof(st));
+        assert_string_equal(st, "INIT");
+        field(r.body, "begin_time", begin, sizeof(begin));
+        assert_in_range(ts_ms(begin), before, after);
+        assert_non_null(strstr(r.body, "\"end_time\":\"\","));
+        resp_free(&r);
+    }
+    sim_stop(s);
+
+    /* a short step: watch 0008 go INIT -> RUNNING -> SUCCESS, ending 3 steps after begin */
+    s = start_sim(50, SLOW_MS);
+    deadline = now_ms() + POLL_DEADLINE_MS;
+    first_begin[0] = '\0';
+    do {
+        get_job(s, ID_J(8), &r);
+        assert_int_equal(r.code, 200);
+        assert_true(json_valid(r.body, r.len));
+        field(r.body, "status", st, sizeof(st));
+        field(r.body, "begin_time", begin, sizeof(begin));
+        field(r.body, "end_time", end, sizeof(end));
+        if (!first_begin[0])
+            snprintf(first_begin, sizeof(first_begin), "%s", begin);
+        assert_string_equal(begin, first_begin);
+        rank = status_rank(st);
+        assert_true(rank >= prev);
+        prev = rank;
+        if (rank < 2)
+            assert_string_equal(end, "");
+        resp_free(&r);
+        if (rank < 2)
+            nap();
+    } while (rank < 2 && now_ms() < deadline);
+    assert_int_equal(rank, 2);
+    assert_int_equal(ts_ms(end) - ts_ms(begin), 150);
+    sim_stop(s);
+}
+
+static void test_reset_restarts_progression(void **state)
+{
+    struct sim *s = *state;
+    char st[HDR_MAX];
+    struct resp r;
+    int i;
+
+    for (i = 0; i < 4; i++) {
+        get_job(s, ID_J(8), &r);
+        resp_free(&r);
+    }
+    get_job(s, ID_J(8), &r);
+    field(r.body, "status", st, sizeof(st));
+    assert_string_equal(st, "SUCCESS");
+    resp_free(&r);
+    http(s, "POST", "/_sim/reset", NULL, &r);
+    assert_int_equal(r.code, 200);
+    assert_string_equal(r.body, "ok\n");
+    resp_free(&r);
+    get_job(s, ID_J(8), &r);
+    field(r.body, "status", st, sizeof(st));
+    assert_string_equal(st, "INIT");
+    resp_free(&r);
+}
+
+/* ---- fault jobs ----------------------------------------------------------------------------- */
+
+static void test_fault_429_first_answer(void **state)
+{
+    static const char later[] =
+        "{\"status\":\"SUCCESS\",\"entities\":{\"elb_id\":\"4290\"},\"job_id\":\"" ID_F429
+        "\",\"job_type\":\"createELB\",\"begin_time\":\"2017-09-29T15:00:00.000Z\","
+        "\"end_time\":\"2017-09-29T15:00:01.000Z\",\"error_code\":null,\"fail_reason\":null}";
+    struct sim *s = *state;
+    struct resp r;
+    int i;
+
+    /* a refused request is not "the first answer" */
+    http(s, "GET", "/v1.0/" PROJECT "/jobs/" ID_F429, NULL, &r);
+    assert_int_equal(r.code, 401);
+    resp_free(&r);
+    get_job(s, ID_F429, &r);
+    assert_json_answer(&r, 429, body_429);
+    assert_string_equal(r.retry_after, "1");
+    resp_free(&r);
+    for (i = 0; i < 2; i++) {
+        get_job(s, ID_F429, &r);
+        assert_json_answer(&r, 200, later);
+        assert_string_equal(r.retry_after, "");
+        resp_free(&r);
+    }
+    http(s, "POST", "/_sim/reset", NULL, &r);
+    resp_free(&r);
+    get_job(s, ID_F429, &r);
+    assert_json_answer(&r, 429, body_429);
+    resp_free(&r);
+}
+
+static void test_fault_500_503_always(void **state)
+{
+    struct resp r;
+    int i;
+
+    for (i = 0; i < 3; i++) {
+        get_job(*state, ID_F500, &r);
+        assert_json_answer(&r, 500, body_500);
+        resp_free(&r);
+        get_job(*state, ID_F503, &r);
+        assert_json_answer(&r, 503, body_503);
+        resp_free(&r);
+    }
+}
+
+static void test_fault_slow(void **state)
+{
+    static const char body[] =
+        "{\"status\":\"RUNNING\",\"entities\":{},\"job_id\":\"" ID_FSLOW
+        "\",\"job_type\":\"createELB\",\"begin_time\":\"2017-09-29T16:00:00.000Z\","
+        "\"end_time\":\"\",\"error_code\":null,\"fail_reason\":null}";
+    struct resp r;
+
+    get_job(*state, ID_FSLOW, &r);
+    assert_json_answer(&r, 200, body);
+    assert_true(r.ms >= SLOW_MS);
+    resp_free(&r);
+}
+
+static void test_fault_malformed(void **state)
+{
+    struct resp r;
+
+    get_job(*state, ID_FMAL, &r);
+    assert_json_answer(&r, 200, "{\"status\":\"RUNNING\",,\"job_id\":}");
+    assert_false(json_valid(r.body, r.len));
+    resp_free(&r);
+}
+
+static void test_fault_cut_body(void **state)
+{
+    struct resp r;
+
+    get_job(*state, ID_FCUT, &r);
+    assert_int_equal(r.rc, CURLE_OK);
+    assert_int_equal(r.code, 200);
+    assert_string_equal(r.ctype, "application/json;charset=utf-8");
+    assert_int_equal(r.clen, (curl_off_t)r.len);
+    assert_true(r.len > 20);
+    assert_memory_equal(r.body, "{\"status\":\"RUNNING\",", 20);
+    assert_false(json_valid(r.body, r.len));
+    assert_null(strstr(r.body, "fail_reason")); /* the second half is missing */
+    resp_free(&r);
+}
+
+static void test_fault_connection_closed(void **state)
+{
+    struct resp r;
+
+    get_job(*state, ID_FCLOSE, &r);
+    assert_int_equal(r.rc, CURLE_PARTIAL_FILE);
+    assert_int_equal(r.code, 200);
+    assert_true(r.len > 20);
+    assert_true(r.clen > (curl_off_t)r.len);
+    assert_int_equal(r.len, (size_t)r.clen / 2);
+    assert_memory_equal(r.body, "{\"status\":\"RUNNING\",", 20);
+    resp_free(&r);
+}
+
+static void test_fault_huge(void **state)
+{
+    struct resp r;
+
+    get_job(*state, ID_FHUGE, &r);
+    assert_int_equal(r.rc, CURLE_OK);
+    assert_int_equal(r.code, 200);
+    assert_string_equal(r.ctype, "application/json;charset=utf-8");
+    assert_true(r.len > (2u << 20));
+    assert_true(r.len < (3u << 20));
+    assert_int_equal(r.clen, (curl_off_t)r.len);
+    assert_true(json_valid(r.body, r.len));
+    assert_non_null(strstr(r.body, "\"entities\":{\"padding\":\"xxxx"));
+    assert_non_null(strstr(r.body, "\"job_id\":\"" ID_FHUGE "\""));
+    resp_free(&r);
+}
+
+static void test_fault_wrong_type(void **state)
+{
+    struct resp r;
+
+    get_job(*state, ID_FTYPE, &r);
+    assert_int_equal(r.code, 200);
+    assert_true(json_valid(r.body, r.len));
+    assert_memory_equal(r.body, "{\"status\":3,", 12);
+    assert_non_null(strstr(r.body, "\"job_id\":\"" ID_FTYPE "\""));
+    resp_free(&r);
+}
+
+static void test_fault_html(void **state)
+{
+    struct resp r;
+
+    get_job(*state, ID_FHTML, &r);
+    assert_int_equal(r.rc, CURLE_OK);
+    assert_int_equal(r.code, 200);
+    assert_string_equal(r.ctype, "text/html;charset=utf-8");
+    assert_string_equal(r.body, "<html><body>Bad Gateway</body></html>");
+    resp_free(&r);
+}
+
+/* ---- control endpoints ---------------------------------------------------------------------- */
+
+static void test_control_requests(void **state)
+{
+    struct sim *s = *state;
+    struct resp r;
+
+    http(s, "GET", "/_sim/requests", NULL, &r);
+    assert_int_equal(r.code, 200);
+    assert_string_equal(r.ctype, "text/plain;charset=utf-8");
+    assert_string_equal(r.body, "");
+    resp_free(&r);
+
+    get_job(s, ID_J(1), &r);
+    resp_free(&r);
+    get_job(s, ID_J(1), &r);
+    resp_free(&r);
+    http(s, "GET", "/v1.0/" PROJECT "/jobs/" ID_J(4), "wrong", &r); /* 401, still counted */
+    resp_free(&r);
+    http(s, "POST", "/v1.0/" PROJECT "/jobs/" ID_J(2), TOKEN, &r); /* 405, still counted */
+    resp_free(&r);
+    get_job(s, "zz-unknown_1", &r); /* 404, still counted */
+    resp_free(&r);
+    get_job(s, "bad.id", &r); /* not an id we count */
+    assert_int_equal(r.code, 404);
+    resp_free(&r);
+    http(s, "GET", "/_sim/requests", NULL, &r);
+    assert_string_equal(r.body, ID_J(1) " 2\n" ID_J(2) " 1\n" ID_J(4) " 1\nzz-unknown_1 1\n");
+    resp_free(&r);
+
+    http(s, "POST", "/_sim/reset", NULL, &r);
+    assert_string_equal(r.body, "ok\n");
+    resp_free(&r);
+    http(s, "GET", "/_sim/requests", NULL, &r);
+    assert_string_equal(r.body, "");
+    resp_free(&r);
+}
+
+static void test_control_methods(void **state)
+{
+    struct sim *s = *state;
+    struct resp r;
+
+    http(s, "GET", "/_sim/reset", NULL, &r);
+    assert_int_equal(r.code, 405);
+    assert_string_equal(r.allow, "POST");
+    resp_free(&r);
+    http(s, "GET", "/_sim/fault/500", NULL, &r);
+    assert_int_equal(r.code, 405);
+    resp_free(&r);
+    http(s, "POST", "/_sim/requests", NULL, &r);
+    assert_int_equal(r.code, 405);
+    assert_string_equal(r.allow, "GET");
+    resp_free(&r);
+    http(s, "POST", "/_sim/fault/418", NULL, &r);
+    assert_int_equal(r.code, 400);
+    resp_free(&r);
+    http(s, "POST", "/_sim/fault/", NULL, &r);
+    assert_int_equal(r.code, 400);
+    resp_free(&r);
+    /* none of these changed anything */
+    get_job(s, ID_SEED, &r);
+    assert_json_answer(&r, 200, seed_body);
+    resp_free(&r);
+}
+
+struct fault_case {
+    const char *mode;
+    long code;
+    const char *body;
+    const char *retry_after;
+};
+
+static void test_control_fault_modes(void **state)
+{
+    static const struct fault_case cases[] = {
+        {"500", 500, body_500, ""}, {"503", 503, body_503, ""},  {"401", 401, body_401, ""},
+        {"404", 404, body_404, ""}, {"429", 429, body_429, "1"}, {"timeout", 504, body_504, ""},
+    };
+    static const char *const ids[] = {ID_SEED, ID_J(8), ID_UNKNOWN, ID_FHTML};
+    char path[URL_MAX];
+    struct sim *s = *state;
+    char st[HDR_MAX];
+    struct resp r;
+    size_t i, k;
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        snprintf(path, sizeof(path), "/_sim/fault/%s", cases[i].mode);
+        http(s, "POST", path, NULL, &r);
+        assert_int_equal(r.code, 200);
+        assert_string_equal(r.body, "ok\n");
+        resp_free(&r);
+        for (k = 0; k < sizeof(ids) / sizeof(ids[0]); k++) {
+            get_job(s, ids[k], &r);
+            assert_json_answer(&r, cases[i].code, cases[i].body);
+            assert_string_equal(r.retry_after, cases[i].retry_after);
+            if (strcmp(cases[i].mode, "timeout") == 0)
+                assert_true(r.ms >= SLOW_MS);
+            resp_free(&r);
+        }
+        http(s, "POST", "/_sim/fault/none", NULL, &r);
+        assert_string_equal(r.body, "ok\n");
+        resp_free(&r);
+        get_job(s, ID_SEED, &r);
+        assert_json_answer(&r, 200, seed_body);
+        resp_free(&r);
+    }
+    /* fault answers did not advance the progressing job */
+    get_job(s, ID_J(8), &r);
+    field(r.body, "status", st, sizeof(st));
+    assert_string_equal(st, "INIT");
+    resp_free(&r);
+
+    /* reset clears the fault */
+    http(s, "POST", "/_sim/fault/503", NULL, &r);
+    resp_free(&r);
+    http(s, "POST", "/_sim/reset", NULL, &r);
+    resp_free(&r);
+    get_job(s, ID_SEED, &r);
+    assert_json_answer(&r, 200, seed_body);
+    resp_free(&r);
+}
+
+/* ---- stopping with a slow answer pending ---------------------------------------------------- */
+
+struct slow_client {
+    uint16_t port;
+    struct resp r;
+    atomic_int done;
+};
+
+static void *slow_client_main(void *arg)
+{
+    struct slow_client *c = arg;
+
+    http_ex("127.0.0.1", c->port, "GET", "/v1.0/" PROJECT "/jobs/" ID_FSLOW, "X-Auth-Token", TOKEN,
+            &c->r);
+    atomic_store(&c->done, 1);
+    return NULL;
+}
+
+static void test_stop_with_slow_answer_pending(void **state)
+{
+    struct slow_client c;
+    struct resp r;
+    struct sim *s;
+    pthread_t th;
+    uint64_t deadline, t0, took;
+    int seen = 0;
+
+    (void)state;
+    s = start_sim(0, 30000);
+    memset(&c, 0, sizeof(c));
+    c.port = sim_port(s);
+    atomic_init(&c.done, 0);
+    assert_int_equal(pthread_create(&th, NULL, slow_client_main, &c), 0);
+
+    /* wait until the simulator has the slow request in hand */
+    deadline = now_ms() + POLL_DEADLINE_MS;
+    while (!seen && now_ms() < deadline) {
+        http(s, "GET", "/_sim/requests", NULL, &r);
+        seen = strstr(r.body, ID_FSLOW " 1\n") != NULL;
+        resp_free(&r);
+        if (!seen)
+            nap();
+    }
+    assert_true(seen);
+
+    /* other connections are served meanwhile */
+    get_job(s, ID_SEED, &r);
+    assert_json_answer(&r, 200, seed_body);
+    resp_free(&r);
+    assert_int_equal(atomic_load(&c.done), 0);
+
+    t0 = now_ms();
+    sim_stop(s);
+    took = now_ms() - t0;
+    assert_int_equal(pthread_join(th, NULL), 0);
+    assert_true(took < STOP_LIMIT_MS);
+    assert_int_equal(atomic_load(&c.done), 1);
+    assert_int_not_equal(c.r.rc, CURLE_OK); /* the connection was dropped, not answered */
+    assert_true(c.r.ms < 30000);
+    resp_free(&c.r);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_json_checker),
+        cmocka_unit_test_setup_teardown(test_seed_example_verbatim, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_running_example_verbatim, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_scripted_jobs, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sub_jobs_shapes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_demo_jobs_list, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_auth_and_routing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_other_paths_404, setup, teardown),
+        cmocka_unit_test(test_custom_token_and_project),
+        cmocka_unit_test(test_defaults_and_null),
+        cmocka_unit_test_setup_teardown(test_start_errors, setup, teardown),
+        cmocka_unit_test(test_ipv6),
+        cmocka_unit_test_setup_teardown(test_progress_step_mode, setup, teardown),
+        cmocka_unit_test(test_progress_time_mode),
+        cmocka_unit_test_setup_teardown(test_reset_restarts_progression, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fault_429_first_answer, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fault_500_503_always, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fault_slow, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fault_malformed, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fault_cut_body, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fault_connection_closed, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fault_huge, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fault_wrong_type, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fault_html, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_control_requests, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_control_methods, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_control_fault_modes, setup, teardown),
+        cmocka_unit_test(test_stop_with_slow_answer_pending),
+    };
+    int rc;
+
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+        return 1;
+    rc = cmocka_run_group_tests(tests, NULL, NULL);
+    curl_global_cleanup();
+    return rc;
+}
