@@ -1,1 +1,782 @@
+/*
+ * expfmt: render the whole exposition from the exporter's state (see expfmt.h).
+ *
+ * DESIGN. Two layers. The writer (family_begin / sample / writer_end) is the
+ * only code that knows the wire format; the metric list below it knows names,
+ * types, help texts, labels and values and nothing about syntax. Counter
+ * families are named without their "_total" suffix and histogram samples are
+ * named by kind (bucket / sum / count), so an OpenMetrics writer (which names
+ * a counter family "x" and its sample "x_total", and ends with "# EOF") is a
+ * second writer, not a second metric list.
+ *
+ * Every family's samples are written together, per-job families loop over the
+ * jobs inside the family. Every family the exporter knows always has its
+ * HELP/TYPE header, even with no sample (an empty family is legal and parsers
+ * drop it), except the process_* set, which is left out when /proc was not
+ * readable. Output is all or nothing: on any strbuf error the buffer goes back
+ * to its length on entry.
+ *
+ * Pure: no I/O, no clock, no globals. Numbers use the "C" locale's decimal
+ * point, so the process must not switch LC_NUMERIC.
+ */
 #include "expfmt.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DOUBLE_BUF 32    /* holds any expfmt_format_double() result */
+#define CODE_BUF 8       /* an HTTP status code as text */
+#define MAX_JOB_LABELS 4 /* job_id, job_type + up to two family labels */
+#define TWO_POW_53 9007199254740992.0
+
+/* ---------------------------------------------------------------- writer */
+
+enum metric_type { MT_GAUGE, MT_COUNTER, MT_HISTOGRAM };
+
+/* Which sample of a family: the value itself, or one of the histogram parts. */
+enum sample_kind { SK_VALUE, SK_BUCKET, SK_SUM, SK_COUNT };
+
+struct label {
+    const char *name;
+    const char *value;
+};
+
+struct writer {
+    struct strbuf *out;
+    enum expfmt_format fmt;
+    const char *family; /* base name of the family being written */
+    enum metric_type type;
+};
+
+static const char *type_name(enum metric_type t)
+{
+    switch (t) {
+    case MT_COUNTER:
+        return "counter";
+    case MT_HISTOGRAM:
+        return "histogram";
+    case MT_GAUGE:
+    default:
+        return "gauge";
+    }
+}
+
+/* Suffix the text format puts after the family base name for a sample kind. */
+static const char *sample_suffix(enum metric_type t, enum sample_kind k)
+{
+    switch (k) {
+    case SK_BUCKET:
+        return "_bucket";
+    case SK_SUM:
+        return "_sum";
+    case SK_COUNT:
+        return "_count";
+    case SK_VALUE:
+    default:
+        return t == MT_COUNTER ? "_total" : "";
+    }
+}
+
+/* Append help text with \ and newline escaped (HELP escaping). Returns 0 or a strbuf error. */
+static int escape_help(struct strbuf *out, const char *s)
+{
+    size_t entry = out->len;
+    const char *run = s;
+    int rc = 0;
+
+    for (; *s; s++) {
+        const char *esc = *s == '\\' ? "\\\\" : *s == '\n' ? "\\n" : NULL;
+
+        if (!esc)
+            continue;
+        rc = strbuf_append(out, run, (size_t)(s - run));
+        if (rc)
+            goto fail;
+        rc = strbuf_puts(out, esc);
+        if (rc)
+            goto fail;
+        run = s + 1;
+    }
+    rc = strbuf_append(out, run, (size_t)(s - run));
+    if (rc)
+        goto fail;
+    return 0;
+fail:
+    strbuf_truncate(out, entry);
+    return rc;
+}
+
+/*
+ * Start a family: name is the base name (counters without "_total"), help one
+ * line of text. Writes "# HELP" and "# TYPE". Returns 0 or a strbuf error.
+ */
+static int family_begin(struct writer *w, const char *name, enum metric_type type, const char *help)
+{
+    const char *suffix = type == MT_COUNTER ? "_total" : "";
+    int rc;
+
+    w->family = name;
+    w->type = type;
+    rc = strbuf_printf(w->out, "# HELP %s%s ", name, suffix);
+    if (rc)
+        return rc;
+    rc = escape_help(w->out, help);
+    if (rc)
+        return rc;
+    return strbuf_printf(w->out, "\n# TYPE %s%s %s\n", name, suffix, type_name(type));
+}
+
+/*
+ * Write one sample of the current family: labels[0..n) in that order (values
+ * escaped), then the value. Returns 0 or a strbuf error.
+ */
+static int sample(struct writer *w, enum sample_kind kind, const struct label *labels, size_t n,
+                  double value)
+{
+    char num[DOUBLE_BUF];
+    size_t i;
+    int rc;
+
+    rc = strbuf_puts(w->out, w->family);
+    if (rc)
+        return rc;
+    rc = strbuf_puts(w->out, sample_suffix(w->type, kind));
+    if (rc)
+        return rc;
+    for (i = 0; i < n; i++) {
+        rc = strbuf_printf(w->out, "%c%s=\"", i == 0 ? '{' : ',', labels[i].name);
+        if (rc)
+            return rc;
+        rc = expfmt_escape_label(w->out, labels[i].value ? labels[i].value : "");
+        if (rc)
+            return rc;
+        rc = strbuf_putc(w->out, '"');
+        if (rc)
+            return rc;
+    }
+    if (n) {
+        rc = strbuf_putc(w->out, '}');
+        if (rc)
+            return rc;
+    }
+    expfmt_format_double(value, num, sizeof(num));
+    return strbuf_printf(w->out, " %s\n", num);
+}
+
+/* Finish the exposition (nothing in text 0.0.4; "# EOF" in OpenMetrics). */
+static int writer_end(struct writer *w)
+{
+    (void)w;
+    return 0;
+}
+
+/* A family with one unlabelled sample. */
+static int single(struct writer *w, const char *name, enum metric_type type, const char *help,
+                  double value)
+{
+    int rc = family_begin(w, name, type, help);
+
+    return rc ? rc : sample(w, SK_VALUE, NULL, 0, value);
+}
+
+/* ------------------------------------------------------- per-job families */
+
+static int status_in_profile(const struct api_profile *p, enum job_status s)
+{
+    size_t i;
+
+    for (i = 0; i < p->n_statuses; i++)
+        if (p->statuses[i] == s)
+            return 1;
+    return 0;
+}
+
+/* The status a job is shown in: its status, or UNKNOWN when the profile lacks it. */
+static enum job_status shown_status(const struct api_profile *p, enum job_status s)
+{
+    return status_in_profile(p, s) ? s : JOB_UNKNOWN;
+}
+
+/*
+ * Does the record describe the job's current state? Not after a 404 that
+ * followed a good answer (status UNKNOWN, rec still the old answer): then the
+ * timing, error and sub-job families are left out rather than shown stale.
+ */
+static const struct job_record *current_rec(const struct expfmt_job *j)
+{
+    return j->rec && j->rec->status == j->status ? j->rec : NULL;
+}
+
+/* One sample of a per-job family: job_id, job_type, then n_extra labels. */
+static int job_sample(struct writer *w, const struct expfmt_job *j, const struct label *extra,
+                      size_t n_extra, double value)
+{
+    struct label l[MAX_JOB_LABELS];
+    size_t i;
+
+    if (n_extra > MAX_JOB_LABELS - 2)
+        return -EINVAL;
+    l[0].name = "job_id";
+    l[0].value = j->id ? j->id : "";
+    l[1].name = "job_type";
+    l[1].value = j->rec ? j->rec->job_type : "";
+    for (i = 0; i < n_extra; i++)
+        l[2 + i] = extra[i];
+    return sample(w, SK_VALUE, l, 2 + n_extra, value);
+}
+
+static int emit_status(struct writer *w, const struct expfmt_input *in, const struct expfmt_job *j)
+{
+    enum job_status cur = shown_status(in->profile, j->status);
+    struct label l = {"status", NULL};
+    size_t i;
+    int rc;
+
+    for (i = 0; i < in->profile->n_statuses; i++) {
+        enum job_status s = in->profile->statuses[i];
+
+        l.value = job_status_name(s);
+        rc = job_sample(w, j, &l, 1, cur == s);
+        if (rc)
+            return rc;
+    }
+    l.value = job_status_name(JOB_UNKNOWN);
+    return job_sample(w, j, &l, 1, cur == JOB_UNKNOWN);
+}
+
+static int emit_info(struct writer *w, const struct expfmt_input *in, const struct expfmt_job *j)
+{
+    struct label l = {"resource_id", NULL};
+
+    (void)in;
+    if (!j->rec)
+        return 0;
+    l.value = j->rec->resource_id;
+    return job_sample(w, j, &l, 1, 1);
+}
+
+static int emit_begin(struct writer *w, const struct expfmt_input *in, const struct expfmt_job *j)
+{
+    const struct job_record *r = current_rec(j);
+
+    (void)in;
+    if (!r || !r->has_begin)
+        return 0;
+    return job_sample(w, j, NULL, 0, r->begin_time);
+}
+
+static int emit_end(struct writer *w, const struct expfmt_input *in, const struct expfmt_job *j)
+{
+    const struct job_record *r = current_rec(j);
+
+    (void)in;
+    if (!r || !r->has_end || !job_status_terminal(r->status))
+        return 0;
+    return job_sample(w, j, NULL, 0, r->end_time);
+}
+
+static int emit_duration(struct writer *w, const struct expfmt_input *in,
+                         const struct expfmt_job *j)
+{
+    const struct job_record *r = current_rec(j);
+    double d;
+
+    (void)in;
+    if (!r || !r->has_begin)
+        return 0;
+    if (job_status_terminal(r->status)) {
+        if (!r->has_end)
+            return 0;
+        d = r->end_time - r->begin_time;
+    } else {
+        d = j->observed_at - r->begin_time;
+    }
+    if (!(d > 0)) /* clock skew between server and poller, or NaN: never negative */
+        d = 0;
+    return job_sample(w, j, NULL, 0, d);
+}
+
+static int emit_error(struct writer *w, const struct expfmt_input *in, const struct expfmt_job *j)
+{
+    const struct job_record *r = current_rec(j);
+    struct label l[2] = {{"error_code", NULL}, {"fail_reason", NULL}};
+
+    (void)in;
+    if (!r || j->status != JOB_FAIL)
+        return 0;
+    l[0].value = r->error_code;
+    l[1].value = r->fail_reason;
+    return job_sample(w, j, l, 2, 1);
+}
+
+static int emit_sub_jobs(struct writer *w, const struct expfmt_input *in,
+                         const struct expfmt_job *j)
+{
+    const struct job_record *r = current_rec(j);
+    struct label l = {"status", NULL};
+    double unknown = 0;
+    size_t i;
+    int rc;
+
+    if (!r || !r->has_sub_jobs)
+        return 0;
+    for (i = 0; i < in->profile->n_statuses; i++) {
+        enum job_status s = in->profile->statuses[i];
+
+        if ((unsigned)s >= JOB_STATUS_COUNT)
+            continue;
+        l.value = job_status_name(s);
+        rc = job_sample(w, j, &l, 1, r->sub_jobs[s]);
+        if (rc)
+            return rc;
+    }
+    /* UNKNOWN also takes sub-jobs in a status this profile does not list. */
+    for (i = 0; i < JOB_STATUS_COUNT; i++)
+        if (i == JOB_UNKNOWN || !status_in_profile(in->profile, (enum job_status)i))
+            unknown += r->sub_jobs[i];
+    l.value = job_status_name(JOB_UNKNOWN);
+    return job_sample(w, j, &l, 1, unknown);
+}
+
+static int emit_fetch_success(struct writer *w, const struct expfmt_input *in,
+                              const struct expfmt_job *j)
+{
+    (void)in;
+    return job_sample(w, j, NULL, 0, j->fetch_success ? 1 : 0);
+}
+
+static int emit_last_fetch(struct writer *w, const struct expfmt_input *in,
+                           const struct expfmt_job *j)
+{
+    (void)in;
+    if (!(j->last_fetch > 0))
+        return 0;
+    return job_sample(w, j, NULL, 0, j->last_fetch);
+}
+
+struct job_family {
+    const char *name;
+    enum metric_type type;
+    const char *help;
+    int (*emit)(struct writer *w, const struct expfmt_input *in, const struct expfmt_job *j);
+};
+
+static const struct job_family job_families[] = {
+    {"elb_job_status", MT_GAUGE,
+     "Current status of the job: 1 for the status it is in, 0 for the others (UNKNOWN: never "
+     "fetched or not found).",
+     emit_status},
+    {"elb_job_info", MT_GAUGE, "Always 1; carries the resource the job works on.", emit_info},
+    {"elb_job_begin_timestamp_seconds", MT_GAUGE, "Time the job began, in seconds since the epoch.",
+     emit_begin},
+    {"elb_job_end_timestamp_seconds", MT_GAUGE,
+     "Time the job ended, in seconds since the epoch; absent until it has finished.", emit_end},
+    {"elb_job_duration_seconds", MT_GAUGE,
+     "Job duration in seconds: end minus begin once finished, last poll minus begin while "
+     "running.",
+     emit_duration},
+    {"elb_job_error_info", MT_GAUGE, "Always 1 while the job is FAIL; carries its error.",
+     emit_error},
+    {"elb_job_sub_jobs", MT_GAUGE, "Number of the job's direct sub-jobs in each status.",
+     emit_sub_jobs},
+    {"elb_job_fetch_success", MT_GAUGE, "1 if the last poll of the job got a valid answer, else 0.",
+     emit_fetch_success},
+    {"elb_job_last_fetch_timestamp_seconds", MT_GAUGE,
+     "Time of the last valid answer for the job, in seconds since the epoch.", emit_last_fetch},
+};
+
+static int render_jobs(struct writer *w, const struct expfmt_input *in)
+{
+    size_t f, i;
+    int rc;
+
+    for (f = 0; f < sizeof(job_families) / sizeof(job_families[0]); f++) {
+        const struct job_family *jf = &job_families[f];
+
+        rc = family_begin(w, jf->name, jf->type, jf->help);
+        if (rc)
+            return rc;
+        for (i = 0; i < in->n_jobs; i++) {
+            rc = jf->emit(w, in, &in->jobs[i]);
+            if (rc)
+                return rc;
+        }
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------ aggregates */
+
+static int render_aggregates(struct writer *w, const struct expfmt_input *in)
+{
+    const struct stats *st = in->stats;
+    double per_status[JOB_STATUS_COUNT] = {0};
+    struct label l[2];
+    unsigned i, n;
+    int rc;
+
+    for (i = 0; i < in->n_jobs; i++)
+        per_status[shown_status(in->profile, in->jobs[i].status)]++;
+    rc = family_begin(w, "elb_jobs", MT_GAUGE, "Tracked jobs per status.");
+    if (rc)
+        return rc;
+    l[0].name = "status";
+    for (i = 0; i < in->profile->n_statuses; i++) {
+        enum job_status s = in->profile->statuses[i];
+
+        if ((unsigned)s >= JOB_STATUS_COUNT)
+            continue;
+        l[0].value = job_status_name(s);
+        rc = sample(w, SK_VALUE, l, 1, per_status[s]);
+        if (rc)
+            return rc;
+    }
+    l[0].value = job_status_name(JOB_UNKNOWN);
+    rc = sample(w, SK_VALUE, l, 1, per_status[JOB_UNKNOWN]);
+    if (rc)
+        return rc;
+
+    rc = family_begin(w, "elb_jobs_finished", MT_COUNTER,
+                      "Jobs seen in a terminal status (SUCCESS or FAIL), counted once per job.");
+    if (rc)
+        return rc;
+    l[0].name = "job_type";
+    n = st->n_finished < STATS_MAX_SERIES ? st->n_finished : STATS_MAX_SERIES;
+    for (i = 0; i < n; i++) {
+        l[0].value = st->finished[i].job_type;
+        rc = sample(w, SK_VALUE, l, 1, (double)st->finished[i].value);
+        if (rc)
+            return rc;
+    }
+
+    rc = family_begin(w, "elb_jobs_failed", MT_COUNTER,
+                      "Jobs seen in status FAIL, counted once per job.");
+    if (rc)
+        return rc;
+    l[1].name = "error_code";
+    n = st->n_failed < STATS_MAX_SERIES ? st->n_failed : STATS_MAX_SERIES;
+    for (i = 0; i < n; i++) {
+        l[0].value = st->failed[i].job_type;
+        l[1].value = st->failed[i].error_code;
+        rc = sample(w, SK_VALUE, l, 2, (double)st->failed[i].value);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+/* -------------------------------------------------------------- exporter */
+
+static int render_api(struct writer *w, const struct stats *st)
+{
+    char code[CODE_BUF], le[DOUBLE_BUF];
+    struct label l;
+    uint64_t cum = 0;
+    unsigned i;
+    int rc;
+
+    rc = family_begin(w, "elb_job_exporter_api_requests", MT_COUNTER,
+                      "Answers received from the job API, by HTTP status code.");
+    if (rc)
+        return rc;
+    l.name = "code";
+    l.value = code;
+    for (i = 100; i < sizeof(st->requests_by_code) / sizeof(st->requests_by_code[0]); i++) {
+        if (!st->requests_by_code[i])
+            continue;
+        snprintf(code, sizeof(code), "%u", i);
+        rc = sample(w, SK_VALUE, &l, 1, (double)st->requests_by_code[i]);
+        if (rc)
+            return rc;
+    }
+
+    rc = family_begin(w, "elb_job_exporter_api_request_errors", MT_COUNTER,
+                      "Job API requests that got no usable answer, by reason.");
+    if (rc)
+        return rc;
+    l.name = "reason";
+    for (i = 0; i < API_ERR_COUNT; i++) {
+        l.value = api_err_reason_name((enum api_err_reason)i);
+        rc = sample(w, SK_VALUE, &l, 1, (double)st->errors[i]);
+        if (rc)
+            return rc;
+    }
+
+    rc = family_begin(w, "elb_job_exporter_api_request_duration_seconds", MT_HISTOGRAM,
+                      "Duration of job API requests, in seconds.");
+    if (rc)
+        return rc;
+    l.name = "le";
+    l.value = le;
+    for (i = 0; i < STATS_DURATION_BUCKETS; i++) {
+        cum += st->duration_buckets[i];
+        expfmt_format_double(stats_duration_bounds[i], le, sizeof(le));
+        rc = sample(w, SK_BUCKET, &l, 1, (double)cum);
+        if (rc)
+            return rc;
+    }
+    l.value = "+Inf";
+    rc = sample(w, SK_BUCKET, &l, 1, (double)st->duration_count);
+    if (rc)
+        return rc;
+    rc = sample(w, SK_SUM, NULL, 0, st->duration_sum);
+    if (rc)
+        return rc;
+    rc = sample(w, SK_COUNT, NULL, 0, (double)st->duration_count);
+    if (rc)
+        return rc;
+
+    return single(w, "elb_job_exporter_api_up", MT_GAUGE,
+                  "1 if the last poll cycle reached the job API and was authorised, else 0.",
+                  st->api_up ? 1 : 0);
+}
+
+static int render_exporter(struct writer *w, const struct expfmt_input *in)
+{
+    const struct stats *st = in->stats;
+    const struct build_info *b = in->build;
+    struct label l[4];
+    int rc;
+
+    rc = render_api(w, st);
+    if (rc)
+        return rc;
+    rc = single(w, "elb_job_exporter_auth_requests", MT_COUNTER,
+                "Authentication requests sent to the identity service.", (double)st->auth_requests);
+    if (rc)
+        return rc;
+    rc = single(w, "elb_job_exporter_auth_failures", MT_COUNTER,
+                "Authentication attempts that failed (including a 401 after re-authentication).",
+                (double)st->auth_failures);
+    if (rc)
+        return rc;
+    rc = family_begin(w, "elb_job_exporter_auth_token_expiry_timestamp_seconds", MT_GAUGE,
+                      "Expiry time of the current API token, in seconds since the epoch.");
+    if (rc)
+        return rc;
+    if (st->auth_token_expiry != 0) {
+        rc = sample(w, SK_VALUE, NULL, 0, st->auth_token_expiry);
+        if (rc)
+            return rc;
+    }
+    rc = single(w, "elb_job_exporter_poll_cycles", MT_COUNTER, "Poll cycles completed.",
+                (double)st->poll_cycles);
+    if (rc)
+        return rc;
+    rc = single(w, "elb_job_exporter_last_poll_cycle_timestamp_seconds", MT_GAUGE,
+                "End time of the last poll cycle, in seconds since the epoch (0 before the first).",
+                st->last_cycle_ts);
+    if (rc)
+        return rc;
+    rc = single(w, "elb_job_exporter_poll_cycle_duration_seconds", MT_GAUGE,
+                "Duration of the last poll cycle, in seconds.", st->last_cycle_duration);
+    if (rc)
+        return rc;
+    rc = single(w, "elb_job_exporter_tracked_jobs", MT_GAUGE, "Jobs the exporter tracks.",
+                (double)in->n_jobs);
+    if (rc)
+        return rc;
+    rc = single(w, "elb_job_exporter_series_dropped", MT_COUNTER,
+                "Counter increments dropped because a job_type/error_code label map was full.",
+                (double)st->series_dropped);
+    if (rc)
+        return rc;
+    rc = family_begin(w, "elb_job_exporter_build_info", MT_GAUGE,
+                      "Always 1; carries the exporter's version and the library versions.");
+    if (rc || !b)
+        return rc;
+    l[0].name = "version";
+    l[0].value = b->version;
+    l[1].name = "revision";
+    l[1].value = b->revision;
+    l[2].name = "libcurl";
+    l[2].value = b->libcurl;
+    l[3].name = "libmicrohttpd";
+    l[3].value = b->libmicrohttpd;
+    return sample(w, SK_VALUE, l, 4, 1);
+}
+
+static int render_process(struct writer *w, const struct proc_stats *p)
+{
+    int rc;
+
+    if (!p || !p->ok)
+        return 0;
+    rc = single(w, "process_cpu_seconds", MT_COUNTER,
+                "Total user and system CPU time spent, in seconds.", p->cpu_seconds);
+    if (rc)
+        return rc;
+    rc = single(w, "process_resident_memory_bytes", MT_GAUGE, "Resident memory size, in bytes.",
+                p->resident_bytes);
+    if (rc)
+        return rc;
+    rc = single(w, "process_virtual_memory_bytes", MT_GAUGE, "Virtual memory size, in bytes.",
+                p->virtual_bytes);
+    if (rc)
+        return rc;
+    rc = single(w, "process_start_time_seconds", MT_GAUGE,
+                "Start time of the process, in seconds since the epoch.", p->start_time);
+    if (rc)
+        return rc;
+    rc = single(w, "process_open_fds", MT_GAUGE, "Open file descriptors.", p->open_fds);
+    if (rc)
+        return rc;
+    return single(w, "process_max_fds", MT_GAUGE, "Limit on open file descriptors.", p->max_fds);
+}
+
+/* ------------------------------------------------------------ public API */
+
+int expfmt_render(struct strbuf *out, enum expfmt_format fmt, const struct expfmt_input *in)
+{
+    struct writer w = {.out = out, .fmt = fmt};
+    size_t entry, saved_max;
+    int rc;
+
+    if (!out || !in || !in->profile || !in->stats || (in->n_jobs && !in->jobs))
+        return -EINVAL;
+    if (fmt != EXPFMT_TEXT_004)
+        return -EINVAL;
+    entry = out->len;
+    saved_max = out->max;
+    /* One exposition never exceeds EXPFMT_MAX_OUTPUT, whatever room out has. */
+    if (out->max - entry > EXPFMT_MAX_OUTPUT)
+        out->max = entry + EXPFMT_MAX_OUTPUT;
+
+    rc = render_jobs(&w, in);
+    if (rc)
+        goto out;
+    rc = render_aggregates(&w, in);
+    if (rc)
+        goto out;
+    rc = render_exporter(&w, in);
+    if (rc)
+        goto out;
+    rc = render_process(&w, in->proc);
+    if (rc)
+        goto out;
+    rc = writer_end(&w);
+out:
+    out->max = saved_max;
+    if (rc)
+        strbuf_truncate(out, entry);
+    return rc;
+}
+
+/*
+ * Length of the valid UTF-8 sequence at s[0..n) (1..4), or 0 when it is not
+ * valid; then *bad is the length of its maximal valid prefix (at least 1),
+ * the bytes one U+FFFD replaces. Rejects overlongs, surrogates, > U+10FFFF.
+ */
+static size_t utf8_seq(const unsigned char *s, size_t n, size_t *bad)
+{
+    unsigned char lo = 0x80, hi = 0xBF;
+    size_t need, i;
+
+    if (s[0] < 0x80)
+        return 1;
+    if (s[0] >= 0xC2 && s[0] <= 0xDF) {
+        need = 2;
+    } else if (s[0] >= 0xE0 && s[0] <= 0xEF) {
+        need = 3;
+        if (s[0] == 0xE0)
+            lo = 0xA0;
+        else if (s[0] == 0xED)
+            hi = 0x9F;
+    } else if (s[0] >= 0xF0 && s[0] <= 0xF4) {
+        need = 4;
+        if (s[0] == 0xF0)
+            lo = 0x90;
+        else if (s[0] == 0xF4)
+            hi = 0x8F;
+    } else {
+        *bad = 1;
+        return 0;
+    }
+    for (i = 1; i < need; i++) {
+        if (i >= n || s[i] < lo || s[i] > hi) {
+            *bad = i;
+            return 0;
+        }
+        lo = 0x80;
+        hi = 0xBF;
+    }
+    return need;
+}
+
+/*
+ * Append s as a label value: \ -> \\, " -> \", newline -> \n. Invalid UTF-8
+ * (which would make Prometheus reject the whole scrape) becomes U+FFFD.
+ * Returns 0, or -E2BIG/-ENOMEM with out unchanged.
+ */
+int expfmt_escape_label(struct strbuf *out, const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t entry = out->len, n = strlen(s), i = 0, run = 0, len, bad = 0;
+    int rc = 0;
+
+    while (i < n) {
+        const char *esc = NULL;
+
+        len = utf8_seq(p + i, n - i, &bad);
+        if (len == 1 && (p[i] == '\\' || p[i] == '"' || p[i] == '\n'))
+            esc = p[i] == '\\' ? "\\\\" : p[i] == '"' ? "\\\"" : "\\n";
+        else if (len == 0)
+            esc = "\xEF\xBF\xBD";
+        if (!esc) {
+            i += len;
+            continue;
+        }
+        rc = strbuf_append(out, s + run, i - run);
+        if (rc)
+            goto fail;
+        rc = strbuf_puts(out, esc);
+        if (rc)
+            goto fail;
+        i += len ? len : bad;
+        run = i;
+    }
+    rc = strbuf_append(out, s + run, n - run);
+    if (rc)
+        goto fail;
+    return 0;
+fail:
+    strbuf_truncate(out, entry);
+    return rc;
+}
+
+/*
+ * Format v into buf: integers below 2^53 in magnitude without exponent or
+ * decimals, anything else as the shortest of %.15g/%.16g/%.17g that reads back
+ * as v; "+Inf", "-Inf", "NaN". buf should have room for 32 bytes; when the
+ * text does not fit, buf gets "" rather than a cut number.
+ */
+void expfmt_format_double(double v, char *buf, size_t len)
+{
+    static const char *const fmts[] = {"%.15g", "%.16g", "%.17g"};
+    int n = 0;
+    size_t i;
+
+    if (!buf || len == 0)
+        return;
+    if (isnan(v)) {
+        n = snprintf(buf, len, "NaN");
+    } else if (isinf(v)) {
+        n = snprintf(buf, len, "%s", v > 0 ? "+Inf" : "-Inf");
+    } else if (fabs(v) < TWO_POW_53 && v == trunc(v)) {
+        n = snprintf(buf, len, "%.0f", v);
+    } else {
+        for (i = 0; i < sizeof(fmts) / sizeof(fmts[0]); i++) {
+            n = snprintf(buf, len, fmts[i], v);
+            if (n < 0 || (size_t)n >= len)
+                break;
+            if (strtod(buf, NULL) == v)
+                break;
+        }
+    }
+    if (n < 0 || (size_t)n >= len)
+        buf[0] = '\0';
+}

@@ -23,7 +23,8 @@ static int strbuf_grow(struct strbuf *b, size_t extra)
     size_t need, n;
     char *p;
 
-    if (extra > b->max || b->len > b->max - extra)
+    /* len + extra + 1 must not wrap, even with max == SIZE_MAX */
+    if (extra > b->max || b->len > b->max - extra || b->len + extra == SIZE_MAX)
         return -E2BIG;
     need = b->len + extra + 1;
     if (need <= b->alloc)
@@ -31,7 +32,7 @@ static int strbuf_grow(struct strbuf *b, size_t extra)
     n = b->alloc ? b->alloc : 256;
     while (n < need)
         n = (n > SIZE_MAX / 2) ? need : n * 2;
-    if (n > b->max + 1)
+    if (n - 1 > b->max)
         n = b->max + 1;
     p = realloc(b->data, n);
     if (!p)
@@ -105,8 +106,11 @@ char *strbuf_detach(struct strbuf *b, size_t *len)
 {
     char *p;
 
-    if (!b->data && strbuf_grow(b, 0))
-        return NULL;
+    if (!b->data) {
+        if (strbuf_grow(b, 0))
+            return NULL;
+        b->data[0] = '\0'; /* fresh memory: the promised NUL is not there yet */
+    }
     p = b->data;
     if (len)
         *len = b->len;

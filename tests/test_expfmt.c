@@ -1,18 +1,1104 @@
-/* Placeholder until the expfmt tests land. */
+/*
+ * test_expfmt: the exposition renderer (src/expfmt.c).
+ *
+ * A fixture with jobs in every state (one FAIL with a hostile fail_reason,
+ * one 404 after a known record, one never fetched, one with a status the
+ * profile lacks, one with clock skew) is rendered and checked line by line,
+ * for structure (HELP/TYPE before samples, each family in one block, no
+ * duplicate series) and by `promtool check metrics` when promtool is
+ * installed. Also: number formatting, label escaping, rollback at every cap.
+ */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
 
-static void placeholder(void **state)
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "expfmt.h"
+
+#define OUT_MAX (1u << 24)
+#define PROMTOOL "/usr/bin/promtool"
+#define MAX_FAMILIES 64
+#define MAX_SERIES 512
+#define NUM_BUF 32
+
+/* A fail_reason with everything that needs escaping, and UTF-8. */
+#define NASTY_REASON                                                                               \
+    "bad \"quota\" C:\\tmp\\x\nline2 \xc3\xbcn\xc3\xaf"                                            \
+    "c\xc3\xb8"                                                                                    \
+    "d\xc3\xa9 \xe2\x9c\x93"
+#define NASTY_REASON_ESCAPED                                                                       \
+    "bad \\\"quota\\\" C:\\\\tmp\\\\x\\nline2 \xc3\xbcn\xc3\xaf"                                   \
+    "c\xc3\xb8"                                                                                    \
+    "d\xc3\xa9 \xe2\x9c\x93"
+
+enum { J_INIT, J_RUNNING, J_SUCCESS, J_FAIL, J_NEVER, J_GONE, J_ODD, J_SKEW, N_JOBS };
+
+struct fixture {
+    struct job_record recs[N_JOBS];
+    struct expfmt_job jobs[N_JOBS];
+    struct stats stats;
+    struct proc_stats proc;
+    struct build_info build;
+    struct expfmt_input in;
+};
+
+static void set_rec(struct job_record *r, const char *id, const char *type, enum job_status s)
+{
+    memset(r, 0, sizeof(*r));
+    snprintf(r->job_id, sizeof(r->job_id), "%s", id);
+    snprintf(r->job_type, sizeof(r->job_type), "%s", type);
+    snprintf(r->status_raw, sizeof(r->status_raw), "%s", job_status_name(s));
+    r->status = s;
+}
+
+static void set_job(struct expfmt_job *j, const char *id, const struct job_record *rec,
+                    enum job_status s, int ok, double last_fetch)
+{
+    j->id = id;
+    j->rec = rec;
+    j->status = s;
+    j->fetch_success = ok;
+    j->last_fetch = last_fetch;
+    j->observed_at = last_fetch;
+}
+
+static void fixture_init(struct fixture *f)
+{
+    struct job_record *r = f->recs;
+    struct stats *st = &f->stats;
+
+    memset(f, 0, sizeof(*f));
+    set_rec(&r[J_INIT], "a1", "createELB", JOB_INIT);
+    r[J_INIT].has_begin = 1;
+    r[J_INIT].begin_time = 1700000000.5;
+    set_job(&f->jobs[J_INIT], "a1", &r[J_INIT], JOB_INIT, 1, 1700000010.75);
+
+    set_rec(&r[J_RUNNING], "b2", "deleteELB", JOB_RUNNING);
+    r[J_RUNNING].has_begin = 1;
+    r[J_RUNNING].begin_time = 1700000000;
+    snprintf(r[J_RUNNING].resource_id, sizeof(r[J_RUNNING].resource_id), "%s",
+             "ea3e5715b68850a747ec41f335625c08");
+    set_job(&f->jobs[J_RUNNING], "b2", &r[J_RUNNING], JOB_RUNNING, 1, 1700000030.5);
+
+    set_rec(&r[J_SUCCESS], "c3", "createELB", JOB_SUCCESS);
+    r[J_SUCCESS].has_begin = r[J_SUCCESS].has_end = 1;
+    r[J_SUCCESS].begin_time = 1700000000.25;
+    r[J_SUCCESS].end_time = 1700000062.75;
+    r[J_SUCCESS].has_sub_jobs = 1;
+    r[J_SUCCESS].sub_jobs[JOB_SUCCESS] = 2;
+    r[J_SUCCESS].sub_jobs[JOB_FAIL] = 1;
+    r[J_SUCCESS].sub_jobs[JOB_UNKNOWN] = 1;
+    snprintf(r[J_SUCCESS].resource_id, sizeof(r[J_SUCCESS].resource_id), "%s", "lb-1");
+    set_job(&f->jobs[J_SUCCESS], "c3", &r[J_SUCCESS], JOB_SUCCESS, 1, 1700000100);
+
+    set_rec(&r[J_FAIL], "d4", "createELB", JOB_FAIL);
+    r[J_FAIL].has_begin = r[J_FAIL].has_end = 1;
+    r[J_FAIL].begin_time = 1700000000;
+    r[J_FAIL].end_time = 1700000003;
+    snprintf(r[J_FAIL].error_code, sizeof(r[J_FAIL].error_code), "%s", "ELB.1003");
+    snprintf(r[J_FAIL].fail_reason, sizeof(r[J_FAIL].fail_reason), "%s", NASTY_REASON);
+    set_job(&f->jobs[J_FAIL], "d4", &r[J_FAIL], JOB_FAIL, 1, 1700000004);
+
+    set_job(&f->jobs[J_NEVER], "e5", NULL, JOB_UNKNOWN, 0, 0);
+
+    /* A 404 after a good RUNNING answer: rec kept, status UNKNOWN. */
+    set_rec(&r[J_GONE], "f6", "deleteELB", JOB_RUNNING);
+    r[J_GONE].has_begin = 1;
+    r[J_GONE].begin_time = 1700000000;
+    snprintf(r[J_GONE].resource_id, sizeof(r[J_GONE].resource_id), "%s", "gone-lb");
+    set_job(&f->jobs[J_GONE], "f6", &r[J_GONE], JOB_UNKNOWN, 0, 1700000005);
+
+    /* The server sent a status the profile does not know. */
+    set_rec(&r[J_ODD], "g7", "modifyELB", JOB_UNKNOWN);
+    snprintf(r[J_ODD].status_raw, sizeof(r[J_ODD].status_raw), "%s", "ROLLBACKING");
+    r[J_ODD].has_begin = 1;
+    r[J_ODD].begin_time = 1700000000;
+    set_job(&f->jobs[J_ODD], "g7", &r[J_ODD], JOB_UNKNOWN, 1, 1700000002);
+
+    /* Server clock ahead of ours: begin after the poll. */
+    set_rec(&r[J_SKEW], "h8", "deleteELB", JOB_RUNNING);
+    r[J_SKEW].has_begin = 1;
+    r[J_SKEW].begin_time = 1700000050;
+    set_job(&f->jobs[J_SKEW], "h8", &r[J_SKEW], JOB_RUNNING, 1, 1700000040);
+
+    stats_count_code(st, 200);
+    stats_count_code(st, 200);
+    stats_count_code(st, 404);
+    stats_count_code(st, 429);
+    stats_count_error(st, API_ERR_TIMEOUT);
+    stats_count_error(st, API_ERR_TIMEOUT);
+    stats_count_error(st, API_ERR_PARSE);
+    stats_observe_duration(st, 0.25);
+    stats_observe_duration(st, 0.5);
+    stats_observe_duration(st, 0.5);
+    stats_observe_duration(st, 2);
+    stats_observe_duration(st, 7);
+    stats_observe_duration(st, 30);
+    st->api_up = 1;
+    st->auth_requests = 2;
+    st->auth_failures = 1;
+    st->auth_token_expiry = 1700086400;
+    st->poll_cycles = 42;
+    st->last_cycle_ts = 1700000031;
+    st->last_cycle_duration = 0.125;
+    stats_count_finished(st, "createELB");
+    stats_count_finished(st, "createELB");
+    stats_count_failed(st, "createELB", "ELB.1003");
+    st->series_dropped = 3;
+
+    f->proc.ok = 1;
+    f->proc.cpu_seconds = 1.5;
+    f->proc.start_time = 1699999000;
+    f->proc.resident_bytes = 10485760;
+    f->proc.virtual_bytes = 123456789;
+    f->proc.open_fds = 9;
+    f->proc.max_fds = 1024;
+
+    f->build.version = "0.1.0";
+    f->build.revision = "abc123def456";
+    f->build.libcurl = "7.88.1";
+    f->build.libmicrohttpd = "0.9.75";
+
+    f->in.profile = profile_default();
+    f->in.jobs = f->jobs;
+    f->in.n_jobs = N_JOBS;
+    f->in.stats = st;
+    f->in.proc = &f->proc;
+    f->in.build = &f->build;
+}
+
+/* Render in into a fresh buffer; the caller frees the result. */
+static char *render(const struct expfmt_input *in)
+{
+    struct strbuf b;
+    char *p;
+
+    strbuf_init(&b, OUT_MAX);
+    assert_int_equal(expfmt_render(&b, EXPFMT_TEXT_004, in), 0);
+    p = strbuf_detach(&b, NULL);
+    assert_non_null(p);
+    return p;
+}
+
+/* Does text hold line as a whole line? */
+static int has_line(const char *text, const char *line)
+{
+    size_t n = strlen(line);
+    const char *p = text;
+
+    while ((p = strstr(p, line)) != NULL) {
+        if ((p == text || p[-1] == '\n') && p[n] == '\n')
+            return 1;
+        p++;
+    }
+    return 0;
+}
+
+#define assert_line(text, line)                                                                    \
+    do {                                                                                           \
+        if (!has_line((text), (line)))                                                             \
+            fail_msg("missing line: %s", (line));                                                  \
+    } while (0)
+
+#define assert_no_line(text, line)                                                                 \
+    do {                                                                                           \
+        if (has_line((text), (line)))                                                              \
+            fail_msg("unexpected line: %s", (line));                                               \
+    } while (0)
+
+/* Number of lines of text that start with prefix. */
+static unsigned count_prefix(const char *text, const char *prefix)
+{
+    size_t n = strlen(prefix);
+    const char *p = text;
+    unsigned count = 0;
+
+    while (*p) {
+        const char *nl = strchr(p, '\n');
+
+        if (strncmp(p, prefix, n) == 0)
+            count++;
+        if (!nl)
+            break;
+        p = nl + 1;
+    }
+    return count;
+}
+
+static int ends_with(const char *s, size_t n, const char *suffix)
+{
+    size_t k = strlen(suffix);
+
+    return n >= k && memcmp(s + n - k, suffix, k) == 0;
+}
+
+/*
+ * Check the text format's structure: every line ends in \n; each family is
+ * "# HELP" then "# TYPE" (same name) then its samples, and never reappears;
+ * samples belong to the family above them (histogram parts included);
+ * counters end in _total; no series appears twice. Returns the family count.
+ */
+static unsigned check_structure(const char *text)
+{
+    char families[MAX_FAMILIES][128];
+    const char *series[MAX_SERIES];
+    size_t series_len[MAX_SERIES];
+    unsigned n_fam = 0, n_series = 0, i;
+    char type[16] = "";
+    const char *p = text;
+
+    assert_true(*text == '\0' || text[strlen(text) - 1] == '\n');
+    while (*p) {
+        const char *nl = strchr(p, '\n');
+        size_t len = (size_t)(nl - p), name_len;
+
+        assert_non_null(nl);
+        assert_true(len > 0);
+        if (strncmp(p, "# HELP ", 7) == 0) {
+            const char *name = p + 7;
+            const char *sp = memchr(name, ' ', len - 7);
+
+            assert_non_null(sp);
+            assert_true(sp + 1 < nl); /* non-empty help */
+            name_len = (size_t)(sp - name);
+            assert_true(name_len < sizeof(families[0]));
+            for (i = 0; i < n_fam; i++)
+                if (strlen(families[i]) == name_len && memcmp(families[i], name, name_len) == 0)
+                    fail_msg("family %s appears twice", families[i]);
+            assert_true(n_fam < MAX_FAMILIES);
+            memcpy(families[n_fam], name, name_len);
+            families[n_fam][name_len] = '\0';
+            n_fam++;
+            /* TYPE must follow at once, same name */
+            p = nl + 1;
+            nl = strchr(p, '\n');
+            assert_non_null(nl);
+            assert_int_equal(strncmp(p, "# TYPE ", 7), 0);
+            assert_memory_equal(p + 7, families[n_fam - 1], name_len);
+            assert_int_equal(p[7 + name_len], ' ');
+            len = (size_t)(nl - (p + 8 + name_len));
+            assert_true(len > 0 && len < sizeof(type));
+            memcpy(type, p + 8 + name_len, len);
+            type[len] = '\0';
+            assert_true(strcmp(type, "gauge") == 0 || strcmp(type, "counter") == 0 ||
+                        strcmp(type, "histogram") == 0);
+            if (strcmp(type, "counter") == 0)
+                assert_true(ends_with(families[n_fam - 1], name_len, "_total"));
+            p = nl + 1;
+            continue;
+        }
+        assert_int_not_equal(p[0], '#'); /* no other comment lines */
+        assert_true(n_fam > 0);
+        name_len = strcspn(p, "{ ");
+        {
+            const char *fam = families[n_fam - 1];
+            size_t fl = strlen(fam);
+            int ok = name_len == fl && memcmp(p, fam, fl) == 0;
+
+            if (!ok && strcmp(type, "histogram") == 0 && name_len > fl && memcmp(p, fam, fl) == 0)
+                ok = ends_with(p, name_len, "_bucket") || ends_with(p, name_len, "_sum") ||
+                     ends_with(p, name_len, "_count");
+            if (!ok)
+                fail_msg("sample %.*s outside its family %s", (int)len, p, fam);
+        }
+        /* series = everything before the last space */
+        {
+            const char *sp = nl;
+
+            while (sp > p && sp[-1] != ' ')
+                sp--;
+            assert_true(sp > p + 1);
+            for (i = 0; i < n_series; i++)
+                if (series_len[i] == (size_t)(sp - p) && memcmp(series[i], p, series_len[i]) == 0)
+                    fail_msg("duplicate series %.*s", (int)series_len[i], p);
+            assert_true(n_series < MAX_SERIES);
+            series[n_series] = p;
+            series_len[n_series] = (size_t)(sp - p);
+            n_series++;
+        }
+        p = nl + 1;
+    }
+    return n_fam;
+}
+
+/* ------------------------------------------------------------ the render */
+
+static void per_job_status_stateset(void **state)
+{
+    struct fixture f;
+    char *t;
+
+    (void)state;
+    fixture_init(&f);
+    t = render(&f.in);
+    assert_line(t, "# HELP elb_job_status Current status of the job: 1 for the status it is in, 0 "
+                   "for the others (UNKNOWN: never fetched or not found).");
+    assert_line(t, "# TYPE elb_job_status gauge");
+    assert_line(t, "elb_job_status{job_id=\"a1\",job_type=\"createELB\",status=\"INIT\"} 1");
+    assert_line(t, "elb_job_status{job_id=\"a1\",job_type=\"createELB\",status=\"RUNNING\"} 0");
+    assert_line(t, "elb_job_status{job_id=\"a1\",job_type=\"createELB\",status=\"SUCCESS\"} 0");
+    assert_line(t, "elb_job_status{job_id=\"a1\",job_type=\"createELB\",status=\"FAIL\"} 0");
+    assert_line(t, "elb_job_status{job_id=\"a1\",job_type=\"createELB\",status=\"UNKNOWN\"} 0");
+    assert_line(t, "elb_job_status{job_id=\"b2\",job_type=\"deleteELB\",status=\"RUNNING\"} 1");
+    assert_line(t, "elb_job_status{job_id=\"c3\",job_type=\"createELB\",status=\"SUCCESS\"} 1");
+    assert_line(t, "elb_job_status{job_id=\"d4\",job_type=\"createELB\",status=\"FAIL\"} 1");
+    assert_line(t, "elb_job_status{job_id=\"e5\",job_type=\"\",status=\"UNKNOWN\"} 1");
+    assert_line(t, "elb_job_status{job_id=\"e5\",job_type=\"\",status=\"INIT\"} 0");
+    assert_line(t, "elb_job_status{job_id=\"f6\",job_type=\"deleteELB\",status=\"UNKNOWN\"} 1");
+    assert_line(t, "elb_job_status{job_id=\"f6\",job_type=\"deleteELB\",status=\"RUNNING\"} 0");
+    assert_line(t, "elb_job_status{job_id=\"g7\",job_type=\"modifyELB\",status=\"UNKNOWN\"} 1");
+    /* 5 samples per job, exactly one of them 1 */
+    assert_int_equal(count_prefix(t, "elb_job_status{"), 5 * N_JOBS);
+    assert_int_equal(count_prefix(t, "elb_job_status{job_id=\"a1\""), 5);
+    /* profile order, then UNKNOWN */
+    assert_non_null(strstr(t,
+                           "elb_job_status{job_id=\"a1\",job_type=\"createELB\",status=\"INIT\"} "
+                           "1\nelb_job_status{job_id=\"a1\",job_type=\"createELB\",status="
+                           "\"RUNNING\"} 0\nelb_job_status{job_id=\"a1\",job_type=\"createELB\","
+                           "status=\"SUCCESS\"} 0\nelb_job_status{job_id=\"a1\",job_type="
+                           "\"createELB\",status=\"FAIL\"} 0\nelb_job_status{job_id=\"a1\","
+                           "job_type=\"createELB\",status=\"UNKNOWN\"} 0\n"));
+    free(t);
+}
+
+static void per_job_info_and_timing(void **state)
+{
+    struct fixture f;
+    char *t;
+
+    (void)state;
+    fixture_init(&f);
+    t = render(&f.in);
+    assert_line(t, "# TYPE elb_job_info gauge");
+    assert_line(t, "elb_job_info{job_id=\"a1\",job_type=\"createELB\",resource_id=\"\"} 1");
+    assert_line(t, "elb_job_info{job_id=\"b2\",job_type=\"deleteELB\","
+                   "resource_id=\"ea3e5715b68850a747ec41f335625c08\"} 1");
+    assert_line(t, "elb_job_info{job_id=\"f6\",job_type=\"deleteELB\",resource_id=\"gone-lb\"} 1");
+    assert_int_equal(count_prefix(t, "elb_job_info{job_id=\"e5\""), 0); /* no record, no info */
+    assert_int_equal(count_prefix(t, "elb_job_info{"), N_JOBS - 1);
+
+    assert_line(t, "# TYPE elb_job_begin_timestamp_seconds gauge");
+    assert_line(t, "elb_job_begin_timestamp_seconds{job_id=\"a1\",job_type=\"createELB\"} "
+                   "1700000000.5");
+    assert_line(t, "elb_job_begin_timestamp_seconds{job_id=\"c3\",job_type=\"createELB\"} "
+                   "1700000000.25");
+    assert_line(t, "elb_job_begin_timestamp_seconds{job_id=\"g7\",job_type=\"modifyELB\"} "
+                   "1700000000");
+    /* 404 after a known record: no stale timing */
+    assert_int_equal(count_prefix(t, "elb_job_begin_timestamp_seconds{job_id=\"f6\""), 0);
+    assert_int_equal(count_prefix(t, "elb_job_begin_timestamp_seconds{job_id=\"e5\""), 0);
+    assert_int_equal(count_prefix(t, "elb_job_begin_timestamp_seconds{"), 6);
+
+    assert_line(t, "# TYPE elb_job_end_timestamp_seconds gauge");
+    assert_line(t, "elb_job_end_timestamp_seconds{job_id=\"c3\",job_type=\"createELB\"} "
+                   "1700000062.75");
+    assert_line(t, "elb_job_end_timestamp_seconds{job_id=\"d4\",job_type=\"createELB\"} "
+                   "1700000003");
+    assert_int_equal(count_prefix(t, "elb_job_end_timestamp_seconds{"), 2);
+
+    assert_line(t, "# TYPE elb_job_duration_seconds gauge");
+    assert_line(t, "elb_job_duration_seconds{job_id=\"a1\",job_type=\"createELB\"} 10.25");
+    assert_line(t, "elb_job_duration_seconds{job_id=\"b2\",job_type=\"deleteELB\"} 30.5");
+    assert_line(t, "elb_job_duration_seconds{job_id=\"c3\",job_type=\"createELB\"} 62.5");
+    assert_line(t, "elb_job_duration_seconds{job_id=\"d4\",job_type=\"createELB\"} 3");
+    assert_line(t, "elb_job_duration_seconds{job_id=\"g7\",job_type=\"modifyELB\"} 2");
+    assert_line(t, "elb_job_duration_seconds{job_id=\"h8\",job_type=\"deleteELB\"} 0"); /* clamp */
+    assert_int_equal(count_prefix(t, "elb_job_duration_seconds{job_id=\"f6\""), 0);
+    assert_int_equal(count_prefix(t, "elb_job_duration_seconds{"), 6);
+    free(t);
+}
+
+static void per_job_error_subjobs_fetch(void **state)
+{
+    struct fixture f;
+    char *t;
+
+    (void)state;
+    fixture_init(&f);
+    t = render(&f.in);
+    assert_line(t, "# TYPE elb_job_error_info gauge");
+    assert_line(t,
+                "elb_job_error_info{job_id=\"d4\",job_type=\"createELB\",error_code=\"ELB.1003\","
+                "fail_reason=\"" NASTY_REASON_ESCAPED "\"} 1");
+    assert_int_equal(count_prefix(t, "elb_job_error_info{"), 1);
+
+    assert_line(t, "# TYPE elb_job_sub_jobs gauge");
+    assert_line(t, "elb_job_sub_jobs{job_id=\"c3\",job_type=\"createELB\",status=\"INIT\"} 0");
+    assert_line(t, "elb_job_sub_jobs{job_id=\"c3\",job_type=\"createELB\",status=\"RUNNING\"} 0");
+    assert_line(t, "elb_job_sub_jobs{job_id=\"c3\",job_type=\"createELB\",status=\"SUCCESS\"} 2");
+    assert_line(t, "elb_job_sub_jobs{job_id=\"c3\",job_type=\"createELB\",status=\"FAIL\"} 1");
+    assert_line(t, "elb_job_sub_jobs{job_id=\"c3\",job_type=\"createELB\",status=\"UNKNOWN\"} 1");
+    assert_int_equal(count_prefix(t, "elb_job_sub_jobs{"), 5);
+
+    assert_line(t, "# TYPE elb_job_fetch_success gauge");
+    assert_line(t, "elb_job_fetch_success{job_id=\"a1\",job_type=\"createELB\"} 1");
+    assert_line(t, "elb_job_fetch_success{job_id=\"e5\",job_type=\"\"} 0");
+    assert_line(t, "elb_job_fetch_success{job_id=\"f6\",job_type=\"deleteELB\"} 0");
+    assert_int_equal(count_prefix(t, "elb_job_fetch_success{"), N_JOBS);
+
+    assert_line(t, "# TYPE elb_job_last_fetch_timestamp_seconds gauge");
+    assert_line(t, "elb_job_last_fetch_timestamp_seconds{job_id=\"a1\",job_type=\"createELB\"} "
+                   "1700000010.75");
+    assert_line(t, "elb_job_last_fetch_timestamp_seconds{job_id=\"f6\",job_type=\"deleteELB\"} "
+                   "1700000005");
+    assert_int_equal(count_prefix(t, "elb_job_last_fetch_timestamp_seconds{job_id=\"e5\""), 0);
+    assert_int_equal(count_prefix(t, "elb_job_last_fetch_timestamp_seconds{"), N_JOBS - 1);
+    free(t);
+}
+
+static void aggregates(void **state)
+{
+    struct fixture f;
+    char *t;
+
+    (void)state;
+    fixture_init(&f);
+    t = render(&f.in);
+    assert_line(t, "# TYPE elb_jobs gauge");
+    assert_line(t, "elb_jobs{status=\"INIT\"} 1");
+    assert_line(t, "elb_jobs{status=\"RUNNING\"} 2");
+    assert_line(t, "elb_jobs{status=\"SUCCESS\"} 1");
+    assert_line(t, "elb_jobs{status=\"FAIL\"} 1");
+    assert_line(t, "elb_jobs{status=\"UNKNOWN\"} 3");
+    assert_int_equal(count_prefix(t, "elb_jobs{"), 5);
+    assert_line(t, "# TYPE elb_jobs_finished_total counter");
+    assert_line(t, "elb_jobs_finished_total{job_type=\"createELB\"} 2");
+    assert_int_equal(count_prefix(t, "elb_jobs_finished_total{"), 1);
+    assert_line(t, "# TYPE elb_jobs_failed_total counter");
+    assert_line(t, "elb_jobs_failed_total{job_type=\"createELB\",error_code=\"ELB.1003\"} 1");
+    assert_int_equal(count_prefix(t, "elb_jobs_failed_total{"), 1);
+    free(t);
+}
+
+static void exporter_families(void **state)
+{
+    struct fixture f;
+    char *t;
+
+    (void)state;
+    fixture_init(&f);
+    t = render(&f.in);
+    assert_line(t, "# TYPE elb_job_exporter_api_requests_total counter");
+    assert_line(t, "elb_job_exporter_api_requests_total{code=\"200\"} 2");
+    assert_line(t, "elb_job_exporter_api_requests_total{code=\"404\"} 1");
+    assert_line(t, "elb_job_exporter_api_requests_total{code=\"429\"} 1");
+    assert_int_equal(count_prefix(t, "elb_job_exporter_api_requests_total{"), 3);
+    /* ascending code order */
+    assert_true(strstr(t, "code=\"200\"") < strstr(t, "code=\"404\""));
+
+    assert_line(t, "# TYPE elb_job_exporter_api_request_errors_total counter");
+    assert_line(t, "elb_job_exporter_api_request_errors_total{reason=\"timeout\"} 2");
+    assert_line(t, "elb_job_exporter_api_request_errors_total{reason=\"connect\"} 0");
+    assert_line(t, "elb_job_exporter_api_request_errors_total{reason=\"tls\"} 0");
+    assert_line(t, "elb_job_exporter_api_request_errors_total{reason=\"resolve\"} 0");
+    assert_line(t, "elb_job_exporter_api_request_errors_total{reason=\"parse\"} 1");
+    assert_line(t, "elb_job_exporter_api_request_errors_total{reason=\"too_large\"} 0");
+    assert_line(t, "elb_job_exporter_api_request_errors_total{reason=\"other\"} 0");
+    assert_int_equal(count_prefix(t, "elb_job_exporter_api_request_errors_total{"), 7);
+
+    assert_line(t, "# TYPE elb_job_exporter_api_request_duration_seconds histogram");
+    assert_non_null(strstr(t,
+                           "elb_job_exporter_api_request_duration_seconds_bucket{le=\"0.005\"} 0\n"
+                           "elb_job_exporter_api_request_duration_seconds_bucket{le=\"0.01\"} 0\n"
+                           "elb_job_exporter_api_request_duration_seconds_bucket{le=\"0.025\"} 0\n"
+                           "elb_job_exporter_api_request_duration_seconds_bucket{le=\"0.05\"} 0\n"
+                           "elb_job_exporter_api_request_duration_seconds_bucket{le=\"0.1\"} 0\n"
+                           "elb_job_exporter_api_request_duration_seconds_bucket{le=\"0.25\"} 1\n"
+                           "elb_job_exporter_api_request_duration_seconds_bucket{le=\"0.5\"} 3\n"
+                           "elb_job_exporter_api_request_duration_seconds_bucket{le=\"1\"} 3\n"
+                           "elb_job_exporter_api_request_duration_seconds_bucket{le=\"2.5\"} 4\n"
+                           "elb_job_exporter_api_request_duration_seconds_bucket{le=\"5\"} 4\n"
+                           "elb_job_exporter_api_request_duration_seconds_bucket{le=\"10\"} 5\n"
+                           "elb_job_exporter_api_request_duration_seconds_bucket{le=\"+Inf\"} 6\n"
+                           "elb_job_exporter_api_request_duration_seconds_sum 40.25\n"
+                           "elb_job_exporter_api_request_duration_seconds_count 6\n"));
+
+    assert_line(t, "# TYPE elb_job_exporter_api_up gauge");
+    assert_line(t, "elb_job_exporter_api_up 1");
+    assert_line(t, "# TYPE elb_job_exporter_auth_requests_total counter");
+    assert_line(t, "elb_job_exporter_auth_requests_total 2");
+    assert_line(t, "# TYPE elb_job_exporter_auth_failures_total counter");
+    assert_line(t, "elb_job_exporter_auth_failures_total 1");
+    assert_line(t, "# TYPE elb_job_exporter_auth_token_expiry_timestamp_seconds gauge");
+    assert_line(t, "elb_job_exporter_auth_token_expiry_timestamp_seconds 1700086400");
+    assert_line(t, "# TYPE elb_job_exporter_poll_cycles_total counter");
+    assert_line(t, "elb_job_exporter_poll_cycles_total 42");
+    assert_line(t, "# TYPE elb_job_exporter_last_poll_cycle_timestamp_seconds gauge");
+    assert_line(t, "elb_job_exporter_last_poll_cycle_timestamp_seconds 1700000031");
+    assert_line(t, "# TYPE elb_job_exporter_poll_cycle_duration_seconds gauge");
+    assert_line(t, "elb_job_exporter_poll_cycle_duration_seconds 0.125");
+    assert_line(t, "# TYPE elb_job_exporter_tracked_jobs gauge");
+    assert_line(t, "elb_job_exporter_tracked_jobs 8");
+    assert_line(t, "# TYPE elb_job_exporter_series_dropped_total counter");
+    assert_line(t, "elb_job_exporter_series_dropped_total 3");
+    assert_line(t, "# TYPE elb_job_exporter_build_info gauge");
+    assert_line(t, "elb_job_exporter_build_info{version=\"0.1.0\",revision=\"abc123def456\","
+                   "libcurl=\"7.88.1\",libmicrohttpd=\"0.9.75\"} 1");
+    free(t);
+}
+
+static void process_families(void **state)
+{
+    struct fixture f;
+    char *t;
+
+    (void)state;
+    fixture_init(&f);
+    t = render(&f.in);
+    assert_line(t, "# TYPE process_cpu_seconds_total counter");
+    assert_line(t, "process_cpu_seconds_total 1.5");
+    assert_line(t, "# TYPE process_resident_memory_bytes gauge");
+    assert_line(t, "process_resident_memory_bytes 10485760");
+    assert_line(t, "# TYPE process_virtual_memory_bytes gauge");
+    assert_line(t, "process_virtual_memory_bytes 123456789");
+    assert_line(t, "# TYPE process_start_time_seconds gauge");
+    assert_line(t, "process_start_time_seconds 1699999000");
+    assert_line(t, "# TYPE process_open_fds gauge");
+    assert_line(t, "process_open_fds 9");
+    assert_line(t, "# TYPE process_max_fds gauge");
+    assert_line(t, "process_max_fds 1024");
+    free(t);
+
+    f.proc.ok = 0; /* unreadable /proc: the whole set is left out */
+    t = render(&f.in);
+    assert_int_equal(count_prefix(t, "process_"), 0);
+    assert_int_equal(count_prefix(t, "# HELP process_"), 0);
+    free(t);
+    f.in.proc = NULL;
+    t = render(&f.in);
+    assert_int_equal(count_prefix(t, "# HELP process_"), 0);
+    free(t);
+}
+
+static void structure_is_valid(void **state)
+{
+    struct fixture f;
+    char *t;
+
+    (void)state;
+    fixture_init(&f);
+    t = render(&f.in);
+    /* 9 per job, 3 aggregate, 13 exporter, 6 process */
+    assert_int_equal(check_structure(t), 31);
+    assert_int_equal(count_prefix(t, "# HELP "), 31);
+    assert_int_equal(count_prefix(t, "# TYPE "), 31);
+    /* the escaped newline did not split a line: each sample line has a value */
+    assert_int_equal(count_prefix(t, "line2"), 0);
+    free(t);
+}
+
+static void empty_state_has_every_header(void **state)
+{
+    struct stats st;
+    struct expfmt_input in;
+    char *t;
+
+    (void)state;
+    memset(&st, 0, sizeof(st));
+    memset(&in, 0, sizeof(in));
+    in.profile = profile_default();
+    in.stats = &st;
+    t = render(&in);
+    assert_int_equal(check_structure(t), 25); /* no process set */
+    assert_line(t, "# TYPE elb_job_status gauge");
+    /* no per-job sample, only the exporter's own */
+    assert_int_equal(count_prefix(t, "elb_job_"), count_prefix(t, "elb_job_exporter_"));
+    assert_line(t, "elb_jobs{status=\"INIT\"} 0");
+    assert_line(t, "elb_jobs{status=\"UNKNOWN\"} 0");
+    assert_line(t, "# TYPE elb_jobs_finished_total counter");
+    assert_line(t, "# TYPE elb_jobs_failed_total counter");
+    assert_int_equal(count_prefix(t, "elb_jobs_f"), 0);
+    assert_int_equal(count_prefix(t, "elb_job_exporter_api_requests_total{"), 0);
+    assert_int_equal(count_prefix(t, "elb_job_exporter_api_request_errors_total{"), 7);
+    assert_line(t, "elb_job_exporter_api_request_duration_seconds_bucket{le=\"+Inf\"} 0");
+    assert_line(t, "elb_job_exporter_api_request_duration_seconds_sum 0");
+    assert_line(t, "elb_job_exporter_api_request_duration_seconds_count 0");
+    assert_line(t, "elb_job_exporter_api_up 0");
+    assert_line(t, "# TYPE elb_job_exporter_auth_token_expiry_timestamp_seconds gauge");
+    assert_int_equal(count_prefix(t, "elb_job_exporter_auth_token_expiry_timestamp_seconds"), 0);
+    assert_line(t, "elb_job_exporter_last_poll_cycle_timestamp_seconds 0");
+    assert_line(t, "elb_job_exporter_tracked_jobs 0");
+    assert_line(t, "# TYPE elb_job_exporter_build_info gauge");
+    assert_int_equal(count_prefix(t, "elb_job_exporter_build_info"), 0);
+    free(t);
+}
+
+static void profile_order_and_foreign_status(void **state)
+{
+    /* A profile without FAIL, listed in an unusual order. */
+    static const enum job_status order[] = {JOB_SUCCESS, JOB_INIT, JOB_RUNNING};
+    struct api_profile prof = *profile_default();
+    struct fixture f;
+    char *t;
+
+    (void)state;
+    prof.statuses = order;
+    prof.n_statuses = 3;
+    fixture_init(&f);
+    f.in.profile = &prof;
+    t = render(&f.in);
+    assert_non_null(
+        strstr(t, "elb_job_status{job_id=\"a1\",job_type=\"createELB\",status=\"SUCCESS\"} "
+                  "0\nelb_job_status{job_id=\"a1\",job_type=\"createELB\",status=\"INIT\"} "
+                  "1\nelb_job_status{job_id=\"a1\",job_type=\"createELB\",status="
+                  "\"RUNNING\"} 0\nelb_job_status{job_id=\"a1\",job_type=\"createELB\","
+                  "status=\"UNKNOWN\"} 0\n"));
+    /* FAIL is not a state of this profile: the FAIL job shows UNKNOWN */
+    assert_int_equal(count_prefix(t, "elb_job_status{job_id=\"d4\""), 4);
+    assert_line(t, "elb_job_status{job_id=\"d4\",job_type=\"createELB\",status=\"UNKNOWN\"} 1");
+    assert_int_equal(strstr(t, "status=\"FAIL\"") == NULL, 1);
+    assert_line(t, "elb_jobs{status=\"UNKNOWN\"} 4");
+    /* sub-jobs in FAIL count under UNKNOWN */
+    assert_line(t, "elb_job_sub_jobs{job_id=\"c3\",job_type=\"createELB\",status=\"UNKNOWN\"} 2");
+    assert_int_equal(count_prefix(t, "elb_job_sub_jobs{"), 4);
+    check_structure(t);
+    free(t);
+}
+
+static void failed_job_error_only_while_fail(void **state)
+{
+    struct fixture f;
+    char *t;
+
+    (void)state;
+    fixture_init(&f);
+    /* A 404 after the FAIL record: error, end and duration go, status and info stay. */
+    f.jobs[J_FAIL].status = JOB_UNKNOWN;
+    t = render(&f.in);
+    assert_int_equal(count_prefix(t, "elb_job_error_info{"), 0);
+    assert_int_equal(count_prefix(t, "elb_job_end_timestamp_seconds{job_id=\"d4\""), 0);
+    assert_int_equal(count_prefix(t, "elb_job_duration_seconds{job_id=\"d4\""), 0);
+    assert_line(t, "elb_job_status{job_id=\"d4\",job_type=\"createELB\",status=\"UNKNOWN\"} 1");
+    assert_line(t, "elb_job_status{job_id=\"d4\",job_type=\"createELB\",status=\"FAIL\"} 0");
+    assert_no_line(t, "elb_job_status{job_id=\"d4\",job_type=\"createELB\",status=\"FAIL\"} 1");
+    assert_line(t, "elb_job_info{job_id=\"d4\",job_type=\"createELB\",resource_id=\"\"} 1");
+    free(t);
+}
+
+static void terminal_without_end(void **state)
+{
+    struct fixture f;
+    char *t;
+
+    (void)state;
+    fixture_init(&f);
+    f.recs[J_SUCCESS].has_end = 0;        /* SUCCESS but no end_time: no end, no duration */
+    f.recs[J_FAIL].end_time = 1699999990; /* ended before it began: clamp at 0 */
+    t = render(&f.in);
+    assert_int_equal(count_prefix(t, "elb_job_end_timestamp_seconds{job_id=\"c3\""), 0);
+    assert_int_equal(count_prefix(t, "elb_job_duration_seconds{job_id=\"c3\""), 0);
+    assert_line(t, "elb_job_duration_seconds{job_id=\"d4\",job_type=\"createELB\"} 0");
+    /* has_end on a running job (server sent one early): no end timestamp yet */
+    f.recs[J_RUNNING].has_end = 1;
+    f.recs[J_RUNNING].end_time = 1700000001;
+    free(t);
+    t = render(&f.in);
+    assert_int_equal(count_prefix(t, "elb_job_end_timestamp_seconds{job_id=\"b2\""), 0);
+    assert_line(t, "elb_job_duration_seconds{job_id=\"b2\",job_type=\"deleteELB\"} 30.5");
+    free(t);
+}
+
+static void hostile_label_values(void **state)
+{
+    struct fixture f;
+    char *t;
+
+    (void)state;
+    fixture_init(&f);
+    snprintf(f.recs[J_INIT].job_type, sizeof(f.recs[J_INIT].job_type), "%s", "a\"b\\c\nd");
+    snprintf(f.recs[J_INIT].resource_id, sizeof(f.recs[J_INIT].resource_id), "%s",
+             "x\xff"
+             "y"); /* invalid UTF-8 */
+    t = render(&f.in);
+    assert_line(t, "elb_job_info{job_id=\"a1\",job_type=\"a\\\"b\\\\c\\nd\",resource_id=\"x"
+                   "\xef\xbf\xbd"
+                   "y\"} 1");
+    check_structure(t);
+    free(t);
+}
+
+/* Run promtool check metrics on text; fail on any finding. */
+static void promtool_check(const char *text)
+{
+    char path[] = "/tmp/test_expfmt_XXXXXX";
+    char cmd[128], out[4096];
+    size_t n, len = strlen(text);
+    FILE *p;
+    int fd, status;
+
+    fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, text, len), (ssize_t)len);
+    assert_int_equal(close(fd), 0);
+    snprintf(cmd, sizeof(cmd), PROMTOOL " check metrics < %s 2>&1", path);
+    p = popen(cmd, "r");
+    assert_non_null(p);
+    n = fread(out, 1, sizeof(out) - 1, p);
+    out[n] = '\0';
+    status = pclose(p);
+    unlink(path);
+    if (n > 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        fail_msg("promtool (status %d) says:\n%s", status, out);
+}
+
+static void promtool_finds_nothing(void **state)
+{
+    struct fixture f;
+    struct stats st;
+    struct expfmt_input empty;
+    char *t;
+
+    (void)state;
+    if (access(PROMTOOL, X_OK) != 0)
+        skip();
+    fixture_init(&f);
+    t = render(&f.in);
+    promtool_check(t);
+    free(t);
+
+    memset(&st, 0, sizeof(st));
+    memset(&empty, 0, sizeof(empty));
+    empty.profile = profile_default();
+    empty.stats = &st;
+    t = render(&empty);
+    promtool_check(t);
+    free(t);
+}
+
+static void promtool_catches_a_bad_exposition(void **state)
+{
+    /* The check above could not fail if promtool's verdict were ignored; make sure it is. */
+    char path[] = "/tmp/test_expfmt_XXXXXX";
+    static const char bad[] = "# HELP x_count things\n# TYPE x_count counter\nx_count 1\n";
+    char cmd[128];
+    int fd, status;
+
+    (void)state;
+    if (access(PROMTOOL, X_OK) != 0)
+        skip();
+    fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, bad, sizeof(bad) - 1), (ssize_t)(sizeof(bad) - 1));
+    close(fd);
+    snprintf(cmd, sizeof(cmd), PROMTOOL " check metrics < %s >/dev/null 2>&1", path);
+    status = system(cmd);
+    unlink(path);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) != 0);
+}
+
+/* ------------------------------------------------------- errors, rollback */
+
+static void bad_arguments(void **state)
+{
+    struct fixture f;
+    struct expfmt_input in;
+    struct strbuf b;
+
+    (void)state;
+    fixture_init(&f);
+    strbuf_init(&b, OUT_MAX);
+    assert_int_equal(expfmt_render(&b, EXPFMT_TEXT_004, NULL), -EINVAL);
+    in = f.in;
+    in.profile = NULL;
+    assert_int_equal(expfmt_render(&b, EXPFMT_TEXT_004, &in), -EINVAL);
+    in = f.in;
+    in.stats = NULL;
+    assert_int_equal(expfmt_render(&b, EXPFMT_TEXT_004, &in), -EINVAL);
+    in = f.in;
+    in.jobs = NULL;
+    assert_int_equal(expfmt_render(&b, EXPFMT_TEXT_004, &in), -EINVAL);
+    assert_int_equal(expfmt_render(&b, (enum expfmt_format)7, &f.in), -EINVAL);
+    assert_int_equal(b.len, 0);
+    strbuf_release(&b);
+}
+
+static void rollback_at_every_cap(void **state)
+{
+    static const char prefix[] = "# previous content\n";
+    struct fixture f;
+    struct strbuf b;
+    char *full;
+    size_t full_len, cap;
+    int rc;
+
+    (void)state;
+    fixture_init(&f);
+    full = render(&f.in);
+    full_len = strlen(full);
+    for (cap = sizeof(prefix) - 1; cap < sizeof(prefix) - 1 + full_len; cap++) {
+        strbuf_init(&b, cap);
+        assert_int_equal(strbuf_puts(&b, prefix), 0);
+        rc = expfmt_render(&b, EXPFMT_TEXT_004, &f.in);
+        if (rc != -E2BIG)
+            fail_msg("cap %zu: rc %d", cap, rc);
+        assert_int_equal(b.len, sizeof(prefix) - 1);
+        assert_string_equal(b.data, prefix);
+        assert_int_equal(b.max, cap); /* the cap is given back */
+        strbuf_release(&b);
+    }
+    strbuf_init(&b, cap);
+    assert_int_equal(strbuf_puts(&b, prefix), 0);
+    assert_int_equal(expfmt_render(&b, EXPFMT_TEXT_004, &f.in), 0);
+    assert_int_equal(b.len, cap);
+    assert_string_equal(b.data + sizeof(prefix) - 1, full);
+    strbuf_release(&b);
+    free(full);
+}
+
+static void output_cap_enforced(void **state)
+{
+    /* Enough jobs to pass EXPFMT_MAX_OUTPUT with a buffer that could hold more. */
+    const size_t n = 40000;
+    struct fixture f;
+    struct job_record *rec;
+    struct expfmt_job *jobs;
+    struct strbuf b;
+    size_t i;
+
+    (void)state;
+    fixture_init(&f);
+    rec = calloc(1, sizeof(*rec));
+    jobs = calloc(n, sizeof(*jobs));
+    assert_non_null(rec);
+    assert_non_null(jobs);
+    set_rec(rec, "x", "", JOB_FAIL);
+    memset(rec->job_type, 't', JOB_TYPE_MAX);
+    memset(rec->fail_reason, 'r', JOB_FAIL_REASON_MAX);
+    memset(rec->error_code, 'e', JOB_ERROR_CODE_MAX);
+    memset(rec->resource_id, 'i', JOB_RESOURCE_ID_MAX);
+    for (i = 0; i < n; i++)
+        set_job(&jobs[i], "job", rec, JOB_FAIL, 1, 1);
+    f.in.jobs = jobs;
+    f.in.n_jobs = n;
+    strbuf_init(&b, SIZE_MAX / 2);
+    assert_int_equal(strbuf_puts(&b, "keep"), 0);
+    assert_int_equal(expfmt_render(&b, EXPFMT_TEXT_004, &f.in), -E2BIG);
+    assert_string_equal(b.data, "keep");
+    assert_int_equal(b.max, SIZE_MAX / 2);
+    strbuf_release(&b);
+    /* a tenth of it fits */
+    f.in.n_jobs = n / 10;
+    strbuf_init(&b, SIZE_MAX / 2);
+    assert_int_equal(expfmt_render(&b, EXPFMT_TEXT_004, &f.in), 0);
+    assert_true(b.len > EXPFMT_MAX_OUTPUT / 20);
+    strbuf_release(&b);
+    free(jobs);
+    free(rec);
+}
+
+static void appends_after_existing_content(void **state)
+{
+    struct fixture f;
+    struct strbuf b;
+    char *full;
+
+    (void)state;
+    fixture_init(&f);
+    full = render(&f.in);
+    strbuf_init(&b, OUT_MAX);
+    assert_int_equal(strbuf_puts(&b, "HEAD\n"), 0);
+    assert_int_equal(expfmt_render(&b, EXPFMT_TEXT_004, &f.in), 0);
+    assert_memory_equal(b.data, "HEAD\n", 5);
+    assert_string_equal(b.data + 5, full);
+    strbuf_release(&b);
+    free(full);
+}
+
+/* ------------------------------------------------------ number formatting */
+
+static const char *fmt(double v)
+{
+    static char buf[NUM_BUF];
+
+    memset(buf, 'Z', sizeof(buf));
+    expfmt_format_double(v, buf, sizeof(buf));
+    return buf;
+}
+
+static void format_double_cases(void **state)
 {
     (void)state;
-    skip();
+    assert_string_equal(fmt(0), "0");
+    assert_string_equal(fmt(1), "1");
+    assert_string_equal(fmt(-1), "-1");
+    assert_string_equal(fmt(42), "42");
+    assert_string_equal(fmt(1700000000), "1700000000");
+    assert_string_equal(fmt(1e15), "1000000000000000");
+    assert_string_equal(fmt(9007199254740991.0), "9007199254740991"); /* 2^53 - 1 */
+    assert_string_equal(fmt(-9007199254740991.0), "-9007199254740991");
+    assert_string_equal(fmt(9007199254740992.0), "9007199254740992"); /* 2^53: %.16g */
+    assert_string_equal(fmt(1e20), "1e+20");
+    assert_string_equal(fmt(1.8446744073709552e19), "1.8446744073709552e+19");
+    assert_string_equal(fmt(0.1), "0.1");
+    assert_string_equal(fmt(0.005), "0.005");
+    assert_string_equal(fmt(2.5), "2.5");
+    assert_string_equal(fmt(-0.125), "-0.125");
+    assert_string_equal(fmt(1700000000.5), "1700000000.5");
+    assert_string_equal(fmt(1.0 / 3), "0.3333333333333333");
+    assert_string_equal(fmt(0.1 + 0.2), "0.30000000000000004");
+    assert_string_equal(fmt(1e-300), "1e-300");
+    assert_string_equal(fmt(1.7976931348623157e308), "1.7976931348623157e+308");
+    assert_string_equal(fmt(INFINITY), "+Inf");
+    assert_string_equal(fmt(-INFINITY), "-Inf");
+    assert_string_equal(fmt(NAN), "NaN");
+}
+
+static void format_double_round_trips(void **state)
+{
+    uint64_t x = 0x9E3779B97F4A7C15u;
+    double v, back;
+    const char *s;
+    int i;
+
+    (void)state;
+    for (i = 0; i < 200000; i++) {
+        /* xorshift64: deterministic bit patterns over the whole double range */
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        memcpy(&v, &x, sizeof(v));
+        if (i % 2)
+            v = (double)(int64_t)(x >> 11) / 1024.0; /* plenty of exact fractions too */
+        if (isnan(v) || isinf(v))
+            continue;
+        s = fmt(v);
+        assert_true(strlen(s) > 0 && strlen(s) < 25);
+        back = strtod(s, NULL);
+        if (memcmp(&back, &v, sizeof(v)) != 0 && !(v == 0 && back == 0))
+            fail_msg("%.17g formatted as %s", v, s);
+        if (fabs(v) < 9007199254740992.0 && v == trunc(v))
+            assert_null(strpbrk(s, ".e"));
+    }
+}
+
+static void format_double_small_buffer(void **state)
+{
+    char buf[8];
+
+    (void)state;
+    memset(buf, 'Z', sizeof(buf));
+    expfmt_format_double(1234567, buf, sizeof(buf));
+    assert_string_equal(buf, "1234567"); /* exactly fits */
+    expfmt_format_double(12345678, buf, sizeof(buf));
+    assert_string_equal(buf, ""); /* never a cut number */
+    expfmt_format_double(0.3333, buf, 4);
+    assert_string_equal(buf, "");
+    expfmt_format_double(NAN, buf, 3);
+    assert_string_equal(buf, "");
+    buf[0] = 'Z';
+    expfmt_format_double(1, buf, 0); /* no room at all: untouched */
+    assert_int_equal(buf[0], 'Z');
+}
+
+/* --------------------------------------------------------- label escaping */
+
+static void expect_escape(const char *in, const char *want)
+{
+    struct strbuf b;
+
+    strbuf_init(&b, 1024);
+    assert_int_equal(strbuf_puts(&b, "<"), 0);
+    assert_int_equal(expfmt_escape_label(&b, in), 0);
+    assert_string_equal(b.data + 1, want);
+    strbuf_release(&b);
+}
+
+static void escape_label_cases(void **state)
+{
+    (void)state;
+    expect_escape("", "");
+    expect_escape("plain-value_1.2", "plain-value_1.2");
+    expect_escape("a\\b", "a\\\\b");
+    expect_escape("say \"hi\"", "say \\\"hi\\\"");
+    expect_escape("l1\nl2\n", "l1\\nl2\\n");
+    expect_escape("\\\"\n", "\\\\\\\"\\n");
+    expect_escape("tab\there\rcr", "tab\there\rcr"); /* only \\ \" \n are escaped */
+    expect_escape("\xc3\xbc \xe2\x9c\x93 \xf0\x9f\x98\x80",
+                  "\xc3\xbc \xe2\x9c\x93 \xf0\x9f\x98\x80");
+    expect_escape("{}=,", "{}=,");
+}
+
+#define FFFD "\xef\xbf\xbd"
+
+static void escape_label_invalid_utf8(void **state)
+{
+    (void)state;
+    expect_escape("a\xff"
+                  "b",
+                  "a" FFFD "b");
+    expect_escape("\x80", FFFD);     /* lone continuation byte */
+    expect_escape("\xc3", FFFD);     /* truncated at the end */
+    expect_escape("\xe2\x82", FFFD); /* truncated 3-byte: one U+FFFD */
+    expect_escape("\xe2\x82"
+                  "x",
+                  FFFD "x");
+    expect_escape("\xc0\xaf", FFFD FFFD);                   /* overlong '/' */
+    expect_escape("\xe0\x80\xaf", FFFD FFFD FFFD);          /* overlong 3-byte */
+    expect_escape("\xed\xa0\x80", FFFD FFFD FFFD);          /* UTF-16 surrogate */
+    expect_escape("\xf4\x90\x80\x80", FFFD FFFD FFFD FFFD); /* above U+10FFFF */
+    expect_escape("\xf0\x9f\x98", FFFD);                    /* truncated 4-byte */
+    expect_escape("\xf4\x8f\xbf\xbf", "\xf4\x8f\xbf\xbf");  /* U+10FFFF is fine */
+    expect_escape("\xed\x9f\xbf", "\xed\x9f\xbf");          /* U+D7FF is fine */
+    expect_escape("\"\xff\\", "\\\"" FFFD "\\\\");
+}
+
+static void escape_label_cap_unchanged(void **state)
+{
+    struct strbuf b;
+    size_t cap;
+
+    (void)state;
+    /* "ab\"cd" escapes to 6 bytes; any smaller room fails and leaves "X" alone */
+    for (cap = 1; cap < 7; cap++) {
+        strbuf_init(&b, cap);
+        assert_int_equal(strbuf_putc(&b, 'X'), 0);
+        assert_int_equal(expfmt_escape_label(&b, "ab\"cd"), -E2BIG);
+        assert_string_equal(b.data, "X");
+        strbuf_release(&b);
+    }
+    strbuf_init(&b, 7);
+    assert_int_equal(strbuf_putc(&b, 'X'), 0);
+    assert_int_equal(expfmt_escape_label(&b, "ab\"cd"), 0);
+    assert_string_equal(b.data, "Xab\\\"cd");
+    strbuf_release(&b);
 }
 
 int main(void)
 {
-    const struct CMUnitTest tests[] = {cmocka_unit_test(placeholder)};
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(per_job_status_stateset),
+        cmocka_unit_test(per_job_info_and_timing),
+        cmocka_unit_test(per_job_error_subjobs_fetch),
+        cmocka_unit_test(aggregates),
+        cmocka_unit_test(exporter_families),
+        cmocka_unit_test(process_families),
+        cmocka_unit_test(structure_is_valid),
+        cmocka_unit_test(empty_state_has_every_header),
+        cmocka_unit_test(profile_order_and_foreign_status),
+        cmocka_unit_test(failed_job_error_only_while_fail),
+        cmocka_unit_test(terminal_without_end),
+        cmocka_unit_test(hostile_label_values),
+        cmocka_unit_test(promtool_finds_nothing),
+        cmocka_unit_test(promtool_catches_a_bad_exposition),
+        cmocka_unit_test(bad_arguments),
+        cmocka_unit_test(rollback_at_every_cap),
+        cmocka_unit_test(output_cap_enforced),
+        cmocka_unit_test(appends_after_existing_content),
+        cmocka_unit_test(format_double_cases),
+        cmocka_unit_test(format_double_round_trips),
+        cmocka_unit_test(format_double_small_buffer),
+        cmocka_unit_test(escape_label_cases),
+        cmocka_unit_test(escape_label_invalid_utf8),
+        cmocka_unit_test(escape_label_cap_unchanged),
+    };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
