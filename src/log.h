@@ -11,6 +11,9 @@
 #ifndef ELB_LOG_H
 #define ELB_LOG_H
 
+/* Bytes of a formatted message; a longer one is cut on a UTF-8 boundary and ends in "...". */
+#define LOG_MSG_MAX 4096
+
 enum log_level { LOGL_DEBUG = 0, LOGL_INFO, LOGL_WARN, LOGL_ERROR };
 enum log_format { LOGF_LOGFMT = 0, LOGF_JSON };
 
@@ -21,6 +24,12 @@ int log_format_parse(const char *s, enum log_format *out);
 
 /* Set the threshold and format; call before threads start. Default: info, logfmt. */
 void log_setup(enum log_level level, enum log_format format);
+
+/*
+ * Send lines to fd instead of stderr (default 2); for tests and for main, which
+ * may redirect before threads start. The fd is not closed by the log module.
+ */
+void log_set_fd(int fd);
 
 /* Is a message at this level written? (to skip building expensive messages) */
 int log_enabled(enum log_level level);
