@@ -176,6 +176,9 @@ static void job_failed(struct poller *p, struct tracked *t, uint64_t now)
 /* A valid answer: it becomes the job's state. */
 static void job_answered(struct poller *p, struct tracked *t, const struct job_record *rec)
 {
+    /* an undocumented status is worth one line when it appears, not one per cycle */
+    if (rec->status == JOB_UNKNOWN && (!t->have_rec || strcmp(t->rec.status_raw, rec->status_raw)))
+        log_warn("job %s: undocumented status \"%s\", shown as UNKNOWN", t->id, rec->status_raw);
     t->rec = *rec;
     t->have_rec = 1;
     t->status = rec->status;
@@ -183,8 +186,6 @@ static void job_answered(struct poller *p, struct tracked *t, const struct job_r
     t->observed_at = time_now();
     t->failures = 0;
     t->next_due = DUE_NEVER;
-    if (rec->status == JOB_UNKNOWN)
-        log_warn("job %s: undocumented status \"%s\", shown as UNKNOWN", t->id, rec->status_raw);
     if (job_status_terminal(rec->status) && !t->finished) {
         t->finished = 1;
         stats_count_finished(&p->stats, rec->job_type);
