@@ -45,8 +45,10 @@ enum config_rc {
 
 /*
  * Fill *c from argv and the environment (looked up through getenv_fn, so tests
- * can pass their own). --help/--version text goes to out. On CONFIG_ERROR, err
- * (errsz > 0) holds the message and *c is released. --demo relaxes the
+ * can pass their own; NULL means getenv). --help/--version text goes to out
+ * (NULL: stdout). On CONFIG_ERROR, err (errsz > 0) holds the message; on
+ * CONFIG_EXIT and CONFIG_ERROR *c is released. Repeated single-value flags:
+ * the last one wins, but every occurrence is validated. --demo relaxes the
  * endpoint/project/token requirements (main fills them from the simulator).
  */
 int config_parse(struct config *c, int argc, char **argv, const char *(*getenv_fn)(const char *),
@@ -55,7 +57,8 @@ int config_parse(struct config *c, int argc, char **argv, const char *(*getenv_f
 /*
  * Parse a jobs file body (one ID per line, '#' comments, blank lines, CRLF
  * tolerated) and append its IDs to c->jobs (skipping duplicates). On error
- * returns -EINVAL with "PATH:LINE: reason" in err; c->jobs unchanged.
+ * returns -EINVAL (bad line), -E2BIG (more than CONFIG_MAX_JOBS) or -ENOMEM,
+ * with "PATH:LINE: reason" in err; c->jobs unchanged.
  */
 int config_add_jobs_text(struct config *c, const char *path, const char *text, size_t len,
                          char *err, size_t errsz);
