@@ -174,7 +174,8 @@ static void job_failed(struct poller *p, struct tracked *t, uint64_t now)
 }
 
 /* A valid answer: it becomes the job's state. */
-static void job_answered(struct poller *p, struct tracked *t, const struct job_record *rec)
+static void job_answered(struct poller *p, struct tracked *t, const struct job_record *rec,
+                         double at)
 {
     /* an undocumented status is worth one line when it appears, not one per cycle */
     if (rec->status == JOB_UNKNOWN && (!t->have_rec || strcmp(t->rec.status_raw, rec->status_raw)))
@@ -183,7 +184,7 @@ static void job_answered(struct poller *p, struct tracked *t, const struct job_r
     t->have_rec = 1;
     t->status = rec->status;
     t->fetch_success = 1;
-    t->observed_at = time_now();
+    t->observed_at = at;
     t->failures = 0;
     t->next_due = DUE_NEVER;
     if (job_status_terminal(rec->status) && !t->finished) {
@@ -257,7 +258,7 @@ static void complete(struct poller *p, struct api_request *r, CURLcode rc, uint6
             job_failed(p, t, now);
             return;
         }
-        job_answered(p, t, &rec);
+        job_answered(p, t, &rec, t->last_fetch);
         return;
     }
 
