@@ -35,6 +35,16 @@ struct json_doc; /* opaque; refers to (does not copy) the input buffer */
 int json_parse(const char *js, size_t len, struct json_doc **out);
 void json_free(struct json_doc *d); /* accepts NULL */
 
+/* Why json_parse_diag failed: for a caller's one-line error message. */
+struct json_error {
+    const char *what; /* static text, e.g. "truncated JSON", "empty document" */
+    size_t offset;    /* byte offset where the problem was found */
+    int truncated;    /* 1 if the input ended before the root value was complete (or began) */
+};
+
+/* json_parse that also says why it failed (why may be NULL; filled only on error). */
+int json_parse_diag(const char *js, size_t len, struct json_doc **out, struct json_error *why);
+
 enum json_type json_type(const struct json_doc *d, int tok);
 /* Number of members of an object / elements of an array; 0 for scalars. */
 int json_size(const struct json_doc *d, int tok);
@@ -57,5 +67,14 @@ int json_string(const struct json_doc *d, int tok, char *out, size_t outsz, size
 int json_streq(const struct json_doc *d, int tok, const char *s);
 /* Number token as a double. Returns 0 or -EINVAL (not a number / out of range). */
 int json_number(const struct json_doc *d, int tok, double *out);
+
+/* Is tok a string whose decoded text ends with suffix (at most 16 bytes)? */
+int json_strsuffix(const struct json_doc *d, int tok, const char *suffix);
+/*
+ * The raw bytes of a scalar token (a string without its quotes and undecoded,
+ * a number or literal as written) in *p, *n. Returns 0, or -EINVAL for a
+ * container or a bad index.
+ */
+int json_raw(const struct json_doc *d, int tok, const char **p, size_t *n);
 
 #endif

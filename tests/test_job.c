@@ -1,18 +1,1081 @@
-/* Placeholder until the job tests land. */
+/*
+ * test_job: job answers -> job records (the seed, the real RUNNING answer, every
+ * optional-field form, sub_jobs variants, entities shapes, caps, truncation,
+ * wrong types) and the three error-body shapes.
+ */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
 
-static void placeholder(void **state)
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "job.h"
+#include "json.h"
+
+#define ERR_MAX 256
+
+/* The example response of querying_the_job_status.rst, verbatim. */
+static const char seed_example[] = "{\n"
+                                   "    \"status\": \"SUCCESS\",\n"
+                                   "    \"entities\":\n"
+                                   "     {\n"
+                                   "      \"elb\":\n"
+                                   "       {\n"
+                                   "        \"id\": \"ef265755daf84333baf4ddc1d91cbc2f\",\n"
+                                   "        \"name\": \"1\",\n"
+                                   "        \"type\": \"External\",\n"
+                                   "        \"status\": \"ACTIVE\",\n"
+                                   "        \"bandwidth\": 1,\n"
+                                   "        \"vip_address\": \"10.154.53.4\",\n"
+                                   "        \"tenant_id\": \"cbc08e2f8c354c7aa7abb88d0a7d11dc\",\n"
+                                   "        \"admin_state_up\": false,\n"
+                                   "        \"vpc_id\": \"21838be1-c1ce-4c09-9184-228cdb43038d\"\n"
+                                   "        }\n"
+                                   "      },\n"
+                                   "     \"job_id\": \"ff8080825ecc523f015ecd0a98f82f77\",\n"
+                                   "     \"job_type\": \"createELB\",\n"
+                                   "     \"begin_time\": \"2017-09-29T09:49:37.399Z\",\n"
+                                   "     \"end_time\": \"2017-09-29T09:50:03.272Z\",\n"
+                                   "     \"error_code\": null,\n"
+                                   "     \"fail_reason\": null\n"
+                                   "}\n";
+
+/* The real RUNNING answer of api-notes.md section 1, verbatim. */
+static const char running_example[] =
+    "{\"status\":\"RUNNING\",\"entities\":{\"elb_id\":\"ea3e5715b68850a747ec41f335625c08\"},"
+    "\"job_id\":\"4010b39b4fd3d5ff014fd943bac41619\",\"job_type\":\"deleteELB\","
+    "\"begin_time\":\"2015-09-17T03:05:38.756Z\",\"end_time\":\"\",\"error_code\":null,"
+    "\"fail_reason\":null}";
+
+/* A failed job whose text carries every escape, a surrogate pair and raw UTF-8. */
+static const char fail_example[] =
+    "{\"status\":\"FAIL\",\"job_id\":\"ff8080825ecc523f015ecd0a98f82f78\","
+    "\"job_type\":\"createELB\",\"begin_time\":\"2017-09-29T09:49:37.399Z\","
+    "\"end_time\":\"2017-09-29T09:49:40Z\",\"error_code\":\"ELB.1003\","
+    "\"fail_reason\":\"Quota \\\"elb\\\" exceeded:\\n\\tsee \\/docs\\\\x \\b\\f\\r "
+    "caf\xc3\xa9 \\u00e9 \\u20ac \\ud83d\\ude00\","
+    "\"entities\":{},\"message\":\"ignored\",\"code\":\"ignored\",\"sub_jobs\":[]}";
+
+static const enum job_status ecs_statuses[] = {JOB_INIT, JOB_RUNNING, JOB_SUCCESS, JOB_FAIL};
+
+/* A profile shaped like ecs-v1: sub_jobs inside entities. */
+static const struct api_profile ecs_like = {
+    .name = "ecs-test",
+    .path_fmt = "/v1/%s/jobs/%s",
+    .envelope = NULL,
+    .sub_jobs_at = SUBJOBS_IN_ENTITIES,
+    .fail_text_key = "fail_reason",
+    .statuses = ecs_statuses,
+    .n_statuses = 4,
+};
+
+/* A profile shaped like elb-v3: an envelope and error_msg as the failure text. */
+static const struct api_profile v3_like = {
+    .name = "v3-test",
+    .path_fmt = "/v3/%s/elb/jobs/%s",
+    .envelope = "job",
+    .sub_jobs_at = SUBJOBS_TOP_LEVEL,
+    .fail_text_key = "error_msg",
+    .statuses = ecs_statuses,
+    .n_statuses = 4,
+};
+
+/* Parse body for profile p; on error check that *r was left as it was. */
+static int parse_p(const struct api_profile *p, const char *body, size_t len, struct job_record *r,
+                   char *err)
+{
+    struct job_record before;
+    int rc;
+
+    memset(r, 0xA5, sizeof(*r));
+    memcpy(&before, r, sizeof(before));
+    memset(err, 'X', ERR_MAX);
+    rc = job_parse(p, body, len, r, err, ERR_MAX);
+    assert_non_null(memchr(err, '\0', ERR_MAX));
+    if (rc != JOB_PARSE_OK) {
+        assert_true(rc == JOB_PARSE_INVALID || rc == JOB_PARSE_TOO_LARGE);
+        assert_memory_equal(r, &before, sizeof(before));
+        assert_true(err[0] != '\0');
+    } else {
+        assert_string_equal(err, "");
+    }
+    return rc;
+}
+
+static int parse(const char *body, struct job_record *r, char *err)
+{
+    return parse_p(profile_default(), body, strlen(body), r, err);
+}
+
+/* Parse a body that must be accepted. */
+static void parse_ok(const char *body, struct job_record *r)
+{
+    char err[ERR_MAX];
+
+    if (parse(body, r, err) != JOB_PARSE_OK)
+        fail_msg("rejected (%s): %s", err, body);
+}
+
+/* Parse a body that must fail with rc and, if want_err is set, exactly that message. */
+static void parse_fails(const char *body, int want_rc, const char *want_err)
+{
+    struct job_record r;
+    char err[ERR_MAX];
+    int rc = parse(body, &r, err);
+
+    if (rc != want_rc)
+        fail_msg("rc %d (%s), want %d: %s", rc, err, want_rc, body);
+    if (want_err != NULL && strcmp(err, want_err) != 0)
+        fail_msg("err \"%s\", want \"%s\"", err, want_err);
+}
+
+static void assert_no_sub_jobs(const struct job_record *r)
+{
+    int s;
+
+    assert_int_equal(r->has_sub_jobs, 0);
+    for (s = 0; s < JOB_STATUS_COUNT; s++)
+        assert_int_equal(r->sub_jobs[s], 0);
+}
+
+static void test_seed_example(void **state)
+{
+    struct job_record r;
+
+    (void)state;
+    parse_ok(seed_example, &r);
+    assert_int_equal(r.status, JOB_SUCCESS);
+    assert_string_equal(r.status_raw, "SUCCESS");
+    assert_string_equal(r.job_id, "ff8080825ecc523f015ecd0a98f82f77");
+    assert_string_equal(r.job_type, "createELB");
+    assert_int_equal(r.has_begin, 1);
+    assert_int_equal(r.has_end, 1);
+    assert_true(fabs(r.begin_time - 1506678577.399) < 1e-6);
+    assert_true(fabs(r.end_time - 1506678603.272) < 1e-6);
+    assert_string_equal(r.error_code, "");
+    assert_string_equal(r.fail_reason, "");
+    assert_string_equal(r.resource_id, "ef265755daf84333baf4ddc1d91cbc2f");
+    assert_no_sub_jobs(&r);
+}
+
+static void test_running_example(void **state)
+{
+    struct job_record r;
+
+    (void)state;
+    parse_ok(running_example, &r);
+    assert_int_equal(r.status, JOB_RUNNING);
+    assert_string_equal(r.status_raw, "RUNNING");
+    assert_string_equal(r.job_id, "4010b39b4fd3d5ff014fd943bac41619");
+    assert_string_equal(r.job_type, "deleteELB");
+    assert_int_equal(r.has_begin, 1);
+    assert_true(fabs(r.begin_time - 1442459138.756) < 1e-6);
+    assert_int_equal(r.has_end, 0); /* "" while running */
+    assert_string_equal(r.error_code, "");
+    assert_string_equal(r.fail_reason, "");
+    assert_string_equal(r.resource_id, "ea3e5715b68850a747ec41f335625c08");
+    assert_no_sub_jobs(&r);
+}
+
+static void test_fail_example_decoding(void **state)
+{
+    struct job_record r;
+
+    (void)state;
+    parse_ok(fail_example, &r);
+    assert_int_equal(r.status, JOB_FAIL);
+    assert_string_equal(r.error_code, "ELB.1003");
+    assert_string_equal(r.fail_reason, "Quota \"elb\" exceeded:\n\tsee /docs\\x \b\f\r "
+                                       "caf\xc3\xa9 \xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80");
+    assert_true(fabs(r.end_time - 1506678580.0) < 1e-6);
+    assert_string_equal(r.resource_id, ""); /* entities {} */
+    assert_no_sub_jobs(&r);
+}
+
+static void test_minimal_and_missing_fields(void **state)
+{
+    struct job_record r;
+
+    (void)state;
+    parse_ok("{\"status\":\"INIT\"}", &r);
+    assert_int_equal(r.status, JOB_INIT);
+    assert_string_equal(r.job_id, "");
+    assert_string_equal(r.job_type, "");
+    assert_int_equal(r.has_begin, 0);
+    assert_int_equal(r.has_end, 0);
+    assert_string_equal(r.error_code, "");
+    assert_string_equal(r.fail_reason, "");
+    assert_string_equal(r.resource_id, "");
+    assert_no_sub_jobs(&r);
+}
+
+static void test_null_fields(void **state)
+{
+    struct job_record r;
+
+    (void)state;
+    parse_ok("{\"status\":\"RUNNING\",\"job_type\":null,\"begin_time\":null,\"end_time\":null,"
+             "\"error_code\":null,\"fail_reason\":null,\"entities\":null,\"sub_jobs\":null}",
+             &r);
+    assert_int_equal(r.status, JOB_RUNNING);
+    assert_string_equal(r.job_type, "");
+    assert_int_equal(r.has_begin, 0);
+    assert_int_equal(r.has_end, 0);
+    assert_string_equal(r.error_code, "");
+    assert_string_equal(r.fail_reason, "");
+    assert_string_equal(r.resource_id, "");
+    assert_no_sub_jobs(&r);
+}
+
+static void test_empty_string_fields(void **state)
+{
+    struct job_record r;
+
+    (void)state;
+    parse_ok("{\"status\":\"RUNNING\",\"job_type\":\"\",\"begin_time\":\"\",\"end_time\":\"\","
+             "\"error_code\":\"\",\"fail_reason\":\"\",\"entities\":{},\"sub_jobs\":\"\"}",
+             &r);
+    assert_string_equal(r.job_type, "");
+    assert_int_equal(r.has_begin, 0);
+    assert_int_equal(r.has_end, 0);
+    assert_string_equal(r.error_code, "");
+    assert_string_equal(r.fail_reason, "");
+    assert_no_sub_jobs(&r);
+}
+
+static void test_status(void **state)
+{
+    struct job_record r;
+
+    (void)state;
+    parse_ok("{\"status\":\"SUCCESS\"}", &r);
+    assert_int_equal(r.status, JOB_SUCCESS);
+    parse_ok("{\"status\":\"FAIL\"}", &r);
+    assert_int_equal(r.status, JOB_FAIL);
+    parse_ok("{\"status\":\"\\u0046AIL\"}", &r); /* decoded before mapping */
+    assert_int_equal(r.status, JOB_FAIL);
+    parse_ok("{\"status\":\"PENDING\"}", &r);
+    assert_int_equal(r.status, JOB_UNKNOWN);
+    assert_string_equal(r.status_raw, "PENDING");
+    parse_ok("{\"status\":\"running\"}", &r);
+    assert_int_equal(r.status, JOB_UNKNOWN);
+    parse_ok("{\"status\":\"\"}", &r);
+    assert_int_equal(r.status, JOB_UNKNOWN);
+    parse_ok("{\"status\":\"UNKNOWN\"}", &r); /* not a status the profile lists */
+    assert_int_equal(r.status, JOB_UNKNOWN);
+    parse_ok("{\"status\":\"SUCCESS \"}", &r);
+    assert_int_equal(r.status, JOB_UNKNOWN);
+    /* Longer than the raw cap: cut, and UNKNOWN even if it starts with a real status. */
+    parse_ok("{\"status\":\"RUNNING_BUT_WITH_A_VERY_LONG_SUFFIX_ADDED\"}", &r);
+    assert_int_equal(r.status, JOB_UNKNOWN);
+    assert_int_equal(strlen(r.status_raw), JOB_STATUS_RAW_MAX);
+    assert_memory_equal(r.status_raw, "RUNNING_BUT_WITH_A_VERY_LONG_SUF", JOB_STATUS_RAW_MAX);
+    /* 31 ASCII bytes then a 2-byte character: the cut keeps 31 bytes. */
+    parse_ok("{\"status\":\"0123456789012345678901234567890\xc3\xa9\"}", &r);
+    assert_string_equal(r.status_raw, "0123456789012345678901234567890");
+
+    parse_fails("{}", JOB_PARSE_INVALID, "field \"status\": missing");
+    parse_fails("{\"job_id\":\"abc\"}", JOB_PARSE_INVALID, "field \"status\": missing");
+    parse_fails("{\"status\":null}", JOB_PARSE_INVALID, "field \"status\": not a string");
+    parse_fails("{\"status\":1}", JOB_PARSE_INVALID, "field \"status\": not a string");
+    parse_fails("{\"status\":[\"RUNNING\"]}", JOB_PARSE_INVALID, NULL);
+    parse_fails("{\"status\":{\"v\":\"RUNNING\"}}", JOB_PARSE_INVALID, NULL);
+    parse_fails("{\"status\":true}", JOB_PARSE_INVALID, NULL);
+    parse_fails("{\"status\":\"\\ud800\"}", JOB_PARSE_INVALID, "field \"status\": invalid string");
+    parse_fails("{\"Status\":\"RUNNING\"}", JOB_PARSE_INVALID, "field \"status\": missing");
+}
+
+static void test_job_id_field(void **state)
+{
+    struct job_record r;
+    char body[256];
+
+    (void)state;
+    parse_ok("{\"status\":\"INIT\",\"job_id\":\"\\u0061b_C-9\"}", &r);
+    assert_string_equal(r.job_id, "ab_C-9");
+    snprintf(body, sizeof(body), "{\"status\":\"INIT\",\"job_id\":\"%s\"}",
+             "0123456789012345678901234567890123456789012345678901234567890123");
+    parse_ok(body, &r);
+    assert_int_equal(strlen(r.job_id), JOB_ID_MAX);
+    snprintf(body, sizeof(body), "{\"status\":\"INIT\",\"job_id\":\"%s\"}",
+             "01234567890123456789012345678901234567890123456789012345678901234");
+    parse_fails(body, JOB_PARSE_INVALID, "field \"job_id\": not a valid job ID");
+    parse_fails("{\"status\":\"INIT\",\"job_id\":\"\"}", JOB_PARSE_INVALID, NULL);
+    parse_fails("{\"status\":\"INIT\",\"job_id\":\"../etc\"}", JOB_PARSE_INVALID, NULL);
+    parse_fails("{\"status\":\"INIT\",\"job_id\":\"a b\"}", JOB_PARSE_INVALID, NULL);
+    parse_fails("{\"status\":\"INIT\",\"job_id\":\"a\\/b\"}", JOB_PARSE_INVALID, NULL);
+    parse_fails("{\"status\":\"INIT\",\"job_id\":\"caf\xc3\xa9\"}", JOB_PARSE_INVALID, NULL);
+    parse_fails("{\"status\":\"INIT\",\"job_id\":123}", JOB_PARSE_INVALID,
+                "field \"job_id\": not a valid job ID");
+    parse_fails("{\"status\":\"INIT\",\"job_id\":null}", JOB_PARSE_INVALID, NULL);
+    parse_fails("{\"status\":\"INIT\",\"job_id\":[]}", JOB_PARSE_INVALID, NULL);
+}
+
+static void test_job_type_field(void **state)
+{
+    struct job_record r;
+    char body[512], val[JOB_TYPE_MAX + 2];
+
+    (void)state;
+    memset(val, 't', JOB_TYPE_MAX);
+    val[JOB_TYPE_MAX] = '\0';
+    snprintf(body, sizeof(body), "{\"status\":\"INIT\",\"job_type\":\"%s\"}", val);
+    parse_ok(body, &r);
+    assert_string_equal(r.job_type, val);
+    val[JOB_TYPE_MAX] = 't';
+    val[JOB_TYPE_MAX + 1] = '\0';
+    snprintf(body, sizeof(body), "{\"status\":\"INIT\",\"job_type\":\"%s\"}", val);
+    parse_fails(body, JOB_PARSE_TOO_LARGE, "field \"job_type\": longer than 128 bytes");
+    parse_ok("{\"status\":\"INIT\",\"job_type\":\"add\\u0020member\"}", &r);
+    assert_string_equal(r.job_type, "add member");
+    parse_fails("{\"status\":\"INIT\",\"job_type\":7}", JOB_PARSE_INVALID,
+                "field \"job_type\": not a string");
+    parse_fails("{\"status\":\"INIT\",\"job_type\":{}}", JOB_PARSE_INVALID, NULL);
+    parse_fails("{\"status\":\"INIT\",\"job_type\":false}", JOB_PARSE_INVALID, NULL);
+}
+
+static void test_time_fields(void **state)
+{
+    struct job_record r;
+
+    (void)state;
+    parse_ok("{\"status\":\"SUCCESS\",\"begin_time\":\"2017-09-29T09:49:37Z\","
+             "\"end_time\":\"2017-09-29T11:50:03.5+02:00\"}",
+             &r);
+    assert_true(fabs(r.begin_time - 1506678577.0) < 1e-6);
+    assert_true(fabs(r.end_time - 1506678603.5) < 1e-6); /* 11:50 at +02:00 is 09:50Z */
+    parse_ok("{\"status\":\"SUCCESS\",\"begin_time\":\"2017-09-29T09:49:37.399Z\"}", &r);
+    assert_int_equal(r.has_begin, 1);
+    assert_int_equal(r.has_end, 0);
+
+    parse_fails("{\"status\":\"SUCCESS\",\"end_time\":\"yesterday\"}", JOB_PARSE_INVALID,
+                "field \"end_time\": not a valid timestamp");
+    parse_fails("{\"status\":\"SUCCESS\",\"begin_time\":\"2017-02-30T00:00:00Z\"}",
+                JOB_PARSE_INVALID, "field \"begin_time\": not a valid timestamp");
+    parse_fails("{\"status\":\"SUCCESS\",\"begin_time\":\"2017-09-29T09:49:37.399\"}",
+                JOB_PARSE_INVALID, NULL);
+    parse_fails("{\"status\":\"SUCCESS\",\"begin_time\":\" \"}", JOB_PARSE_INVALID, NULL);
+    parse_fails("{\"status\":\"SUCCESS\",\"begin_time\":1506678577}", JOB_PARSE_INVALID,
+                "field \"begin_time\": not a string");
+    parse_fails("{\"status\":\"SUCCESS\",\"end_time\":{}}", JOB_PARSE_INVALID, NULL);
+    parse_fails("{\"status\":\"SUCCESS\",\"end_time\":\"2017-09-29T09:49:37.399Z"
+                "                                                                 \"}",
+                JOB_PARSE_INVALID, "field \"end_time\": not a valid timestamp");
+    parse_fails("{\"status\":\"SUCCESS\",\"end_time\":\"\\ud800\"}", JOB_PARSE_INVALID, NULL);
+}
+
+static void test_error_code_field(void **state)
+{
+    struct job_record r;
+    char body[512], val[JOB_ERROR_CODE_MAX + 2];
+
+    (void)state;
+    memset(val, 'E', JOB_ERROR_CODE_MAX);
+    val[JOB_ERROR_CODE_MAX] = '\0';
+    snprintf(body, sizeof(body), "{\"status\":\"FAIL\",\"error_code\":\"%s\"}", val);
+    parse_ok(body, &r);
+    assert_string_equal(r.error_code, val);
+    val[JOB_ERROR_CODE_MAX] = 'E';
+    val[JOB_ERROR_CODE_MAX + 1] = '\0';
+    snprintf(body, sizeof(body), "{\"status\":\"FAIL\",\"error_code\":\"%s\"}", val);
+    parse_fails(body, JOB_PARSE_TOO_LARGE, "field \"error_code\": longer than 128 bytes");
+    parse_fails("{\"status\":\"FAIL\",\"error_code\":1003}", JOB_PARSE_INVALID,
+                "field \"error_code\": not a string");
+    parse_fails("{\"status\":\"FAIL\",\"error_code\":[]}", JOB_PARSE_INVALID, NULL);
+}
+
+/* Build {"status":"FAIL","fail_reason":"<prefix><unit x count>"}. */
+static char *fail_reason_body(const char *key, const char *prefix, const char *unit, int count)
+{
+    size_t cap = 128 + strlen(prefix) + strlen(unit) * (size_t)count;
+    char *b = malloc(cap);
+    size_t n;
+    int i;
+
+    assert_non_null(b);
+    n = (size_t)snprintf(b, cap, "{\"status\":\"FAIL\",\"%s\":\"%s", key, prefix);
+    for (i = 0; i < count; i++)
+        n += (size_t)snprintf(b + n, cap - n, "%s", unit);
+    snprintf(b + n, cap - n, "\"}");
+    return b;
+}
+
+static void test_fail_reason_cut(void **state)
+{
+    struct job_record r;
+    char *b;
+    size_t i;
+
+    (void)state;
+    /* 300 ASCII bytes: cut to 256. */
+    b = fail_reason_body("fail_reason", "", "x", 300);
+    parse_ok(b, &r);
+    assert_int_equal(strlen(r.fail_reason), JOB_FAIL_REASON_MAX);
+    free(b);
+    /* One ASCII byte then 2-byte characters: 1 + 2k <= 256 -> 255 bytes, never half a char. */
+    b = fail_reason_body("fail_reason", "a", "\xc3\xa9", 200);
+    parse_ok(b, &r);
+    assert_int_equal(strlen(r.fail_reason), 255);
+    for (i = 1; i < 255; i += 2)
+        assert_memory_equal(r.fail_reason + i, "\xc3\xa9", 2);
+    free(b);
+    /* Escapes are decoded before cutting: 128 x \u00e9 (768 raw bytes) is exactly 256 bytes. */
+    b = fail_reason_body("fail_reason", "", "\\u00e9", 128);
+    parse_ok(b, &r);
+    assert_int_equal(strlen(r.fail_reason), 256);
+    free(b);
+    /* 4-byte characters from surrogate pairs: 64 fit exactly, the 65th is dropped whole. */
+    b = fail_reason_body("fail_reason", "", "\\ud83d\\ude00", 65);
+    parse_ok(b, &r);
+    assert_int_equal(strlen(r.fail_reason), 256);
+    assert_memory_equal(r.fail_reason + 252, "\xf0\x9f\x98\x80", 4);
+    free(b);
+    b = fail_reason_body("fail_reason", "ab", "\\ud83d\\ude00", 64);
+    parse_ok(b, &r);
+    assert_int_equal(strlen(r.fail_reason), 254);
+    free(b);
+    /* Still an error when the text itself is broken, even past the cut. */
+    b = fail_reason_body("fail_reason", "", "x", 300);
+    memcpy(strstr(b, "\"}"), "\\ud800\"}", 9);
+    parse_fails(b, JOB_PARSE_INVALID, "field \"fail_reason\": invalid string");
+    free(b);
+    parse_fails("{\"status\":\"FAIL\",\"fail_reason\":42}", JOB_PARSE_INVALID,
+                "field \"fail_reason\": not a string");
+    parse_fails("{\"status\":\"FAIL\",\"fail_reason\":{\"m\":1}}", JOB_PARSE_INVALID, NULL);
+}
+
+static void assert_resource(const char *entities, const char *want)
+{
+    char body[1024];
+    struct job_record r;
+
+    snprintf(body, sizeof(body), "{\"status\":\"SUCCESS\",\"entities\":%s}", entities);
+    parse_ok(body, &r);
+    if (strcmp(r.resource_id, want) != 0)
+        fail_msg("entities %s: resource_id \"%s\", want \"%s\"", entities, r.resource_id, want);
+}
+
+static void test_entities_shapes(void **state)
 {
     (void)state;
-    skip();
+    assert_resource("{\"elb\":{\"id\":\"E1\",\"name\":\"n\"}}", "E1");
+    assert_resource("{\"elb_id\":\"E2\"}", "E2");
+    assert_resource("{\"elb_id\":\"E2\",\"elb\":{\"id\":\"E1\"}}", "E1"); /* elb.id first */
+    assert_resource("{\"elb\":{\"id\":5},\"elb_id\":\"E2\"}", "E2");
+    assert_resource("{\"elb\":\"x\",\"elb_id\":\"E2\"}", "E2");
+    assert_resource("{\"vpc_id\":\"V\",\"elb_id\":\"E2\"}", "E2"); /* elb_id before *_id */
+    assert_resource("{\"name\":\"x\",\"pool_id\":\"P\",\"member_id\":\"M\"}", "P");
+    assert_resource("{\"a_id\":5,\"b_id\":null,\"c_id\":\"C\"}", "C");
+    assert_resource("{\"pool\\u005fid\":\"P\"}", "P"); /* key decoded */
+    assert_resource("{\"id\":\"not-a-suffix-match\"}", "");
+    assert_resource("{\"_id\":\"U\"}", "U");
+    assert_resource("{\"listener\":{\"id\":\"L\",\"x\":1}}", "L");
+    assert_resource("{\"listener\":{\"name\":\"n\"},\"pool\":{\"id\":\"P2\"}}", "P2");
+    assert_resource("{\"listener\":{\"id\":\"L\"},\"pool_id\":\"P\"}", "P"); /* *_id first */
+    assert_resource("{\"listener\":{\"id\":7},\"members\":[{\"id\":\"M\"}]}", "");
+    assert_resource("{\"server\":{\"id\":\"S\\n\\u00e9\"}}", "S\n\xc3\xa9");
+    assert_resource("{}", "");
+    assert_resource("null", "");
+    assert_resource("{\"elb\":{\"id\":\"\"},\"elb_id\":\"E2\"}", ""); /* present, empty */
+    assert_resource("{\"sub_jobs_total\":3,\"errorcode_message\":\"x\"}", "");
+}
+
+static void test_entities_errors(void **state)
+{
+    char body[512], id[JOB_RESOURCE_ID_MAX + 2];
+    struct job_record r;
+
+    (void)state;
+    parse_fails("{\"status\":\"SUCCESS\",\"entities\":[]}", JOB_PARSE_INVALID,
+                "field \"entities\": not an object");
+    parse_fails("{\"status\":\"SUCCESS\",\"entities\":\"\"}", JOB_PARSE_INVALID, NULL);
+    parse_fails("{\"status\":\"SUCCESS\",\"entities\":1}", JOB_PARSE_INVALID, NULL);
+    parse_fails("{\"status\":\"SUCCESS\",\"entities\":true}", JOB_PARSE_INVALID, NULL);
+    memset(id, 'i', JOB_RESOURCE_ID_MAX);
+    id[JOB_RESOURCE_ID_MAX] = '\0';
+    snprintf(body, sizeof(body), "{\"status\":\"SUCCESS\",\"entities\":{\"elb_id\":\"%s\"}}", id);
+    parse_ok(body, &r);
+    assert_string_equal(r.resource_id, id);
+    id[JOB_RESOURCE_ID_MAX] = 'i';
+    id[JOB_RESOURCE_ID_MAX + 1] = '\0';
+    snprintf(body, sizeof(body), "{\"status\":\"SUCCESS\",\"entities\":{\"elb_id\":\"%s\"}}", id);
+    parse_fails(body, JOB_PARSE_TOO_LARGE, "field \"entities\": resource id longer than 128 bytes");
+    parse_fails("{\"status\":\"SUCCESS\",\"entities\":{\"elb_id\":\"\\udc00\"}}", JOB_PARSE_INVALID,
+                NULL);
+}
+
+static void test_sub_jobs_empty_forms(void **state)
+{
+    static const char *const forms[] = {"[]", "null", "\"\""};
+    char body[128];
+    struct job_record r;
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
+        snprintf(body, sizeof(body), "{\"status\":\"SUCCESS\",\"sub_jobs\":%s}", forms[i]);
+        parse_ok(body, &r);
+        assert_no_sub_jobs(&r);
+    }
+}
+
+static void test_sub_jobs_counts(void **state)
+{
+    struct job_record r;
+
+    (void)state;
+    parse_ok("{\"status\":\"RUNNING\",\"sub_jobs\":[{\"status\":\"SUCCESS\"},"
+             "{\"status\":\"FAIL\",\"job_id\":\"x\",\"error_code\":\"ELB.1\"},"
+             "{\"status\":\"SUCCESS\"},{\"status\":\"WEIRD\"},{\"status\":\"RUNNING\"},"
+             "{\"status\":\"INIT\",\"sub_jobs\":null}]}",
+             &r);
+    assert_int_equal(r.has_sub_jobs, 1);
+    assert_int_equal(r.sub_jobs[JOB_SUCCESS], 2);
+    assert_int_equal(r.sub_jobs[JOB_FAIL], 1);
+    assert_int_equal(r.sub_jobs[JOB_UNKNOWN], 1);
+    assert_int_equal(r.sub_jobs[JOB_RUNNING], 1);
+    assert_int_equal(r.sub_jobs[JOB_INIT], 1);
+}
+
+static void test_sub_jobs_nested(void **state)
+{
+    struct job_record r;
+
+    (void)state;
+    /* Only direct sub-jobs are counted; nested ones are validated. */
+    parse_ok("{\"status\":\"RUNNING\",\"sub_jobs\":[{\"status\":\"RUNNING\",\"sub_jobs\":["
+             "{\"status\":\"FAIL\"},{\"status\":\"FAIL\",\"sub_jobs\":[{\"status\":\"INIT\"}]}]},"
+             "{\"status\":\"SUCCESS\",\"sub_jobs\":\"\"}]}",
+             &r);
+    assert_int_equal(r.has_sub_jobs, 1);
+    assert_int_equal(r.sub_jobs[JOB_RUNNING], 1);
+    assert_int_equal(r.sub_jobs[JOB_SUCCESS], 1);
+    assert_int_equal(r.sub_jobs[JOB_FAIL], 0);
+    assert_int_equal(r.sub_jobs[JOB_INIT], 0);
+
+    parse_fails(
+        "{\"status\":\"RUNNING\",\"sub_jobs\":[{\"status\":\"RUNNING\",\"sub_jobs\":["
+        "{\"status\":\"FAIL\"},{\"status\":\"FAIL\",\"sub_jobs\":[{\"state\":\"INIT\"}]}]}]}",
+        JOB_PARSE_INVALID, "field \"sub_jobs[0].sub_jobs[1].sub_jobs[0].status\": missing");
+    parse_fails("{\"status\":\"RUNNING\",\"sub_jobs\":[{\"status\":\"RUNNING\","
+                "\"sub_jobs\":{\"status\":\"FAIL\"}}]}",
+                JOB_PARSE_INVALID, "field \"sub_jobs[0].sub_jobs\": not an array");
+    parse_fails("{\"status\":\"RUNNING\",\"sub_jobs\":[{\"status\":\"RUNNING\","
+                "\"sub_jobs\":[null]}]}",
+                JOB_PARSE_INVALID, "field \"sub_jobs[0].sub_jobs[0]\": not an object");
+}
+
+static void test_sub_jobs_errors(void **state)
+{
+    (void)state;
+    parse_fails("{\"status\":\"SUCCESS\",\"sub_jobs\":\"none\"}", JOB_PARSE_INVALID,
+                "field \"sub_jobs\": not an array");
+    parse_fails("{\"status\":\"SUCCESS\",\"sub_jobs\":{}}", JOB_PARSE_INVALID, NULL);
+    parse_fails("{\"status\":\"SUCCESS\",\"sub_jobs\":0}", JOB_PARSE_INVALID, NULL);
+    parse_fails("{\"status\":\"SUCCESS\",\"sub_jobs\":false}", JOB_PARSE_INVALID, NULL);
+    parse_fails("{\"status\":\"SUCCESS\",\"sub_jobs\":[{\"status\":\"SUCCESS\"},\"x\"]}",
+                JOB_PARSE_INVALID, "field \"sub_jobs[1]\": not an object");
+    parse_fails("{\"status\":\"SUCCESS\",\"sub_jobs\":[[]]}", JOB_PARSE_INVALID, NULL);
+    parse_fails("{\"status\":\"SUCCESS\",\"sub_jobs\":[{}]}", JOB_PARSE_INVALID,
+                "field \"sub_jobs[0].status\": missing");
+    parse_fails("{\"status\":\"SUCCESS\",\"sub_jobs\":[{\"status\":null}]}", JOB_PARSE_INVALID,
+                "field \"sub_jobs[0].status\": not a string");
+    parse_fails("{\"status\":\"SUCCESS\",\"sub_jobs\":[{\"status\":3}]}", JOB_PARSE_INVALID, NULL);
+}
+
+/* A body with n direct sub-jobs. */
+static char *many_sub_jobs(int n)
+{
+    size_t cap = 64 + (size_t)n * 24, len;
+    char *b = malloc(cap);
+    int i;
+
+    assert_non_null(b);
+    len = (size_t)snprintf(b, cap, "{\"status\":\"RUNNING\",\"sub_jobs\":[");
+    for (i = 0; i < n; i++)
+        len += (size_t)snprintf(b + len, cap - len, "%s{\"status\":\"%s\"}", i ? "," : "",
+                                i % 2 ? "SUCCESS" : "RUNNING");
+    snprintf(b + len, cap - len, "]}");
+    return b;
+}
+
+static void test_sub_jobs_cap(void **state)
+{
+    struct job_record r;
+    char *b;
+
+    (void)state;
+    b = many_sub_jobs(JOB_SUB_JOBS_MAX);
+    parse_ok(b, &r);
+    assert_int_equal(r.sub_jobs[JOB_SUCCESS] + r.sub_jobs[JOB_RUNNING], JOB_SUB_JOBS_MAX);
+    assert_int_equal(r.sub_jobs[JOB_SUCCESS], JOB_SUB_JOBS_MAX / 2);
+    free(b);
+    b = many_sub_jobs(JOB_SUB_JOBS_MAX + 1);
+    parse_fails(b, JOB_PARSE_TOO_LARGE, "field \"sub_jobs\": more than 1024 sub-jobs");
+    free(b);
+}
+
+/* Sub-jobs nested levels deep, each level one sub-job. */
+static char *nested_sub_jobs(int levels)
+{
+    size_t cap = 64 + (size_t)levels * 40, len;
+    char *b = malloc(cap);
+    int i;
+
+    assert_non_null(b);
+    len = (size_t)snprintf(b, cap, "{\"status\":\"RUNNING\"");
+    for (i = 0; i < levels; i++)
+        len += (size_t)snprintf(b + len, cap - len, ",\"sub_jobs\":[{\"status\":\"INIT\"");
+    for (i = 0; i < levels; i++)
+        len += (size_t)snprintf(b + len, cap - len, "}]");
+    snprintf(b + len, cap - len, "}");
+    return b;
+}
+
+static void test_sub_jobs_depth(void **state)
+{
+    struct job_record r;
+    int levels = (JSON_MAX_DEPTH - 1) / 2; /* each level is an array and an object */
+    char *b;
+
+    (void)state;
+    b = nested_sub_jobs(levels);
+    parse_ok(b, &r);
+    assert_int_equal(r.sub_jobs[JOB_INIT], 1);
+    free(b);
+    b = nested_sub_jobs(levels + 1);
+    parse_fails(b, JOB_PARSE_TOO_LARGE, NULL);
+    free(b);
+}
+
+static void test_profile_sub_jobs_in_entities(void **state)
+{
+    struct job_record r;
+    char err[ERR_MAX];
+    const char *b;
+
+    (void)state;
+    b = "{\"status\":\"RUNNING\",\"entities\":{\"sub_jobs_total\":2,\"sub_jobs\":["
+        "{\"status\":\"SUCCESS\",\"entities\":{\"server_id\":\"s1\"}},"
+        "{\"status\":\"FAIL\",\"entities\":{\"sub_jobs\":[{\"status\":\"INIT\"}]}}]},"
+        "\"sub_jobs\":\"ignored for this profile\"}";
+    assert_int_equal(parse_p(&ecs_like, b, strlen(b), &r, err), JOB_PARSE_OK);
+    assert_int_equal(r.has_sub_jobs, 1);
+    assert_int_equal(r.sub_jobs[JOB_SUCCESS], 1);
+    assert_int_equal(r.sub_jobs[JOB_FAIL], 1);
+    assert_int_equal(r.sub_jobs[JOB_INIT], 0);
+    /* The top-level profile ignores entities.sub_jobs but rejects the string. */
+    assert_int_equal(parse_p(profile_default(), b, strlen(b), &r, err), JOB_PARSE_INVALID);
+    assert_string_equal(err, "field \"sub_jobs\": not an array");
+
+    b = "{\"status\":\"RUNNING\",\"entities\":{\"sub_jobs\":7}}";
+    assert_int_equal(parse_p(&ecs_like, b, strlen(b), &r, err), JOB_PARSE_INVALID);
+    assert_string_equal(err, "field \"entities.sub_jobs\": not an array");
+    b = "{\"status\":\"RUNNING\",\"entities\":{\"sub_jobs\":[{\"status\":\"INIT\","
+        "\"entities\":[]}]}}";
+    assert_int_equal(parse_p(&ecs_like, b, strlen(b), &r, err), JOB_PARSE_INVALID);
+    assert_string_equal(err, "field \"entities.sub_jobs[0].entities\": not an object");
+    b = "{\"status\":\"RUNNING\",\"entities\":{\"sub_jobs\":[{\"status\":\"INIT\","
+        "\"entities\":{\"sub_jobs\":[1]}}]}}";
+    assert_int_equal(parse_p(&ecs_like, b, strlen(b), &r, err), JOB_PARSE_INVALID);
+    assert_string_equal(err, "field \"entities.sub_jobs[0].entities.sub_jobs[0]\": not an object");
+    b = "{\"status\":\"RUNNING\"}";
+    assert_int_equal(parse_p(&ecs_like, b, strlen(b), &r, err), JOB_PARSE_OK);
+    assert_no_sub_jobs(&r);
+}
+
+static void test_profile_envelope(void **state)
+{
+    struct job_record r;
+    char err[ERR_MAX];
+    const char *b;
+
+    (void)state;
+    b = "{\"job\":{\"status\":\"FAIL\",\"job_id\":\"abc\",\"error_code\":\"ELB.9\","
+        "\"error_msg\":\"boom\",\"fail_reason\":\"not this one\"},\"request_id\":\"r\"}";
+    assert_int_equal(parse_p(&v3_like, b, strlen(b), &r, err), JOB_PARSE_OK);
+    assert_int_equal(r.status, JOB_FAIL);
+    assert_string_equal(r.job_id, "abc");
+    assert_string_equal(r.fail_reason, "boom");
+    b = "{\"status\":\"FAIL\"}";
+    assert_int_equal(parse_p(&v3_like, b, strlen(b), &r, err), JOB_PARSE_INVALID);
+    assert_string_equal(err, "field \"job\": missing");
+    b = "{\"job\":[{\"status\":\"FAIL\"}]}";
+    assert_int_equal(parse_p(&v3_like, b, strlen(b), &r, err), JOB_PARSE_INVALID);
+    assert_string_equal(err, "field \"job\": not an object");
+    b = "{\"job\":{}}";
+    assert_int_equal(parse_p(&v3_like, b, strlen(b), &r, err), JOB_PARSE_INVALID);
+    assert_string_equal(err, "field \"status\": missing");
+}
+
+static void test_unknown_fields_ignored(void **state)
+{
+    struct job_record r;
+
+    (void)state;
+    parse_ok("{\"message\":{\"deep\":[1,2,{\"x\":null}]},\"code\":500,\"status\":\"SUCCESS\","
+             "\"extra\":[true,false],\"request_id\":\"\\ud800\",\"n\":-1e400}",
+             &r);
+    assert_int_equal(r.status, JOB_SUCCESS);
+}
+
+static void test_body_errors(void **state)
+{
+    (void)state;
+    parse_fails("", JOB_PARSE_INVALID, "body: empty document");
+    parse_fails(" \r\n\t", JOB_PARSE_INVALID, "body: empty document");
+    parse_fails("{\"status\":", JOB_PARSE_INVALID, "body: truncated JSON");
+    parse_fails("[]", JOB_PARSE_INVALID, "body: not a JSON object");
+    parse_fails("\"status\"", JOB_PARSE_INVALID, "body: not a JSON object");
+    parse_fails("null", JOB_PARSE_INVALID, "body: not a JSON object");
+    parse_fails("{\"status\":\"RUNNING\",}", JOB_PARSE_INVALID,
+                "body: invalid JSON at byte 19: unexpected character");
+    parse_fails("{\"status\":\"RUNNING\"} {}", JOB_PARSE_INVALID,
+                "body: invalid JSON at byte 21: more than one root value");
+    parse_fails("{\"status\":\"RUN\xffNING\"}", JOB_PARSE_INVALID,
+                "body: invalid JSON at byte 14: invalid UTF-8 in string");
+    parse_fails("<html>502 Bad Gateway</html>", JOB_PARSE_INVALID, NULL);
+    {
+        static const char nul[] = "{\"status\":\"RUNNING\"}\0";
+        struct job_record r;
+        char err[ERR_MAX];
+
+        assert_int_equal(parse_p(profile_default(), nul, sizeof(nul) - 1, &r, err),
+                         JOB_PARSE_INVALID);
+    }
+}
+
+static void test_caps(void **state)
+{
+    struct job_record r;
+    char err[ERR_MAX];
+    size_t n, i;
+    char *b;
+
+    (void)state;
+    /* A huge string in a field we would cut anyway is still over the JSON cap. */
+    b = fail_reason_body("fail_reason", "", "x", JSON_MAX_STRING + 1);
+    parse_fails(b, JOB_PARSE_TOO_LARGE, NULL);
+    free(b);
+    /* Deep nesting in an ignored field. */
+    b = malloc(256);
+    assert_non_null(b);
+    n = (size_t)snprintf(b, 256, "{\"status\":\"INIT\",\"x\":");
+    for (i = 0; i < JSON_MAX_DEPTH; i++)
+        b[n++] = '[';
+    for (i = 0; i < JSON_MAX_DEPTH; i++)
+        b[n++] = ']';
+    b[n++] = '}';
+    b[n] = '\0';
+    parse_fails(b, JOB_PARSE_TOO_LARGE, "body: too large: nesting too deep (byte 52)");
+    free(b);
+    /* Too many tokens. */
+    n = (size_t)JSON_MAX_TOKENS * 2 + 64;
+    b = malloc(n);
+    assert_non_null(b);
+    n = (size_t)snprintf(b, n, "{\"status\":\"INIT\",\"x\":[0");
+    for (i = 0; i < JSON_MAX_TOKENS; i++) {
+        b[n++] = ',';
+        b[n++] = '0';
+    }
+    memcpy(b + n, "]}", 3);
+    parse_fails(b, JOB_PARSE_TOO_LARGE, NULL);
+    free(b);
+    /* An oversize body, valid JSON otherwise. */
+    n = JSON_MAX_INPUT + 1;
+    b = malloc(n + 1);
+    assert_non_null(b);
+    memset(b, ' ', n);
+    memcpy(b, "{\"status\":\"INIT\"}", 17);
+    assert_int_equal(parse_p(profile_default(), b, n, &r, err), JOB_PARSE_TOO_LARGE);
+    assert_int_equal(strncmp(err, "body: too large: ", 17), 0);
+    assert_int_equal(parse_p(profile_default(), b, n - 1, &r, err), JOB_PARSE_OK);
+    free(b);
+}
+
+/*
+ * Every prefix of a valid body that loses more than trailing whitespace is an
+ * error (and never a crash or an out-of-bounds read).
+ */
+static void check_prefixes(const char *body)
+{
+    size_t len = strlen(body), cut, end = len;
+    struct job_record r;
+    char err[ERR_MAX];
+
+    while (end > 0 && strchr(" \t\r\n", body[end - 1]) != NULL)
+        end--;
+    for (cut = 0; cut < end; cut++) {
+        char *copy = malloc(cut + 1); /* exactly cut bytes used: ASan sees any overread */
+        int rc;
+
+        assert_non_null(copy);
+        memcpy(copy, body, cut);
+        rc = parse_p(profile_default(), copy, cut, &r, err);
+        if (rc != JOB_PARSE_INVALID)
+            fail_msg("prefix of %zu bytes: rc %d", cut, rc);
+        if (strcmp(err, cut == 0 ? "body: empty document" : "body: truncated JSON") != 0)
+            fail_msg("prefix of %zu bytes: err \"%s\"", cut, err);
+        free(copy);
+    }
+    for (cut = end; cut <= len; cut++)
+        assert_int_equal(parse_p(profile_default(), body, cut, &r, err), JOB_PARSE_OK);
+}
+
+static void test_truncated_bodies(void **state)
+{
+    (void)state;
+    check_prefixes(seed_example);
+    check_prefixes(running_example);
+    check_prefixes(fail_example);
+    check_prefixes("{\"status\":\"RUNNING\",\"sub_jobs\":[{\"status\":\"FAIL\",\"sub_jobs\":["
+                   "{\"status\":\"INIT\"}]},{\"status\":\"SUCCESS\"}],\"n\":-12.5e+3,"
+                   "\"t\":true,\"f\":false,\"z\":null}");
+}
+
+/* Each field with each wrong JSON type is rejected as INVALID, naming the field. */
+static void test_wrong_types_table(void **state)
+{
+    static const struct {
+        const char *field;
+        const char *wrong[4];
+    } cases[] = {
+        {"status", {"null", "1", "[]", "{}"}},      {"job_id", {"null", "1", "[]", "true"}},
+        {"job_type", {"1", "[]", "{}", "true"}},    {"begin_time", {"1", "[]", "{}", "false"}},
+        {"end_time", {"1", "[]", "{}", "true"}},    {"error_code", {"1", "[]", "{}", "true"}},
+        {"fail_reason", {"1", "[]", "{}", "true"}}, {"entities", {"1", "[]", "\"x\"", "true"}},
+        {"sub_jobs", {"1", "{}", "\"x\"", "true"}},
+    };
+    char body[256], want[128];
+    size_t i, j;
+
+    (void)state;
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        for (j = 0; j < 4; j++) {
+            if (strcmp(cases[i].field, "status") == 0)
+                snprintf(body, sizeof(body), "{\"status\":%s}", cases[i].wrong[j]);
+            else
+                snprintf(body, sizeof(body), "{\"status\":\"RUNNING\",\"%s\":%s}", cases[i].field,
+                         cases[i].wrong[j]);
+            snprintf(want, sizeof(want), "field \"%s\": ", cases[i].field);
+            {
+                struct job_record r;
+                char err[ERR_MAX];
+
+                if (parse(body, &r, err) != JOB_PARSE_INVALID)
+                    fail_msg("accepted %s", body);
+                if (strncmp(err, want, strlen(want)) != 0)
+                    fail_msg("%s: err \"%s\" does not name the field", body, err);
+            }
+        }
+    }
+}
+
+static void test_err_buffer_small(void **state)
+{
+    struct job_record r;
+    char err[8];
+
+    (void)state;
+    memset(err, 'X', sizeof(err));
+    assert_int_equal(job_parse(profile_default(), "{}", 2, &r, err, 4), JOB_PARSE_INVALID);
+    assert_string_equal(err, "fie");
+    assert_int_equal(err[4], 'X');
+    assert_int_equal(job_parse(profile_default(), "{", 1, &r, err, 1), JOB_PARSE_INVALID);
+    assert_string_equal(err, "");
+}
+
+/* No error buffer and no profile: still safe; the default profile is used. */
+static void test_null_err_and_profile(void **state)
+{
+    char deep[2 * (JSON_MAX_DEPTH + 1)];
+    struct job_record r;
+
+    (void)state;
+    assert_int_equal(job_parse(profile_default(), "{}", 2, &r, NULL, 0), JOB_PARSE_INVALID);
+    memset(deep, '[', JSON_MAX_DEPTH + 1);
+    memset(deep + JSON_MAX_DEPTH + 1, ']', JSON_MAX_DEPTH + 1);
+    assert_int_equal(job_parse(profile_default(), deep, sizeof(deep), &r, NULL, 0),
+                     JOB_PARSE_TOO_LARGE);
+    assert_int_equal(job_parse(NULL, "{\"status\":\"FAIL\"}", 17, &r, NULL, 0), JOB_PARSE_OK);
+    assert_int_equal(r.status, JOB_FAIL);
+}
+
+/* Parse an error body; returns the rc; out starts filled with a marker. */
+static int perr(const char *body, struct api_error *e)
+{
+    memset(e, 0, sizeof(*e));
+    snprintf(e->code, sizeof(e->code), "untouched");
+    snprintf(e->message, sizeof(e->message), "untouched");
+    return job_parse_error(body, strlen(body), e);
+}
+
+static void test_error_shapes(void **state)
+{
+    struct api_error e;
+
+    (void)state;
+    assert_int_equal(perr("{\"error\":{\"message\":\"Invalid token\",\"code\":\"ELB.8902\"}}", &e),
+                     0);
+    assert_string_equal(e.message, "Invalid token");
+    assert_string_equal(e.code, "ELB.8902");
+    assert_int_equal(perr("{\"error_msg\":\"Incorrect IAM authentication information\","
+                          "\"error_code\":\"APIGW.0301\",\"request_id\":\"abc\"}",
+                          &e),
+                     0);
+    assert_string_equal(e.message, "Incorrect IAM authentication information");
+    assert_string_equal(e.code, "APIGW.0301");
+    assert_int_equal(perr("{\"message\":\"Too many requests\",\"code\":\"APIGW.0308\"}", &e), 0);
+    assert_string_equal(e.message, "Too many requests");
+    assert_string_equal(e.code, "APIGW.0308");
+    /* Numbers as text; a missing half is "". */
+    assert_int_equal(perr("{\"error\":{\"code\":404}}", &e), 0);
+    assert_string_equal(e.code, "404");
+    assert_string_equal(e.message, "");
+    assert_int_equal(perr("{\"code\":-1.5e3}", &e), 0);
+    assert_string_equal(e.code, "-1.5e3");
+    assert_int_equal(perr("{\"message\":\"only text\"}", &e), 0);
+    assert_string_equal(e.message, "only text");
+    assert_string_equal(e.code, "");
+    /* Decoded text. */
+    assert_int_equal(perr("{\"error_msg\":\"a\\\"b\\u00e9\\n\"}", &e), 0);
+    assert_string_equal(e.message, "a\"b\xc3\xa9\n");
+    /* Shape order: "error" object first, then error_msg/error_code, then message/code. */
+    assert_int_equal(
+        perr("{\"message\":\"m3\",\"error_msg\":\"m2\",\"error\":{\"message\":\"m1\"}}", &e), 0);
+    assert_string_equal(e.message, "m1");
+    assert_int_equal(perr("{\"message\":\"m3\",\"error_code\":\"c2\"}", &e), 0);
+    assert_string_equal(e.code, "c2");
+    assert_string_equal(e.message, "");
+    /* An "error" that is not a usable object falls through to the other shapes. */
+    assert_int_equal(perr("{\"error\":\"denied\",\"message\":\"m3\"}", &e), 0);
+    assert_string_equal(e.message, "m3");
+    assert_int_equal(perr("{\"error\":{\"message\":null},\"code\":\"c3\"}", &e), 0);
+    assert_string_equal(e.code, "c3");
+}
+
+static void test_error_shapes_rejected(void **state)
+{
+    static const char *const bad[] = {
+        "",
+        "{",
+        "[]",
+        "\"message\"",
+        "{}",
+        "{\"error\":{}}",
+        "{\"error\":null}",
+        "{\"error\":\"denied\"}",
+        "{\"msg\":\"x\"}",
+        "{\"message\":null,\"code\":null}",
+        "{\"message\":{},\"code\":[]}",
+        "{\"message\":true}",
+        "{\"message\":\"\\ud800\"}",
+        "{\"status\":\"RUNNING\",\"error_code\":null,\"fail_reason\":null}",
+        "<html>",
+    };
+    struct api_error e;
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        if (perr(bad[i], &e) != JOB_PARSE_INVALID)
+            fail_msg("matched: %s", bad[i]);
+        assert_string_equal(e.code, "untouched");
+        assert_string_equal(e.message, "untouched");
+    }
+}
+
+static void test_error_shapes_cut(void **state)
+{
+    char body[2048];
+    struct api_error e;
+    size_t n, i;
+
+    (void)state;
+    n = (size_t)snprintf(body, sizeof(body), "{\"message\":\"");
+    for (i = 0; i < 300; i++)
+        n += (size_t)snprintf(body + n, sizeof(body) - n, "\xc3\xa9");
+    n += (size_t)snprintf(body + n, sizeof(body) - n, "\",\"code\":\"");
+    for (i = 0; i < 100; i++)
+        body[n++] = 'c';
+    snprintf(body + n, sizeof(body) - n, "\"}");
+    assert_int_equal(perr(body, &e), 0);
+    assert_int_equal(strlen(e.message), 254); /* 255 would split a character */
+    assert_int_equal(strlen(e.code), sizeof(e.code) - 1);
+    n = (size_t)snprintf(body, sizeof(body), "{\"code\":1");
+    for (i = 0; i < 100; i++)
+        body[n++] = '0';
+    snprintf(body + n, sizeof(body) - n, "}");
+    assert_int_equal(perr(body, &e), 0);
+    assert_int_equal(strlen(e.code), sizeof(e.code) - 1);
+    assert_int_equal(e.code[0], '1');
+}
+
+static void test_job_id_valid(void **state)
+{
+    char id[JOB_ID_MAX + 2];
+
+    (void)state;
+    assert_true(job_id_valid("ff8080825ecc523f015ecd0a98f82f77", 32));
+    assert_true(job_id_valid("a", 1));
+    assert_true(job_id_valid("A-Z_a-z_0-9", 11));
+    assert_true(job_id_valid("abc/def", 3)); /* only n bytes are looked at */
+    assert_false(job_id_valid("", 0));
+    assert_false(job_id_valid(NULL, 0));
+    assert_false(job_id_valid("abc/def", 7));
+    assert_false(job_id_valid("a.b", 3));
+    assert_false(job_id_valid("a b", 3));
+    assert_false(job_id_valid("a%2f", 4));
+    assert_false(job_id_valid("caf\xc3\xa9", 5));
+    assert_false(job_id_valid("a\0b", 3));
+    assert_false(job_id_valid("..", 2));
+    memset(id, 'a', sizeof(id));
+    assert_true(job_id_valid(id, JOB_ID_MAX));
+    assert_false(job_id_valid(id, JOB_ID_MAX + 1));
 }
 
 int main(void)
 {
-    const struct CMUnitTest tests[] = {cmocka_unit_test(placeholder)};
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_seed_example),
+        cmocka_unit_test(test_running_example),
+        cmocka_unit_test(test_fail_example_decoding),
+        cmocka_unit_test(test_minimal_and_missing_fields),
+        cmocka_unit_test(test_null_fields),
+        cmocka_unit_test(test_empty_string_fields),
+        cmocka_unit_test(test_status),
+        cmocka_unit_test(test_job_id_field),
+        cmocka_unit_test(test_job_type_field),
+        cmocka_unit_test(test_time_fields),
+        cmocka_unit_test(test_error_code_field),
+        cmocka_unit_test(test_fail_reason_cut),
+        cmocka_unit_test(test_entities_shapes),
+        cmocka_unit_test(test_entities_errors),
+        cmocka_unit_test(test_sub_jobs_empty_forms),
+        cmocka_unit_test(test_sub_jobs_counts),
+        cmocka_unit_test(test_sub_jobs_nested),
+        cmocka_unit_test(test_sub_jobs_errors),
+        cmocka_unit_test(test_sub_jobs_cap),
+        cmocka_unit_test(test_sub_jobs_depth),
+        cmocka_unit_test(test_profile_sub_jobs_in_entities),
+        cmocka_unit_test(test_profile_envelope),
+        cmocka_unit_test(test_unknown_fields_ignored),
+        cmocka_unit_test(test_body_errors),
+        cmocka_unit_test(test_caps),
+        cmocka_unit_test(test_truncated_bodies),
+        cmocka_unit_test(test_wrong_types_table),
+        cmocka_unit_test(test_err_buffer_small),
+        cmocka_unit_test(test_null_err_and_profile),
+        cmocka_unit_test(test_error_shapes),
+        cmocka_unit_test(test_error_shapes_rejected),
+        cmocka_unit_test(test_error_shapes_cut),
+        cmocka_unit_test(test_job_id_valid),
+    };
+
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
