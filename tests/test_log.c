@@ -98,7 +98,7 @@ static int two_digits(const char *p, int *out)
 static void check_ts(const char *ts, long long before_ms)
 {
     struct tm tm;
-    int hi, lo, ms0, ms1;
+    int hi = 0, lo = 0, ms0 = 0, ms1;
     long long t, after_ms = now_ms();
 
     memset(&tm, 0, sizeof(tm));
