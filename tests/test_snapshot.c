@@ -69,7 +69,6 @@ static void reader_keeps_old_snapshot(void **state)
 struct race {
     struct snapshot_store *st;
     atomic_int done;
-    uint64_t seen_max;
 };
 
 static void *reader(void *arg)
@@ -89,7 +88,6 @@ static void *reader(void *arg)
         last = s->cycles;
         snapshot_release(s);
     }
-    r->seen_max = last;
     return NULL;
 }
 
