@@ -15,19 +15,19 @@
 #include "log.h"
 #include "profile.h"
 
-#define CONFIG_MAX_JOBS 10000        /* tracked jobs, all sources together */
+#define CONFIG_MAX_JOBS 10000           /* tracked jobs, all sources together */
 #define CONFIG_JOBS_FILE_MAX (1u << 20) /* bytes of a --jobs.file */
 
 struct config {
-    char *listen_address;  /* "[host]:port" as given, default ":39123" */
-    char *listen_host;     /* parsed host, "" for all addresses */
-    uint16_t listen_port;  /* parsed port (0 = any free port) */
-    char *telemetry_path;  /* "/metrics"; starts with '/', not "/" itself */
-    char *endpoint;        /* API base URL without trailing '/', http:// or https:// */
-    char *project_id;      /* --elb.project-id, else $OS_PROJECT_ID */
+    char *listen_address; /* "[host]:port" as given, default ":39123" */
+    char *listen_host;    /* parsed host, "" for all addresses */
+    uint16_t listen_port; /* parsed port (0 = any free port) */
+    char *telemetry_path; /* "/metrics"; starts with '/', not "/" itself */
+    char *endpoint;       /* API base URL without trailing '/', http:// or https:// */
+    char *project_id;     /* --elb.project-id, else $OS_PROJECT_ID */
     const struct api_profile *profile;
-    char *auth_token;      /* $OS_AUTH_TOKEN; never from a flag */
-    char **jobs;           /* --job values then --jobs.file lines, validated, de-duplicated */
+    char *auth_token; /* $OS_AUTH_TOKEN; never from a flag */
+    char **jobs;      /* --job values then --jobs.file lines, validated, de-duplicated */
     size_t n_jobs;
     char *jobs_file;
     uint64_t poll_interval_ms, poll_timeout_ms;
@@ -63,7 +63,8 @@ int config_parse(struct config *c, int argc, char **argv, const char *(*getenv_f
 int config_add_jobs_text(struct config *c, const char *path, const char *text, size_t len,
                          char *err, size_t errsz);
 
-/* Add one job ID (validated, duplicates ignored). Returns 0, -EINVAL, -E2BIG (too many), -ENOMEM. */
+/* Add one job ID (validated, duplicates ignored). Returns 0, -EINVAL, -E2BIG (too many), -ENOMEM.
+ */
 int config_add_job(struct config *c, const char *id);
 
 /* Free everything config_parse allocated; accepts a zeroed or released config. */

@@ -30,19 +30,20 @@ enum job_parse_rc {
 
 struct job_record {
     char job_id[JOB_ID_MAX + 1];
-    char job_type[JOB_TYPE_MAX + 1];     /* "" if absent */
-    char status_raw[JOB_STATUS_RAW_MAX + 1]; /* as sent (cut), for logs */
-    enum job_status status;              /* JOB_UNKNOWN for a value the profile lacks */
-    int has_begin, has_end;              /* 0 when absent, null or "" */
-    double begin_time, end_time;         /* seconds since the epoch */
+    char job_type[JOB_TYPE_MAX + 1];           /* "" if absent */
+    char status_raw[JOB_STATUS_RAW_MAX + 1];   /* as sent (cut), for logs */
+    enum job_status status;                    /* JOB_UNKNOWN for a value the profile lacks */
+    int has_begin, has_end;                    /* 0 when absent, null or "" */
+    double begin_time, end_time;               /* seconds since the epoch */
     char error_code[JOB_ERROR_CODE_MAX + 1];   /* "" when null/absent */
     char fail_reason[JOB_FAIL_REASON_MAX + 1]; /* "" when null/absent; cut on a UTF-8 boundary */
     char resource_id[JOB_RESOURCE_ID_MAX + 1]; /* from entities, "" if none */
-    int has_sub_jobs;                    /* 1 if sub_jobs held at least one job */
-    unsigned sub_jobs[JOB_STATUS_COUNT]; /* direct sub-jobs per status */
+    int has_sub_jobs;                          /* 1 if sub_jobs held at least one job */
+    unsigned sub_jobs[JOB_STATUS_COUNT];       /* direct sub-jobs per status */
 };
 
-/* An error answer: {"error":{"message","code"}}, {"error_msg","error_code"} or {"message","code"}. */
+/* An error answer: {"error":{"message","code"}}, {"error_msg","error_code"} or {"message","code"}.
+ */
 struct api_error {
     char code[64];
     char message[256];

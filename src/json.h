@@ -23,7 +23,15 @@
 #define JSON_MAX_DEPTH 32         /* nesting of arrays/objects */
 #define JSON_MAX_STRING 65536     /* raw bytes of one string token */
 
-enum json_type { JSON_OBJECT = 1, JSON_ARRAY, JSON_STRING, JSON_NUMBER, JSON_TRUE, JSON_FALSE, JSON_NULL };
+enum json_type {
+    JSON_OBJECT = 1,
+    JSON_ARRAY,
+    JSON_STRING,
+    JSON_NUMBER,
+    JSON_TRUE,
+    JSON_FALSE,
+    JSON_NULL
+};
 
 struct json_doc; /* opaque; refers to (does not copy) the input buffer */
 

@@ -12,14 +12,7 @@
 #include <stddef.h>
 
 /* Every status any profile knows. JOB_UNKNOWN: never fetched, 404, or a value not listed. */
-enum job_status {
-    JOB_UNKNOWN = 0,
-    JOB_INIT,
-    JOB_RUNNING,
-    JOB_SUCCESS,
-    JOB_FAIL,
-    JOB_STATUS_COUNT
-};
+enum job_status { JOB_UNKNOWN = 0, JOB_INIT, JOB_RUNNING, JOB_SUCCESS, JOB_FAIL, JOB_STATUS_COUNT };
 
 enum profile_subjobs { SUBJOBS_TOP_LEVEL, SUBJOBS_IN_ENTITIES };
 

@@ -10,9 +10,9 @@ const double stats_duration_bounds[STATS_DURATION_BUCKETS] = {
 };
 
 static const char *const reason_names[API_ERR_COUNT] = {
-    [API_ERR_TIMEOUT] = "timeout",     [API_ERR_CONNECT] = "connect", [API_ERR_TLS] = "tls",
-    [API_ERR_RESOLVE] = "resolve",     [API_ERR_PARSE] = "parse",
-    [API_ERR_TOO_LARGE] = "too_large", [API_ERR_OTHER] = "other",
+    [API_ERR_TIMEOUT] = "timeout", [API_ERR_CONNECT] = "connect", [API_ERR_TLS] = "tls",
+    [API_ERR_RESOLVE] = "resolve", [API_ERR_PARSE] = "parse",     [API_ERR_TOO_LARGE] = "too_large",
+    [API_ERR_OTHER] = "other",
 };
 
 const char *api_err_reason_name(enum api_err_reason r)

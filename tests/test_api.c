@@ -103,8 +103,12 @@ static void url_too_long(void **state)
 {
     static char endpoint[API_URL_MAX + 16];
     struct auth *a = auth_new_token("t");
-    struct api_client c = {.endpoint = endpoint, .project_id = "p", .profile = profile_default(),
-                           .auth = a, .timeout_ms = 1000, .user_agent = "test"};
+    struct api_client c = {.endpoint = endpoint,
+                           .project_id = "p",
+                           .profile = profile_default(),
+                           .auth = a,
+                           .timeout_ms = 1000,
+                           .user_agent = "test"};
     struct api_request r;
 
     (void)state;
@@ -118,10 +122,8 @@ static void url_too_long(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(retry_after_seconds),
-        cmocka_unit_test(retry_after_http_date),
-        cmocka_unit_test(token_auth),
-        cmocka_unit_test(request_url_and_failure),
+        cmocka_unit_test(retry_after_seconds), cmocka_unit_test(retry_after_http_date),
+        cmocka_unit_test(token_auth),          cmocka_unit_test(request_url_and_failure),
         cmocka_unit_test(url_too_long),
     };
     int rc;
