@@ -81,33 +81,16 @@ static const char *sample_suffix(enum metric_type t, enum sample_kind k)
     }
 }
 
+/* HELP escaping: backslash and newline only. */
+static const char *help_escape(unsigned char c)
+{
+    return c == '\\' ? "\\\\" : c == '\n' ? "\\n" : NULL;
+}
+
 /* Append help text with \ and newline escaped (HELP escaping). Returns 0 or a strbuf error. */
 static int escape_help(struct strbuf *out, const char *s)
 {
-    size_t entry = out->len;
-    const char *run = s;
-    int rc = 0;
-
-    for (; *s; s++) {
-        const char *esc = *s == '\\' ? "\\\\" : *s == '\n' ? "\\n" : NULL;
-
-        if (!esc)
-            continue;
-        rc = strbuf_append(out, run, (size_t)(s - run));
-        if (rc)
-            goto fail;
-        rc = strbuf_puts(out, esc);
-        if (rc)
-            goto fail;
-        run = s + 1;
-    }
-    rc = strbuf_append(out, run, (size_t)(s - run));
-    if (rc)
-        goto fail;
-    return 0;
-fail:
-    strbuf_truncate(out, entry);
-    return rc;
+    return strbuf_escape(out, s, help_escape);
 }
 
 /*

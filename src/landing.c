@@ -41,50 +41,29 @@ static const char page_head[] =
     "<body>\n"
     "<h1>elb_job_exporter</h1>\n";
 
+/* The HTML entity for c, or NULL when c stands for itself. */
+static const char *html_entity(unsigned char c)
+{
+    switch (c) {
+    case '&':
+        return "&amp;";
+    case '<':
+        return "&lt;";
+    case '>':
+        return "&gt;";
+    case '"':
+        return "&quot;";
+    case '\'':
+        return "&#39;";
+    default:
+        return NULL;
+    }
+}
+
 /* Append s with & < > " ' replaced by entities. Returns 0, or -E2BIG/-ENOMEM, out unchanged. */
 int html_escape(struct strbuf *out, const char *s)
 {
-    size_t entry = out->len;
-    const char *run = s;
-    int rc = 0;
-
-    for (; *s; s++) {
-        const char *ent;
-
-        switch (*s) {
-        case '&':
-            ent = "&amp;";
-            break;
-        case '<':
-            ent = "&lt;";
-            break;
-        case '>':
-            ent = "&gt;";
-            break;
-        case '"':
-            ent = "&quot;";
-            break;
-        case '\'':
-            ent = "&#39;";
-            break;
-        default:
-            continue;
-        }
-        rc = strbuf_append(out, run, (size_t)(s - run));
-        if (rc)
-            goto fail;
-        rc = strbuf_puts(out, ent);
-        if (rc)
-            goto fail;
-        run = s + 1;
-    }
-    rc = strbuf_append(out, run, (size_t)(s - run));
-    if (rc)
-        goto fail;
-    return 0;
-fail:
-    strbuf_truncate(out, entry);
-    return rc;
+    return strbuf_escape(out, s, html_entity);
 }
 
 /* Append before, s escaped, after. Returns 0 or a strbuf error. */

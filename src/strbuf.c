@@ -94,6 +94,32 @@ int strbuf_printf(struct strbuf *b, const char *fmt, ...)
     return rc;
 }
 
+int strbuf_escape(struct strbuf *b, const char *s, const char *(*esc)(unsigned char c))
+{
+    size_t entry = b->len;
+    const char *run = s, *rep;
+    int rc;
+
+    for (; *s; s++) {
+        rep = esc((unsigned char)*s);
+        if (!rep)
+            continue;
+        rc = strbuf_append(b, run, (size_t)(s - run));
+        if (!rc)
+            rc = strbuf_puts(b, rep);
+        if (rc)
+            goto fail;
+        run = s + 1;
+    }
+    rc = strbuf_append(b, run, (size_t)(s - run));
+    if (rc)
+        goto fail;
+    return 0;
+fail:
+    strbuf_truncate(b, entry);
+    return rc;
+}
+
 void strbuf_truncate(struct strbuf *b, size_t len)
 {
     if (len < b->len) {

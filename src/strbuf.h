@@ -37,6 +37,13 @@ int strbuf_printf(struct strbuf *b, const char *fmt, ...) __attribute__((format(
 int strbuf_vprintf(struct strbuf *b, const char *fmt, va_list ap)
     __attribute__((format(printf, 2, 0)));
 
+/*
+ * Append s, replacing each byte c for which esc(c) is not NULL by that string
+ * (label, HELP and HTML escaping are tables over this). Same returns as
+ * strbuf_append; on failure the buffer is as it was.
+ */
+int strbuf_escape(struct strbuf *b, const char *s, const char *(*esc)(unsigned char c));
+
 /* Cut the buffer back to len bytes (len <= b->len); used to roll back a partial write. */
 void strbuf_truncate(struct strbuf *b, size_t len);
 

@@ -298,10 +298,37 @@ static void release_then_reuse(void **state)
     strbuf_release(&b); /* twice is fine */
 }
 
+/* Test map: 'a' -> "<A>", '!' -> "" (dropped), everything else itself. */
+static const char *test_map(unsigned char c)
+{
+    return c == 'a' ? "<A>" : c == '!' ? "" : NULL;
+}
+
+static void escape_maps_and_rolls_back(void **state)
+{
+    struct strbuf b;
+
+    (void)state;
+    strbuf_init(&b, 16);
+    assert_int_equal(strbuf_puts(&b, "x:"), 0);
+    assert_int_equal(strbuf_escape(&b, "bab!c", test_map), 0);
+    assert_content(&b, "x:b<A>bc");
+    assert_int_equal(strbuf_escape(&b, "", test_map), 0);
+    assert_content(&b, "x:b<A>bc");
+    /* 8 + 3 * 3 = 17 > 16: fails and leaves no partial escape behind */
+    assert_int_equal(strbuf_escape(&b, "aaa", test_map), -E2BIG);
+    assert_content(&b, "x:b<A>bc");
+    /* a replacement ending exactly at the cap fits */
+    assert_int_equal(strbuf_escape(&b, "aa", test_map), 0);
+    assert_content(&b, "x:b<A>bc<A><A>");
+    strbuf_release(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(init_is_empty),
+        cmocka_unit_test(escape_maps_and_rolls_back),
         cmocka_unit_test(append_puts_putc),
         cmocka_unit_test(empty_append_allocates_terminated),
         cmocka_unit_test(cap_exact_fit_and_one_past),
