@@ -280,6 +280,11 @@ static int emit_duration(struct writer *w, const struct expfmt_input *in,
     }
     if (!(d > 0)) /* clock skew between server and poller, or NaN: never negative */
         d = 0;
+    /*
+     * The difference of two epoch doubles carries binary noise (2.6019999980926514
+     * for 2.602 s); the API's times are milliseconds, so microseconds lose nothing.
+     */
+    d = round(d * 1e6) / 1e6;
     return job_sample(w, j, NULL, 0, d);
 }
 

@@ -684,6 +684,23 @@ static void failed_job_error_only_while_fail(void **state)
     free(t);
 }
 
+static void duration_without_binary_noise(void **state)
+{
+    struct fixture f;
+    char *t;
+
+    (void)state;
+    fixture_init(&f);
+    /* The FAIL job of the API notes: 09:49:37.399Z .. 09:49:40.001Z is 2.602 s, not 2.60199999...
+     */
+    f.recs[J_FAIL].has_begin = f.recs[J_FAIL].has_end = 1;
+    f.recs[J_FAIL].begin_time = 1506678577.399;
+    f.recs[J_FAIL].end_time = 1506678580.001;
+    t = render(&f.in);
+    assert_line(t, "elb_job_duration_seconds{job_id=\"d4\",job_type=\"createELB\"} 2.602");
+    free(t);
+}
+
 static void terminal_without_end(void **state)
 {
     struct fixture f;
@@ -1085,6 +1102,7 @@ int main(void)
         cmocka_unit_test(empty_state_has_every_header),
         cmocka_unit_test(profile_order_and_foreign_status),
         cmocka_unit_test(failed_job_error_only_while_fail),
+        cmocka_unit_test(duration_without_binary_noise),
         cmocka_unit_test(terminal_without_end),
         cmocka_unit_test(hostile_label_values),
         cmocka_unit_test(promtool_finds_nothing),
