@@ -18,10 +18,11 @@ static size_t on_body(char *p, size_t size, size_t n, void *ud)
 {
     struct api_request *r = ud;
     size_t len = size * n;
+    int rc = strbuf_append(&r->body, p, len);
 
-    if (strbuf_append(&r->body, p, len) != 0) {
-        r->too_large = 1;
-        return 0; /* CURLE_WRITE_ERROR */
+    if (rc != 0) {
+        r->too_large = rc == -E2BIG; /* out of memory is not the answer's fault */
+        return 0;                    /* CURLE_WRITE_ERROR */
     }
     return len;
 }
@@ -83,7 +84,7 @@ int api_request_init(struct api_request *r, const struct api_client *c)
     r->easy = e;
     /* The poller thread owns the handle: no signals, bounded everything. */
     if (curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||
-        curl_easy_setopt(e, CURLOPT_PRIVATE, r) != CURLE_OK ||
+        curl_easy_setopt(e, CURLOPT_PRIVATE, (void *)r) != CURLE_OK ||
         curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body) != CURLE_OK ||
         curl_easy_setopt(e, CURLOPT_WRITEDATA, r) != CURLE_OK ||
         curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header) != CURLE_OK ||
@@ -97,6 +98,14 @@ int api_request_init(struct api_request *r, const struct api_client *c)
         curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)API_MAX_BODY) != CURLE_OK ||
         curl_easy_setopt(e, CURLOPT_USERAGENT, c->user_agent) != CURLE_OK)
         return -ENOMEM;
+#if LIBCURL_VERSION_NUM >= 0x075700
+    /*
+     * A transfer given up on (timeout, shutdown) while its name is still being
+     * resolved would otherwise block the poller thread until getaddrinfo returns.
+     */
+    if (curl_easy_setopt(e, CURLOPT_QUICK_EXIT, 1L) != CURLE_OK)
+        return -ENOMEM;
+#endif
     return 0;
 }
 
@@ -158,6 +167,11 @@ static enum api_err_reason classify(CURLcode rc, int too_large)
     case CURLE_SSL_INVALIDCERTSTATUS:
     case CURLE_USE_SSL_FAILED:
     case CURLE_SSL_ENGINE_INITFAILED:
+    case CURLE_SSL_ENGINE_NOTFOUND:
+    case CURLE_SSL_ENGINE_SETFAILED:
+    case CURLE_SSL_CRL_BADFILE:
+    case CURLE_SSL_SHUTDOWN_FAILED:
+    case CURLE_SSL_CLIENTCERT:
         return API_ERR_TLS;
     case CURLE_FILESIZE_EXCEEDED:
         return API_ERR_TOO_LARGE;

@@ -40,16 +40,16 @@ struct api_request {
     long retry_after;   /* seconds from Retry-After, -1 if absent */
     char url[API_URL_MAX];
     char errbuf[CURL_ERROR_SIZE];
-    size_t job;         /* index of the job in the poller's table */
+    size_t job; /* index of the job in the poller's table */
 };
 
 /* What a finished request amounts to. */
 struct api_outcome {
-    long http_code;                 /* 0 when no HTTP answer arrived */
-    int transport_ok;               /* 1 when an HTTP answer arrived complete */
-    enum api_err_reason err;        /* when !transport_ok */
-    double seconds;                 /* total time of the request */
-    long retry_after;               /* seconds, -1 if absent */
+    long http_code;          /* 0 when no HTTP answer arrived */
+    int transport_ok;        /* 1 when an HTTP answer arrived complete */
+    enum api_err_reason err; /* when !transport_ok */
+    double seconds;          /* total time of the request */
+    long retry_after;        /* seconds, -1 if absent */
 };
 
 /* Create the easy handle with the options all requests share. Returns 0 or -ENOMEM. */

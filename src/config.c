@@ -35,7 +35,7 @@
 #include "job.h"
 #include "timeutil.h"
 
-#define CONFIG_SHOW_MAX 80                        /* bytes of a user value quoted in an error */
+#define CONFIG_SHOW_MAX 256 /* bytes of a user value quoted in an error (paths fit whole) */
 #define CONFIG_SHOW_BUF (CONFIG_SHOW_MAX * 4 + 8) /* escaped: \xNN per byte, "...", NUL */
 #define CONFIG_HOST_MAX 253                       /* bytes of a DNS name */
 #define CONFIG_LABEL_MAX 63                       /* bytes of one DNS label */

@@ -103,12 +103,17 @@ int main(int argc, char **argv)
     }
     log_setup(cfg.log_level, cfg.log_format);
 
-    /* Before any thread exists: handled signals go to sigwait only; SIGPIPE never kills us. */
+    /*
+     * Before any thread exists: handled signals go to sigwait only; SIGPIPE never
+     * kills us. --once never reaches sigwait, so there they keep their default
+     * action: Ctrl-C must still end a run stuck on a slow API.
+     */
     sigemptyset(&sigs);
     sigaddset(&sigs, SIGTERM);
     sigaddset(&sigs, SIGINT);
     sigaddset(&sigs, SIGHUP);
-    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+    if (!cfg.once)
+        pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
 
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {

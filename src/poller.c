@@ -20,11 +20,12 @@
 #include "stats.h"
 #include "timeutil.h"
 
-#define DUE_NEVER UINT64_MAX     /* polled again only by the next cycle */
-#define BACKOFF_BASE_MS 1000     /* first retry after a failed poll */
-#define BACKOFF_MIN_MS 100       /* never retry sooner than this */
-#define IDLE_WAIT_MAX_MS 1000    /* longest single wait, so stop and clocks stay fresh */
-#define LANDING_MAX (16u << 20)  /* cap of the rendered landing page */
+#define DUE_NEVER UINT64_MAX    /* polled again only by the next cycle */
+#define BACKOFF_BASE_MS 1000    /* first retry after a failed poll */
+#define BACKOFF_MIN_MS 100      /* never retry sooner than this */
+#define IDLE_WAIT_MAX_MS 1000   /* longest single wait, so stop and clocks stay fresh */
+#define PAUSE_MIN_S 1           /* a 429 pauses at least this long (Retry-After: 0, past date) */
+#define LANDING_MAX (16u << 20) /* cap of the rendered landing page */
 
 struct tracked {
     char id[JOB_ID_MAX + 1];
@@ -36,9 +37,9 @@ struct tracked {
     double observed_at; /* wall time rec arrived */
     int finished;       /* seen SUCCESS/FAIL: never polled again */
     int in_flight;
-    int in_cycle;       /* belongs to the running cycle and has not completed */
-    unsigned failures;  /* consecutive failed polls */
-    uint64_t next_due;  /* monotonic ms of the next poll outside a cycle; 0 = at once */
+    int in_cycle;      /* belongs to the running cycle and has not completed */
+    unsigned failures; /* consecutive failed polls */
+    uint64_t next_due; /* monotonic ms of the next poll outside a cycle; 0 = at once */
 };
 
 struct poller {
@@ -60,10 +61,10 @@ struct poller {
     struct stats stats;
     uint64_t cycles;
     int cycle_active;
-    size_t cycle_cursor;   /* jobs before it have been started in this cycle */
-    size_t cycle_left;     /* members not yet completed */
-    uint64_t cycle_start;  /* monotonic ms */
-    uint64_t next_cycle;   /* monotonic ms */
+    size_t cycle_cursor;  /* jobs before it have been started in this cycle */
+    size_t cycle_left;    /* members not yet completed */
+    uint64_t cycle_start; /* monotonic ms */
+    uint64_t next_cycle;  /* monotonic ms */
     int cycle_requests, cycle_reached, cycle_unauthorised;
     uint64_t pause_until;  /* monotonic ms; no request starts before it (429) */
     uint64_t earliest_due; /* lower bound of next_due over idle unfinished jobs */
@@ -108,8 +109,8 @@ static void publish(struct poller *p)
         .proc = &proc,
         .build = &p->build,
     };
-    li = (struct landing_input){.state = &in, .telemetry_path = p->cfg->telemetry_path,
-                                .now = time_now()};
+    li = (struct landing_input){
+        .state = &in, .telemetry_path = p->cfg->telemetry_path, .now = time_now()};
     strbuf_init(&m, EXPFMT_MAX_OUTPUT);
     strbuf_init(&l, LANDING_MAX);
     rc = expfmt_render(&m, EXPFMT_TEXT_004, &in);
@@ -272,7 +273,10 @@ static void complete(struct poller *p, struct api_request *r, CURLcode rc, uint6
         return;
     case 429: {
         long secs = o.retry_after >= 0 ? o.retry_after : API_RETRY_AFTER_DEFAULT;
-        uint64_t until = now + (uint64_t)secs * 1000;
+        uint64_t until;
+        if (secs < PAUSE_MIN_S)
+            secs = PAUSE_MIN_S; /* else a server (or clock skew) saying "now" gets hammered */
+        until = now + (uint64_t)secs * 1000;
         if (until > p->pause_until)
             p->pause_until = until;
         set_due(p, t, p->pause_until); /* nothing lost: asked again after the pause */
@@ -460,14 +464,17 @@ static void run(struct poller *p, int once)
         } else if (!p->cycle_active && p->dirty && p->n_idle == p->n_slots) {
             publish(p); /* retries between cycles landed */
         }
-        curl_multi_poll(p->multi, NULL, 0, wait_ms(p, now), NULL);
+        /* rendering may have taken a while: measure the wait from now */
+        curl_multi_poll(p->multi, NULL, 0, wait_ms(p, time_mono_ms()), NULL);
         curl_multi_perform(p->multi, &running);
         now = time_mono_ms();
         while ((msg = curl_multi_info_read(p->multi, &left)) != NULL) {
-            struct api_request *r = NULL;
+            struct api_request *r;
+            char *priv = NULL; /* CURLINFO_PRIVATE hands back a char * */
             if (msg->msg != CURLMSG_DONE)
                 continue;
-            curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&r);
+            curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &priv);
+            r = (struct api_request *)(void *)priv;
             CURLcode rc = msg->data.result;
             curl_multi_remove_handle(p->multi, r->easy);
             complete(p, r, rc, now);
@@ -484,8 +491,8 @@ static void *thread_main(void *arg)
 
 /* ---- life cycle --------------------------------------------------------- */
 
-struct poller *poller_new(const struct config *cfg, struct auth *auth,
-                          struct snapshot_store *store, const struct build_info *build)
+struct poller *poller_new(const struct config *cfg, struct auth *auth, struct snapshot_store *store,
+                          const struct build_info *build)
 {
     struct poller *p = calloc(1, sizeof(*p));
     size_t i, n = cfg->n_jobs;

@@ -29,8 +29,8 @@ struct poller;
  * Build a poller for the jobs in cfg (cfg, auth and store must outlive it) and
  * publish an initial snapshot (every job UNKNOWN, cycles 0). NULL on ENOMEM.
  */
-struct poller *poller_new(const struct config *cfg, struct auth *auth,
-                          struct snapshot_store *store, const struct build_info *build);
+struct poller *poller_new(const struct config *cfg, struct auth *auth, struct snapshot_store *store,
+                          const struct build_info *build);
 /* Start the thread. Returns 0 or -errno. */
 int poller_start(struct poller *p);
 /* Ask the thread to stop (safe from any thread), then join it. In-flight requests are dropped. */
