@@ -202,7 +202,12 @@ static int render_job_row(struct strbuf *out, const struct expfmt_job *j, double
     if (!rc)
         rc = put_escaped(out, "<td class=\"st-", status, "\">");
     if (!rc)
-        rc = put_escaped(out, "", status, "</td>");
+        rc = put_escaped(out, "", status, "");
+    /* an undocumented status is shown as UNKNOWN: say what the API really sent */
+    if (!rc && r && r->status == JOB_UNKNOWN && j->status == JOB_UNKNOWN && r->status_raw[0])
+        rc = put_escaped(out, " (", r->status_raw, ")");
+    if (!rc)
+        rc = strbuf_puts(out, "</td>");
     if (!rc)
         rc = put_escaped(out, "<td>", r ? r->job_type : "", "</td>");
     if (rc)

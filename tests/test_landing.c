@@ -309,6 +309,28 @@ static void job_rows(void **state)
     free(t);
 }
 
+static void undocumented_status_shown_raw(void **state)
+{
+    struct fixture f;
+    char *t, *row;
+
+    (void)state;
+    fixture_init(&f);
+    /* the API sent a status the profile does not know: UNKNOWN, plus what it really said */
+    f.recs[J_RUNNING].status = JOB_UNKNOWN;
+    snprintf(f.recs[J_RUNNING].status_raw, sizeof(f.recs[J_RUNNING].status_raw), "%s", "<Q&D>");
+    f.jobs[J_RUNNING].status = JOB_UNKNOWN;
+    t = render(&f.in);
+    row = row_of(t, "run1");
+    assert_has(row, "<td class=\"st-UNKNOWN\">UNKNOWN (&lt;Q&amp;D&gt;)</td>");
+    free(row);
+    /* a documented status shows no raw text */
+    row = row_of(t, "ok2");
+    assert_has(row, "<td class=\"st-SUCCESS\">SUCCESS</td>");
+    free(row);
+    free(t);
+}
+
 static void hostile_strings_escaped(void **state)
 {
     struct fixture f;
@@ -446,6 +468,7 @@ int main(void)
         cmocka_unit_test(tags_balanced),
         cmocka_unit_test(api_health),
         cmocka_unit_test(job_rows),
+        cmocka_unit_test(undocumented_status_shown_raw),
         cmocka_unit_test(hostile_strings_escaped),
         cmocka_unit_test(durations),
         cmocka_unit_test(no_jobs_no_build),
