@@ -16,7 +16,7 @@ jobs=$(nproc 2>/dev/null || echo 2)
 PACKAGES=(
   build-essential cmake pkg-config git ca-certificates curl clang-format-14
   libcurl4-openssl-dev libmicrohttpd-dev libjsmn-dev libcmocka-dev
-  clang-14 libclang-rt-14-dev valgrind prometheus prometheus-alertmanager jq iproute2 shellcheck
+  clang-14 libclang-rt-14-dev valgrind prometheus prometheus-alertmanager jq iproute2 shellcheck chromium
 )
 
 need_install() {
@@ -33,7 +33,7 @@ deps() {
   [ -z "$missing" ] && return 0
   local sudo=""
   [ "$(id -u)" -eq 0 ] || sudo=sudo
-  echo "dev.sh: installing: $(echo $missing | tr '\n' ' ')" >&2
+  echo "dev.sh: installing: $(echo "$missing" | tr '\n' ' ')" >&2
   $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq
   # shellcheck disable=SC2086
   $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null
