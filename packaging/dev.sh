@@ -16,7 +16,7 @@ jobs=$(nproc 2>/dev/null || echo 2)
 PACKAGES=(
   build-essential cmake pkg-config git ca-certificates curl clang-format-14
   libcurl4-openssl-dev libmicrohttpd-dev libjsmn-dev libcmocka-dev
-  clang-14 libclang-rt-14-dev valgrind prometheus prometheus-alertmanager jq iproute2 shellcheck chromium
+  clang-14 libclang-rt-14-dev valgrind prometheus prometheus-alertmanager jq iproute2 shellcheck chromium wrk
 )
 
 need_install() {
