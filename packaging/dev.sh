@@ -14,7 +14,7 @@ jobs=$(nproc 2>/dev/null || echo 2)
 
 # Debian 12 packages the build, the tests and the demo need.
 PACKAGES=(
-  build-essential cmake pkg-config git ca-certificates curl clang-format-14
+  build-essential cmake pkg-config git ca-certificates curl clang-format-14 cppcheck
   libcurl4-openssl-dev libmicrohttpd-dev libjsmn-dev libcmocka-dev
   clang-14 libclang-rt-14-dev valgrind prometheus prometheus-alertmanager jq iproute2 shellcheck chromium wrk
 )

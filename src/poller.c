@@ -179,7 +179,8 @@ static void job_answered(struct poller *p, struct tracked *t, const struct job_r
                          double at)
 {
     /* an undocumented status is worth one line when it appears, not one per cycle */
-    if (rec->status == JOB_UNKNOWN && (!t->have_rec || strcmp(t->rec.status_raw, rec->status_raw)))
+    if (rec->status == JOB_UNKNOWN &&
+        (!t->have_rec || strcmp(t->rec.status_raw, rec->status_raw) != 0))
         log_warn("job %s: undocumented status \"%s\", shown as UNKNOWN", t->id, rec->status_raw);
     t->rec = *rec;
     t->have_rec = 1;
