@@ -12,43 +12,46 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
 jobs=$(nproc 2>/dev/null || echo 2)
 
-# Debian 12 packages the build, the tests and the demo need.
-PACKAGES=(
-  build-essential cmake pkg-config git ca-certificates curl clang-format-14 cppcheck
-  libcurl4-openssl-dev libmicrohttpd-dev libjsmn-dev libcmocka-dev
-  clang-14 libclang-rt-14-dev valgrind prometheus prometheus-alertmanager jq iproute2 shellcheck chromium wrk
+# Debian 12 packages: what building and the demo need, and what the tests add.
+BUILD_PACKAGES=(
+  build-essential cmake pkg-config git ca-certificates
+  libcurl4-openssl-dev libmicrohttpd-dev libjsmn-dev
+)
+TEST_PACKAGES=(
+  libcmocka-dev curl clang-14 libclang-rt-14-dev valgrind clang-format-14 cppcheck shellcheck
+  prometheus prometheus-alertmanager jq iproute2 chromium wrk
 )
 
-need_install() {
-  local p missing=()
-  for p in "${PACKAGES[@]}"; do
+# deps PACKAGE...: install those of the packages that are missing.
+deps() {
+  local p missing=() sudo=""
+  for p in "$@"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
   done
-  printf '%s\n' "${missing[@]}"
-}
-
-deps() {
-  local missing
-  missing=$(need_install)
-  [ -z "$missing" ] && return 0
-  local sudo=""
+  [ "${#missing[@]}" -eq 0 ] && return 0
   [ "$(id -u)" -eq 0 ] || sudo=sudo
-  echo "dev.sh: installing: $(echo "$missing" | tr '\n' ' ')" >&2
+  echo "dev.sh: installing: ${missing[*]}" >&2
   $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq
-  # shellcheck disable=SC2086
-  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+    "${missing[@]}" >/dev/null
 }
 
-# configure_build DIR [cmake options...]
+# configure_build DIR [cmake options...]: quiet when it works, the full log when it does not.
 configure_build() {
-  local dir=$1
+  local dir=$1 log
   shift
-  cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null
-  cmake --build "$dir" -j "$jobs" >/dev/null
+  mkdir -p "$dir"
+  log="$dir/dev-build.log"
+  if ! { cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" &&
+    cmake --build "$dir" -j "$jobs"; } >"$log" 2>&1; then
+    cat "$log" >&2
+    echo "dev.sh: build in $dir failed" >&2
+    return 1
+  fi
 }
 
 build() {
-  deps
+  deps "${BUILD_PACKAGES[@]}"
   configure_build build
 }
 
@@ -59,7 +62,7 @@ demo() {
 }
 
 test_all() {
-  deps
+  deps "${BUILD_PACKAGES[@]}" "${TEST_PACKAGES[@]}"
   echo "== sanitizer build (ASan+UBSan)"
   configure_build build-asan -DELB_SANITIZE=ON
   (cd build-asan && ctest --output-on-failure -j "$jobs" -LE slow 2>&1)
@@ -72,7 +75,7 @@ test_all() {
 }
 
 case "${1:-}" in
-  deps) deps ;;
+  deps) deps "${BUILD_PACKAGES[@]}" "${TEST_PACKAGES[@]}" ;;
   build) build ;;
   demo) shift; demo "$@" ;;
   test) test_all ;;
