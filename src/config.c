@@ -1037,6 +1037,7 @@ int config_parse(struct config *c, int argc, char **argv, const char *(*getenv_f
         rc = parse_arg(&p, argc, argv, &i);
     if (rc == CONFIG_OK)
         rc = apply_env(&p);
+    c->n_flag_jobs = c->n_jobs;
     if (rc == CONFIG_OK && c->jobs_file)
         rc = load_jobs_file(&p);
     if (rc != CONFIG_OK)
@@ -1059,6 +1060,57 @@ static int jobs_push(struct config *c, char *id)
     }
     c->jobs[c->n_jobs++] = id;
     return 0;
+}
+
+int config_reload_jobs(const struct config *c, char ***jobs, size_t *n, char *err, size_t errsz)
+{
+    char sb[CONFIG_SHOW_BUF], eb[CONFIG_ERRNO_TEXT];
+    struct config tmp;
+    char *text = NULL;
+    size_t i, len = 0;
+    int rc = 0;
+
+    memset(&tmp, 0, sizeof(tmp));
+    set_err(err, errsz, "%s", "");
+    if (!c->jobs_file) {
+        set_err(err, errsz, "no --jobs.file to reload");
+        return -EINVAL;
+    }
+    for (i = 0; i < c->n_flag_jobs && rc == 0; i++)
+        rc = config_add_job(&tmp, c->jobs[i]);
+    if (rc) {
+        set_err(err, errsz, "out of memory");
+        goto fail;
+    }
+    rc = read_file(c->jobs_file, CONFIG_JOBS_FILE_MAX, &text, &len);
+    if (rc) {
+        if (rc == -EFBIG)
+            snprintf(eb, sizeof(eb), "larger than %u bytes", CONFIG_JOBS_FILE_MAX);
+        else if (strerror_r(-rc, eb, sizeof(eb)) != 0)
+            snprintf(eb, sizeof(eb), "error %d", -rc);
+        set_err(err, errsz, "cannot read \"%s\": %s", show(sb, c->jobs_file, strlen(c->jobs_file)),
+                eb);
+        goto fail;
+    }
+    rc = config_add_jobs_text(&tmp, c->jobs_file, text, len, err, errsz);
+    free(text);
+    if (rc)
+        goto fail;
+    *jobs = tmp.jobs;
+    *n = tmp.n_jobs;
+    return 0;
+fail:
+    config_release(&tmp);
+    return rc;
+}
+
+void config_free_jobs(char **jobs, size_t n)
+{
+    size_t i;
+
+    for (i = 0; jobs && i < n; i++)
+        free(jobs[i]);
+    free(jobs);
 }
 
 int config_add_job(struct config *c, const char *id)

@@ -29,6 +29,7 @@ struct config {
     char *auth_token; /* $OS_AUTH_TOKEN; never from a flag */
     char **jobs;      /* --job values then --jobs.file lines, validated, de-duplicated */
     size_t n_jobs;
+    size_t n_flag_jobs; /* jobs[0..n_flag_jobs) came from --job */
     char *jobs_file;
     uint64_t poll_interval_ms, poll_timeout_ms;
     unsigned poll_concurrency;
@@ -62,6 +63,16 @@ int config_parse(struct config *c, int argc, char **argv, const char *(*getenv_f
  */
 int config_add_jobs_text(struct config *c, const char *path, const char *text, size_t len,
                          char *err, size_t errsz);
+
+/*
+ * Read c->jobs_file again and build the job list it now gives: the --job IDs
+ * first, then the file's. Returns 0 with a new list in *jobs / *n (free it with
+ * config_free_jobs), or -errno with a one-line reason ("PATH:LINE: ...") in err
+ * and nothing allocated. Does not modify c: the caller swaps lists when it can.
+ */
+int config_reload_jobs(const struct config *c, char ***jobs, size_t *n, char *err, size_t errsz);
+/* Free a list from config_reload_jobs; accepts NULL. */
+void config_free_jobs(char **jobs, size_t n);
 
 /* Add one job ID (validated, duplicates ignored). Returns 0, -EINVAL, -E2BIG (too many), -ENOMEM.
  */

@@ -1108,6 +1108,61 @@ static void test_jobs_file(void **state)
     rmdir(t.dir);
 }
 
+static void test_jobs_file_reload(void **state)
+{
+    struct tmpdir t;
+    struct run r = {0};
+    char err[ERR_MAX], want[ERR_MAX], **jobs = NULL;
+    size_t n = 0;
+
+    (void)state;
+    snprintf(t.dir, sizeof(t.dir), "/tmp/test_config.XXXXXX");
+    assert_non_null(mkdtemp(t.dir));
+    snprintf(t.path, sizeof(t.path), "%s/jobs.txt", t.dir);
+    write_file(t.path, "one\ntwo\n", 8);
+    PARSE(&r, "--demo", "--jobs.file", t.path, "--job", JOB_A);
+    expect_ok(&r);
+    assert_int_equal(r.c.n_flag_jobs, 1);
+    assert_int_equal(r.c.n_jobs, 3);
+
+    /* the file changed: --job IDs first, then what the file says now */
+    write_file(t.path, "two\n" JOB_A "\nthree\n", strlen("two\n" JOB_A "\nthree\n"));
+    assert_int_equal(config_reload_jobs(&r.c, &jobs, &n, err, sizeof(err)), 0);
+    assert_int_equal(n, 3);
+    assert_string_equal(jobs[0], JOB_A);
+    assert_string_equal(jobs[1], "two");
+    assert_string_equal(jobs[2], "three");
+    /* the config itself is untouched: the caller swaps lists */
+    assert_int_equal(r.c.n_jobs, 3);
+    assert_string_equal(r.c.jobs[1], "one");
+    config_free_jobs(jobs, n);
+    config_free_jobs(NULL, 0);
+
+    /* a bad line: an error naming PATH:LINE and no list */
+    jobs = NULL;
+    write_file(t.path, "two\nno way\n", 11);
+    assert_int_equal(config_reload_jobs(&r.c, &jobs, &n, err, sizeof(err)), -EINVAL);
+    snprintf(want, sizeof(want), "%s:2: invalid job ID \"no way\" (1-64 of A-Za-z0-9_-)", t.path);
+    assert_string_equal(err, want);
+    assert_null(jobs);
+
+    /* the file vanished */
+    unlink(t.path);
+    assert_int_equal(config_reload_jobs(&r.c, &jobs, &n, err, sizeof(err)), -ENOENT);
+    snprintf(want, sizeof(want), "cannot read \"%s\": No such file or directory", t.path);
+    assert_string_equal(err, want);
+    assert_null(jobs);
+    run_free(&r);
+
+    /* nothing to reload without --jobs.file */
+    PARSE(&r, "--demo", "--job", JOB_A);
+    expect_ok(&r);
+    assert_int_equal(config_reload_jobs(&r.c, &jobs, &n, err, sizeof(err)), -EINVAL);
+    assert_null(jobs);
+    run_free(&r);
+    rmdir(t.dir);
+}
+
 static void test_jobs_file_size_cap(void **state)
 {
     struct tmpdir t;
@@ -1720,6 +1775,7 @@ int main(void)
         T(test_jobs_text_cap),
         T(test_jobs_text_many),
         T(test_jobs_file),
+        T(test_jobs_file_reload),
         T(test_jobs_file_size_cap),
         T(test_poll_interval),
         T(test_poll_timeout),
