@@ -573,6 +573,17 @@ static int render_exporter(struct writer *w, const struct expfmt_input *in)
                 (double)st->series_dropped);
     if (rc)
         return rc;
+    if (st->jobs_file) {
+        rc = single(w, "elb_job_exporter_jobs_file_last_reload_successful", MT_GAUGE,
+                    "1 if the last (re)load of --jobs.file worked, 0 if it failed.",
+                    st->jobs_reload_ok ? 1 : 0);
+        if (!rc)
+            rc = single(w, "elb_job_exporter_jobs_file_last_reload_success_timestamp_seconds",
+                        MT_GAUGE, "Time --jobs.file was last loaded successfully.",
+                        st->jobs_reload_success_ts);
+        if (rc)
+            return rc;
+    }
     rc = family_begin(w, "elb_job_exporter_build_info", MT_GAUGE,
                       "Always 1; carries the exporter's version and the library versions.");
     if (rc || !b)

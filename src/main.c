@@ -51,6 +51,9 @@ static int demo_setup(struct config *cfg, struct sim **simp)
     cfg->auth_token = strdup(sim_token(s));
     if (!cfg->endpoint || !cfg->project_id || !cfg->auth_token)
         return -ENOMEM;
+    /* the demo's job list is the simulator's: a jobs file is read once, never re-read */
+    free(cfg->jobs_file);
+    cfg->jobs_file = NULL;
     for (ids = sim_demo_jobs(); *ids; ids++) {
         rc = config_add_job(cfg, *ids);
         if (rc)
@@ -173,7 +176,12 @@ int main(int argc, char **argv)
         if (sigwait(&sigs, &sig) != 0)
             continue;
         if (sig == SIGHUP) {
-            log_info("SIGHUP received: nothing to reload in this version");
+            if (cfg.jobs_file) {
+                log_info("SIGHUP received: re-reading %s", cfg.jobs_file);
+                poller_request_reload(poller);
+            } else {
+                log_info("SIGHUP received: no --jobs.file to re-read");
+            }
             continue;
         }
         log_info("%s received: shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "api.h"
@@ -70,6 +71,12 @@ struct poller {
     uint64_t earliest_due; /* lower bound of next_due over idle unfinished jobs */
     int dirty;             /* state changed since the last publish */
     unsigned rng;
+
+    /* --jobs.file: what it looked like when last read, and whether to look again */
+    struct stat jobs_st;
+    int jobs_st_ok;    /* jobs_st is valid (the file could be stat'ed) */
+    int check_jobs;    /* a cycle ended: see whether the file changed */
+    atomic_int reload; /* SIGHUP: re-read it even if it looks unchanged */
 
     pthread_t thread;
     int thread_started;
@@ -299,6 +306,102 @@ static void complete(struct poller *p, struct api_request *r, CURLcode rc, uint6
     }
 }
 
+/* ---- the job list --------------------------------------------------------- */
+
+static int tracked_cmp(const void *a, const void *b)
+{
+    return strcmp((*(struct tracked *const *)a)->id, (*(struct tracked *const *)b)->id);
+}
+
+/*
+ * Replace the job table by ids[0..n): listed jobs keep their state, new ones
+ * are due at once. Only between cycles with nothing in flight, so no request
+ * or cycle refers to a table index. Returns 0 or -ENOMEM (table unchanged).
+ */
+static int jobs_replace(struct poller *p, char **ids, size_t n)
+{
+    struct tracked *nj = calloc(n ? n : 1, sizeof(*nj)), **sorted = NULL, key, *kp = &key, **hit;
+    struct expfmt_job *nv = calloc(n ? n : 1, sizeof(*nv));
+    size_t i, kept = 0;
+
+    if (p->n_jobs)
+        sorted = malloc(p->n_jobs * sizeof(*sorted));
+    if (!nj || !nv || (p->n_jobs && !sorted)) {
+        free(nj);
+        free(nv);
+        free(sorted);
+        return -ENOMEM;
+    }
+    for (i = 0; i < p->n_jobs; i++)
+        sorted[i] = &p->jobs[i];
+    if (p->n_jobs)
+        qsort(sorted, p->n_jobs, sizeof(*sorted), tracked_cmp);
+    for (i = 0; i < n; i++) {
+        snprintf(key.id, sizeof(key.id), "%s", ids[i]);
+        hit = p->n_jobs ? bsearch(&kp, sorted, p->n_jobs, sizeof(*sorted), tracked_cmp) : NULL;
+        if (hit) {
+            nj[i] = **hit;
+            kept++;
+        } else {
+            memcpy(nj[i].id, key.id, sizeof(key.id));
+            nj[i].status = JOB_UNKNOWN; /* next_due 0: polled at once */
+        }
+    }
+    log_info("jobs file loaded: %zu jobs (%zu new, %zu dropped)", n, n - kept, p->n_jobs - kept);
+    free(sorted);
+    free(p->jobs);
+    free(p->views);
+    p->jobs = nj;
+    p->views = nv;
+    p->n_jobs = n;
+    p->earliest_due = 0; /* rescan: the new jobs are due */
+    p->dirty = 1;
+    return 0;
+}
+
+/* Remember how --jobs.file looks now; returns 1 if that differs from last time. */
+static int jobs_file_changed(struct poller *p)
+{
+    struct stat st;
+    int ok = stat(p->cfg->jobs_file, &st) == 0, changed;
+
+    changed = ok != p->jobs_st_ok ||
+              (ok && (st.st_ino != p->jobs_st.st_ino || st.st_dev != p->jobs_st.st_dev ||
+                      st.st_size != p->jobs_st.st_size ||
+                      st.st_mtim.tv_sec != p->jobs_st.st_mtim.tv_sec ||
+                      st.st_mtim.tv_nsec != p->jobs_st.st_mtim.tv_nsec));
+    p->jobs_st_ok = ok;
+    if (ok)
+        p->jobs_st = st;
+    return changed;
+}
+
+/* Between cycles: re-read --jobs.file when asked to or when it changed. */
+static void jobs_file_maybe_reload(struct poller *p)
+{
+    int asked = atomic_exchange(&p->reload, 0), changed;
+    char err[512], **ids = NULL;
+    size_t n = 0;
+    int rc;
+
+    if (!asked && !p->check_jobs)
+        return;
+    p->check_jobs = 0;
+    changed = jobs_file_changed(p);
+    if (!asked && !changed)
+        return;
+    rc = config_reload_jobs(p->cfg, &ids, &n, err, sizeof(err));
+    if (rc == 0)
+        rc = jobs_replace(p, ids, n);
+    else
+        log_error("--jobs.file: %s; keeping the %zu jobs tracked", err, p->n_jobs);
+    config_free_jobs(ids, n);
+    p->stats.jobs_reload_ok = rc == 0;
+    if (rc == 0)
+        p->stats.jobs_reload_success_ts = time_now();
+    p->dirty = 1;
+}
+
 /* ---- scheduling --------------------------------------------------------- */
 
 static void cycle_begin(struct poller *p, uint64_t now)
@@ -331,6 +434,7 @@ static void cycle_end(struct poller *p, uint64_t now)
         p->stats.api_up = p->cycle_reached && !p->cycle_unauthorised;
     log_debug("poll cycle %llu done in %.3fs (%d requests)", (unsigned long long)p->cycles,
               p->stats.last_cycle_duration, p->cycle_requests);
+    p->check_jobs = p->cfg->jobs_file != NULL;
     publish(p);
 }
 
@@ -462,7 +566,12 @@ static void run(struct poller *p, int once)
             cycle_end(p, now);
             if (once)
                 return;
-        } else if (!p->cycle_active && p->dirty && p->n_idle == p->n_slots) {
+        }
+        if (!p->cycle_active && p->n_idle == p->n_slots && p->cfg->jobs_file) {
+            jobs_file_maybe_reload(p); /* the one moment no index is in use */
+            start_due(p, now);         /* new jobs are polled at once */
+        }
+        if (!p->cycle_active && p->dirty && p->n_idle == p->n_slots) {
             publish(p); /* retries between cycles landed */
         }
         /* rendering may have taken a while: measure the wait from now */
@@ -536,6 +645,13 @@ struct poller *poller_new(const struct config *cfg, struct auth *auth, struct sn
     /* keep one connection per slot alive between cycles */
     curl_multi_setopt(p->multi, CURLMOPT_MAXCONNECTS, (long)p->n_slots);
     curl_multi_setopt(p->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)p->n_slots);
+    if (cfg->jobs_file) {
+        p->stats.jobs_file = 1;
+        p->stats.jobs_reload_ok = 1; /* config_parse loaded it, or we would not be here */
+        p->stats.jobs_reload_success_ts = time_now();
+        jobs_file_changed(p); /* remember how it looked when loaded */
+    }
+    atomic_init(&p->reload, 0);
     publish(p); /* /metrics answers before the first cycle ends */
     return p;
 fail:
@@ -551,6 +667,12 @@ int poller_start(struct poller *p)
         return -rc;
     p->thread_started = 1;
     return 0;
+}
+
+void poller_request_reload(struct poller *p)
+{
+    atomic_store(&p->reload, 1);
+    curl_multi_wakeup(p->multi);
 }
 
 void poller_stop(struct poller *p)

@@ -33,6 +33,14 @@ struct poller *poller_new(const struct config *cfg, struct auth *auth, struct sn
                           const struct build_info *build);
 /* Start the thread. Returns 0 or -errno. */
 int poller_start(struct poller *p);
+/*
+ * Ask the thread to re-read --jobs.file (safe from any thread, e.g. on SIGHUP).
+ * The thread swaps job lists between cycles, when no request is in flight: jobs
+ * still listed keep their state, new ones are polled at once, dropped ones and
+ * their series go. The file is also re-read by itself when it changes (checked
+ * once per cycle). A file that fails to load leaves the job list as it was.
+ */
+void poller_request_reload(struct poller *p);
 /* Ask the thread to stop (safe from any thread), then join it. In-flight requests are dropped. */
 void poller_stop(struct poller *p);
 /*

@@ -53,7 +53,10 @@ struct stats {
     unsigned n_finished;
     struct stats_count failed[STATS_MAX_SERIES];
     unsigned n_failed;
-    uint64_t series_dropped; /* increments refused because a map was full */
+    uint64_t series_dropped;       /* increments refused because a map was full */
+    int jobs_file;                 /* a --jobs.file is watched: render its reload state */
+    int jobs_reload_ok;            /* the last (re)load of it worked */
+    double jobs_reload_success_ts; /* when it last loaded */
 };
 
 /* Count one answer / one error / one request duration. */
