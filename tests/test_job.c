@@ -14,43 +14,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api_examples.h"
 #include "job.h"
 #include "json.h"
 
 #define ERR_MAX 256
 
 /* The example response of querying_the_job_status.rst, verbatim. */
-static const char seed_example[] = "{\n"
-                                   "    \"status\": \"SUCCESS\",\n"
-                                   "    \"entities\":\n"
-                                   "     {\n"
-                                   "      \"elb\":\n"
-                                   "       {\n"
-                                   "        \"id\": \"ef265755daf84333baf4ddc1d91cbc2f\",\n"
-                                   "        \"name\": \"1\",\n"
-                                   "        \"type\": \"External\",\n"
-                                   "        \"status\": \"ACTIVE\",\n"
-                                   "        \"bandwidth\": 1,\n"
-                                   "        \"vip_address\": \"10.154.53.4\",\n"
-                                   "        \"tenant_id\": \"cbc08e2f8c354c7aa7abb88d0a7d11dc\",\n"
-                                   "        \"admin_state_up\": false,\n"
-                                   "        \"vpc_id\": \"21838be1-c1ce-4c09-9184-228cdb43038d\"\n"
-                                   "        }\n"
-                                   "      },\n"
-                                   "     \"job_id\": \"ff8080825ecc523f015ecd0a98f82f77\",\n"
-                                   "     \"job_type\": \"createELB\",\n"
-                                   "     \"begin_time\": \"2017-09-29T09:49:37.399Z\",\n"
-                                   "     \"end_time\": \"2017-09-29T09:50:03.272Z\",\n"
-                                   "     \"error_code\": null,\n"
-                                   "     \"fail_reason\": null\n"
-                                   "}\n";
+static const char seed_example[] = API_EXAMPLE_SEED;
 
 /* The real RUNNING answer of api-notes.md section 1, verbatim. */
-static const char running_example[] =
-    "{\"status\":\"RUNNING\",\"entities\":{\"elb_id\":\"ea3e5715b68850a747ec41f335625c08\"},"
-    "\"job_id\":\"4010b39b4fd3d5ff014fd943bac41619\",\"job_type\":\"deleteELB\","
-    "\"begin_time\":\"2015-09-17T03:05:38.756Z\",\"end_time\":\"\",\"error_code\":null,"
-    "\"fail_reason\":null}";
+static const char running_example[] = API_EXAMPLE_RUNNING;
 
 /* A failed job whose text carries every escape, a surrogate pair and raw UTF-8. */
 static const char fail_example[] =

@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "api_examples.h"
 #include "sim.h"
 #include "timeutil.h"
 
@@ -56,37 +57,10 @@
 #define ID_UNKNOWN "0123456789abcdef0123456789abcdef"
 
 /* The seed's example response, as printed in querying_the_job_status.rst. */
-static const char seed_body[] = "{\n"
-                                "    \"status\": \"SUCCESS\",\n"
-                                "    \"entities\":\n"
-                                "     {\n"
-                                "      \"elb\":\n"
-                                "       {\n"
-                                "        \"id\": \"ef265755daf84333baf4ddc1d91cbc2f\",\n"
-                                "        \"name\": \"1\",\n"
-                                "        \"type\": \"External\",\n"
-                                "        \"status\": \"ACTIVE\",\n"
-                                "        \"bandwidth\": 1,\n"
-                                "        \"vip_address\": \"10.154.53.4\",\n"
-                                "        \"tenant_id\": \"cbc08e2f8c354c7aa7abb88d0a7d11dc\",\n"
-                                "        \"admin_state_up\": false,\n"
-                                "        \"vpc_id\": \"21838be1-c1ce-4c09-9184-228cdb43038d\"\n"
-                                "        }\n"
-                                "      },\n"
-                                "     \"job_id\": \"ff8080825ecc523f015ecd0a98f82f77\",\n"
-                                "     \"job_type\": \"createELB\",\n"
-                                "     \"begin_time\": \"2017-09-29T09:49:37.399Z\",\n"
-                                "     \"end_time\": \"2017-09-29T09:50:03.272Z\",\n"
-                                "     \"error_code\": null,\n"
-                                "     \"fail_reason\": null\n"
-                                "}";
+static const char seed_body[] = API_EXAMPLE_SEED;
 
 /* api-notes.md "Running example (real)". */
-static const char runex_body[] =
-    "{\"status\":\"RUNNING\",\"entities\":{\"elb_id\":\"ea3e5715b68850a747ec41f335625c08\"},"
-    "\"job_id\":\"4010b39b4fd3d5ff014fd943bac41619\",\"job_type\":\"deleteELB\","
-    "\"begin_time\":\"2015-09-17T03:05:38.756Z\",\"end_time\":\"\",\"error_code\":null,"
-    "\"fail_reason\":null}";
+static const char runex_body[] = API_EXAMPLE_RUNNING;
 
 static const char body_401[] =
     "{\"error\":{\"message\":\"Incorrect IAM authentication "
