@@ -26,6 +26,7 @@
 #define BACKOFF_MIN_MS 100      /* never retry sooner than this */
 #define IDLE_WAIT_MAX_MS 1000   /* longest single wait, so stop and clocks stay fresh */
 #define PAUSE_MIN_S 1           /* a 429 pauses at least this long (Retry-After: 0, past date) */
+#define PUBLISH_GAP_MS 1000     /* least time between two publishes outside cycle ends */
 #define LANDING_MAX (16u << 20) /* cap of the rendered landing page */
 
 struct tracked {
@@ -70,6 +71,7 @@ struct poller {
     uint64_t pause_until;  /* monotonic ms; no request starts before it (429) */
     uint64_t earliest_due; /* lower bound of next_due over idle unfinished jobs */
     int dirty;             /* state changed since the last publish */
+    uint64_t last_publish; /* monotonic ms of the last publish */
     unsigned rng;
 
     /* --jobs.file: what it looked like when last read, and whether to look again */
@@ -140,6 +142,7 @@ static void publish(struct poller *p)
     }
     snapshot_publish(p->store, s);
     p->dirty = 0;
+    p->last_publish = time_mono_ms();
 out:
     strbuf_release(&m);
     strbuf_release(&l);
@@ -391,9 +394,9 @@ static void jobs_file_maybe_reload(struct poller *p)
     if (!asked && !changed)
         return;
     rc = config_reload_jobs(p->cfg, &ids, &n, err, sizeof(err));
-    if (rc == 0)
-        rc = jobs_replace(p, ids, n);
-    else
+    if (rc == 0 && (rc = jobs_replace(p, ids, n)) != 0)
+        snprintf(err, sizeof(err), "out of memory");
+    if (rc != 0)
         log_error("--jobs.file: %s; keeping the %zu jobs tracked", err, p->n_jobs);
     config_free_jobs(ids, n);
     p->stats.jobs_reload_ok = rc == 0;
@@ -571,9 +574,10 @@ static void run(struct poller *p, int once)
             jobs_file_maybe_reload(p); /* the one moment no index is in use */
             start_due(p, now);         /* new jobs are polled at once */
         }
-        if (!p->cycle_active && p->dirty && p->n_idle == p->n_slots) {
-            publish(p); /* retries between cycles landed */
-        }
+        /* retries between cycles landed: publish, but not more than once a second */
+        if (!p->cycle_active && p->dirty && p->n_idle == p->n_slots &&
+            time_mono_ms() - p->last_publish >= PUBLISH_GAP_MS)
+            publish(p);
         /* rendering may have taken a while: measure the wait from now */
         curl_multi_poll(p->multi, NULL, 0, wait_ms(p, time_mono_ms()), NULL);
         curl_multi_perform(p->multi, &running);
