@@ -295,10 +295,13 @@ static void complete(struct poller *p, struct api_request *r, CURLcode rc, uint6
         return;
     }
     case 401:
+    case 403:
+        /* both mean the API refuses us, which api_up must say; 401 is also an auth failure */
+        if (o.http_code == 401)
+            p->stats.auth_failures++;
         p->cycle_unauthorised = 1;
-        p->stats.auth_failures++;
-        log_msg(t->failures ? LOGL_DEBUG : LOGL_ERROR, "job %s: unauthorised (401): %s", t->id,
-                err);
+        log_msg(t->failures ? LOGL_DEBUG : LOGL_ERROR, "job %s: %s (%ld): %s", t->id,
+                o.http_code == 401 ? "unauthorised" : "forbidden", o.http_code, err);
         job_failed(p, t, now);
         return;
     default:

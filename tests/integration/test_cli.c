@@ -415,6 +415,41 @@ static void test_once(void **state)
     H_STOP_CLEAN(&sim, 5.0 * IT_TIME_SCALE);
 }
 
+/* The API refuses us (403 for a project the token does not cover): --once says so by exit 1. */
+static void test_once_refused(void **state)
+{
+    static const char *const env[] = {"OS_AUTH_TOKEN=" H_SIM_TOKEN, NULL};
+    char endpoint[H_URL_MAX + 32], sim_base[H_URL_MAX], err[256], sb[64];
+    const char *args[] = {endpoint, "--elb.project-id=00000000000000000000000000000bad", "--once",
+                          "--job=" J_SEED, NULL};
+    struct h_proc sim, p;
+    struct h_expo e;
+    size_t ol = 0;
+    char *out;
+    int st;
+
+    (void)state;
+    assert_int_equal(h_test_dir("cli_once_refused", dir, sizeof(dir)), 0);
+    assert_int_equal(h_start_sim(&sim, dir, 3000, sim_base, sizeof(sim_base)), 0);
+    h_fmt(endpoint, sizeof(endpoint), "--elb.endpoint=%s", sim_base);
+    st = run_exporter("once", args, env, &p);
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 1)
+        fail_msg("--once against a refusing API: %s, want exit 1",
+                 h_status_str(st, sb, sizeof(sb)));
+    out = h_read_file(p.out_path, &ol);
+    assert_non_null(out);
+    if (h_expo_parse(out, ol, &e, err, sizeof(err)) != 0)
+        fail_msg("--once output does not parse: %s", err);
+    free(out);
+    /* the exposition is still printed, and says what went wrong */
+    H_EXPECT(&e, "elb_job_exporter_api_up", "", 0);
+    H_EXPECT(&e, "elb_job_exporter_api_requests_total", "code=\"403\"", 1);
+    H_EXPECT(&e, "elb_job_fetch_success", "job_id=\"" J_SEED "\",job_type=\"\"", 0);
+    H_EXPECT(&e, "elb_job_status", "job_id=\"" J_SEED "\",job_type=\"\",status=\"UNKNOWN\"", 1);
+    h_expo_free(&e);
+    H_STOP_CLEAN(&sim, 5.0 * IT_TIME_SCALE);
+}
+
 static void test_jobs_file(void **state)
 {
     /* comments, blank lines, CRLF, surrounding blanks, a duplicate of --job */
@@ -458,6 +493,7 @@ int main(void)
         cmocka_unit_test_teardown(test_sigint, h_teardown),
         cmocka_unit_test_teardown(test_sigint_slow_request_in_flight, h_teardown),
         cmocka_unit_test_teardown(test_once, h_teardown),
+        cmocka_unit_test_teardown(test_once_refused, h_teardown),
         cmocka_unit_test_teardown(test_jobs_file, h_teardown),
     };
 
