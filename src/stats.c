@@ -3,6 +3,7 @@
  */
 #include "stats.h"
 
+#include <stdio.h>
 #include <string.h>
 
 const double stats_duration_bounds[STATS_DURATION_BUCKETS] = {
@@ -61,8 +62,8 @@ static struct stats_count *stats_slot(struct stats_count *map, unsigned *n, cons
         return NULL;
     map += (*n)++;
     memset(map, 0, sizeof(*map));
-    strncpy(map->job_type, job_type, sizeof(map->job_type) - 1);
-    strncpy(map->error_code, error_code, sizeof(map->error_code) - 1);
+    snprintf(map->job_type, sizeof(map->job_type), "%s", job_type);
+    snprintf(map->error_code, sizeof(map->error_code), "%s", error_code);
     return map;
 }
 
