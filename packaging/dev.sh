@@ -42,6 +42,7 @@ configure_build() {
   shift
   mkdir -p "$dir"
   log="$dir/dev-build.log"
+  echo "dev.sh: building in $dir ($*) ..." >&2
   if ! { cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" &&
     cmake --build "$dir" -j "$jobs"; } >"$log" 2>&1; then
     cat "$log" >&2
