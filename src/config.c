@@ -87,8 +87,6 @@ struct flag {
 };
 
 /* The API profiles the product defines; --help and errors list those this build knows. */
-static const char *const profile_names[] = {"elb-v1", "ecs-v1", "evs-v1", "elb-v3"};
-
 /* Flags of the product that this version does not implement yet (named in the error). */
 static const char *const unsupported_flags[] = {
     "config.file",
@@ -518,17 +516,16 @@ static int set_project_id(struct parse *p, const struct flag *f, const char *val
     return CONFIG_OK;
 }
 
-/* The known profile names, comma separated, into buf. */
+/* The profile table's names, comma separated, into buf. */
 static void known_profiles(char *buf, size_t len)
 {
+    const struct api_profile *prof;
     size_t i, used = 0;
     int n;
 
     buf[0] = '\0';
-    for (i = 0; i < sizeof(profile_names) / sizeof(profile_names[0]); i++) {
-        if (!profile_find(profile_names[i]))
-            continue;
-        n = snprintf(buf + used, len - used, "%s%s", used ? ", " : "", profile_names[i]);
+    for (i = 0; (prof = profile_at(i)) != NULL; i++) {
+        n = snprintf(buf + used, len - used, "%s%s", used ? ", " : "", prof->name);
         if (n < 0 || (size_t)n >= len - used)
             return;
         used += (size_t)n;

@@ -34,6 +34,11 @@ const struct api_profile *profile_find(const char *name)
     return NULL;
 }
 
+const struct api_profile *profile_at(size_t i)
+{
+    return i < sizeof(profiles) / sizeof(profiles[0]) ? &profiles[i] : NULL;
+}
+
 const struct api_profile *profile_default(void)
 {
     return &profiles[0];

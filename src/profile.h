@@ -29,6 +29,8 @@ struct api_profile {
 
 /* The profile called name, or NULL. */
 const struct api_profile *profile_find(const char *name);
+/* The i-th profile of the table (0-based), or NULL past its end: to list them. */
+const struct api_profile *profile_at(size_t i);
 /* The default profile (elb-v1). */
 const struct api_profile *profile_default(void);
 
