@@ -110,7 +110,7 @@ int api_request_init(struct api_request *r, const struct api_client *c)
 }
 
 int api_request_prepare(struct api_request *r, const struct api_client *c, const char *job_id,
-                        size_t job)
+                        uint64_t job)
 {
     struct curl_slist *h = NULL, *t;
     char path[API_URL_MAX];

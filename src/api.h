@@ -40,7 +40,8 @@ struct api_request {
     long retry_after;   /* seconds from Retry-After, -1 if absent */
     char url[API_URL_MAX];
     char errbuf[CURL_ERROR_SIZE];
-    size_t job; /* index of the job in the poller's table */
+    uint64_t job; /* the caller's handle of the job (the poller's job_handle) */
+    int in_cycle; /* the caller's: started as a member of a poll cycle */
 };
 
 /* What a finished request amounts to. */
@@ -56,7 +57,7 @@ struct api_outcome {
 int api_request_init(struct api_request *r, const struct api_client *c);
 /* Aim r at job_id: URL, fresh headers (auth), empty body. Returns 0, -EINVAL, -ENOMEM. */
 int api_request_prepare(struct api_request *r, const struct api_client *c, const char *job_id,
-                        size_t job);
+                        uint64_t job);
 /* Classify a finished transfer. */
 void api_request_outcome(struct api_request *r, CURLcode rc, struct api_outcome *out);
 /* Free the handle, headers and body; accepts a zeroed or half-built request. */

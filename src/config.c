@@ -89,19 +89,9 @@ struct flag {
 /* The API profiles the product defines; --help and errors list those this build knows. */
 /* Flags of the product that this version does not implement yet (named in the error). */
 static const char *const unsupported_flags[] = {
-    "config.file",
-    "config.check",
-    "web.config.file",
-    "web.enable-admin-api",
-    "web.enable-lifecycle",
-    "auth.method",
-    "auth.iam-endpoint",
-    "jobs.retention",
-    "storage.path",
-    "poll.max-rate",
-    "shard",
-    "tls.ca-file",
-    "tls.insecure-skip-verify",
+    "config.file",          "config.check", "web.config.file",   "web.enable-admin-api",
+    "web.enable-lifecycle", "auth.method",  "auth.iam-endpoint", "storage.path",
+    "poll.max-rate",        "shard",        "tls.ca-file",       "tls.insecure-skip-verify",
 };
 
 /* Words that mark a flag as carrying a secret: refused, and its value never echoed. */
@@ -618,6 +608,11 @@ static int set_poll_timeout(struct parse *p, const struct flag *f, const char *v
     return parse_flag_duration(p, f, val, 1, &p->c->poll_timeout_ms);
 }
 
+static int set_jobs_retention(struct parse *p, const struct flag *f, const char *val)
+{
+    return parse_flag_duration(p, f, val, 0, &p->c->jobs_retention_ms);
+}
+
 static int set_poll_concurrency(struct parse *p, const struct flag *f, const char *val)
 {
     char sb[CONFIG_SHOW_BUF];
@@ -712,6 +707,11 @@ static const struct flag flags[] = {
      "Job ID to track, 1-64 of A-Za-z0-9_-; repeatable, duplicates are ignored.", set_job},
     {"jobs.file", FLAG_VALUE, "PATH", NULL, NULL,
      "File with one job ID per line; '#' starts a comment.", set_jobs_file},
+    {"jobs.retention", FLAG_VALUE, "DURATION", "24h", NULL,
+     "How long a finished job keeps its per-job series after it ended, and is remembered so "
+     "that it is not polled or counted again when it leaves a source and comes back; 0 keeps "
+     "finished jobs for good.",
+     set_jobs_retention},
     {"poll.interval", FLAG_VALUE, "DURATION", "15s", NULL,
      "How often unfinished jobs are polled (at least 100ms).", set_poll_interval},
     {"poll.timeout", FLAG_VALUE, "DURATION", "10s", NULL, "Timeout of one API request.",

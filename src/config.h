@@ -31,6 +31,7 @@ struct config {
     size_t n_jobs;
     size_t n_flag_jobs; /* jobs[0..n_flag_jobs) came from --job */
     char *jobs_file;
+    uint64_t jobs_retention_ms; /* --jobs.retention; 0 keeps finished jobs for good */
     uint64_t poll_interval_ms, poll_timeout_ms;
     unsigned poll_concurrency;
     int once, demo;

@@ -374,7 +374,9 @@ static const struct job_family job_families[] = {
     {"elb_job_fetch_success", MT_GAUGE, "1 if the last poll of the job got a valid answer, else 0.",
      emit_fetch_success},
     {"elb_job_last_fetch_timestamp_seconds", MT_GAUGE,
-     "Time of the last valid answer for the job, in seconds since the epoch.", emit_last_fetch},
+     "Time of the last HTTP answer for the job (valid or not, any status code), in seconds since "
+     "the epoch.",
+     emit_last_fetch},
 };
 
 static int render_jobs(struct writer *w, const struct expfmt_input *in)
@@ -528,6 +530,7 @@ static int render_exporter(struct writer *w, const struct expfmt_input *in)
     const struct stats *st = in->stats;
     const struct build_info *b = in->build;
     struct label l[4];
+    unsigned i;
     int rc;
 
     rc = render_api(w, st);
@@ -538,7 +541,8 @@ static int render_exporter(struct writer *w, const struct expfmt_input *in)
     if (rc)
         return rc;
     rc = single(w, "elb_job_exporter_auth_failures", MT_COUNTER,
-                "Authentication attempts that failed (including a 401 after re-authentication).",
+                "Authentication failures: answers of 401 (credentials rejected) from the job API, "
+                "and failed logins.",
                 (double)st->auth_failures);
     if (rc)
         return rc;
@@ -564,8 +568,9 @@ static int render_exporter(struct writer *w, const struct expfmt_input *in)
                 "Duration of the last poll cycle, in seconds.", st->last_cycle_duration);
     if (rc)
         return rc;
-    rc = single(w, "elb_job_exporter_tracked_jobs", MT_GAUGE, "Jobs the exporter tracks.",
-                (double)in->n_jobs);
+    rc = single(w, "elb_job_exporter_tracked_jobs", MT_GAUGE,
+                "Jobs the exporter tracks (finished ones past --jobs.retention included).",
+                (double)(in->tracked_jobs > in->n_jobs ? in->tracked_jobs : in->n_jobs));
     if (rc)
         return rc;
     rc = single(w, "elb_job_exporter_series_dropped", MT_COUNTER,
@@ -573,6 +578,17 @@ static int render_exporter(struct writer *w, const struct expfmt_input *in)
                 (double)st->series_dropped);
     if (rc)
         return rc;
+    rc = family_begin(w, "elb_job_exporter_render_failures", MT_COUNTER,
+                      "Pages whose rendering failed, by page; the page kept its previous form.");
+    if (rc)
+        return rc;
+    for (i = 0; i < RENDER_PAGE_COUNT; i++) {
+        l[0].name = "page";
+        l[0].value = render_page_name((enum render_page)i);
+        rc = sample(w, SK_VALUE, l, 1, (double)st->render_failures[i]);
+        if (rc)
+            return rc;
+    }
     if (st->jobs_file) {
         rc = single(w, "elb_job_exporter_jobs_file_last_reload_successful", MT_GAUGE,
                     "1 if the last (re)load of --jobs.file worked, 0 if it failed.",
@@ -641,9 +657,9 @@ int expfmt_render(struct strbuf *out, enum expfmt_format fmt, const struct expfm
         return -EINVAL;
     entry = out->len;
     saved_max = out->max;
-    /* One exposition never exceeds EXPFMT_MAX_OUTPUT, whatever room out has. */
-    if (out->max - entry > EXPFMT_MAX_OUTPUT)
-        out->max = entry + EXPFMT_MAX_OUTPUT;
+    /* One exposition never exceeds its bound, whatever room out has. */
+    if (out->max - entry > expfmt_max_output(in->n_jobs))
+        out->max = entry + expfmt_max_output(in->n_jobs);
 
     rc = render_jobs(&w, in);
     if (rc)
@@ -663,6 +679,13 @@ out:
     if (rc)
         strbuf_truncate(out, entry);
     return rc;
+}
+
+size_t expfmt_max_output(size_t n_jobs)
+{
+    if (n_jobs > (SIZE_MAX - EXPFMT_FIXED_MAX) / EXPFMT_JOB_MAX)
+        return SIZE_MAX;
+    return EXPFMT_FIXED_MAX + n_jobs * EXPFMT_JOB_MAX;
 }
 
 /*

@@ -45,14 +45,29 @@ struct build_info {
 
 struct expfmt_input {
     const struct api_profile *profile;
-    const struct expfmt_job *jobs;
+    const struct expfmt_job *jobs; /* the jobs with per-job series */
     size_t n_jobs;
+    size_t tracked_jobs; /* jobs tracked (also those past the retention, without series) */
     const struct stats *stats;
     const struct proc_stats *proc;
     const struct build_info *build;
 };
 
-#define EXPFMT_MAX_OUTPUT (64u << 20) /* cap of one rendered exposition */
+/*
+ * Bounds of one exposition, by construction: every string a job carries is
+ * capped (job.h), an escaped byte takes at most 3 bytes (U+FFFD for invalid
+ * UTF-8), and a job has at most EXPFMT_JOB_SAMPLES_MAX samples. So n jobs
+ * never take more than expfmt_max_output(n) bytes; the aggregates and the
+ * exporter's own families (label maps capped in stats.h) fit EXPFMT_FIXED_MAX.
+ */
+#define EXPFMT_JOB_SAMPLES_MAX (2 * JOB_STATUS_COUNT + 7)
+#define EXPFMT_SAMPLE_MAX                                                                          \
+    (128 + 3 * (JOB_ID_MAX + JOB_TYPE_MAX + JOB_RESOURCE_ID_MAX + JOB_ERROR_CODE_MAX +             \
+                JOB_FAIL_REASON_MAX))
+#define EXPFMT_JOB_MAX (EXPFMT_JOB_SAMPLES_MAX * EXPFMT_SAMPLE_MAX)
+#define EXPFMT_FIXED_MAX (8u << 20)
+/* The cap of an exposition of n_jobs jobs. */
+size_t expfmt_max_output(size_t n_jobs);
 
 /*
  * Append the complete exposition to out. Returns 0, or -E2BIG/-ENOMEM with out

@@ -127,8 +127,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         if (!s)
             return answer_text(c, MHD_HTTP_SERVICE_UNAVAILABLE, "no data yet\n", NULL);
         if (metrics)
-            return answer_snapshot(c, s, s->metrics, s->metrics_len, EXPFMT_CONTENT_TYPE_TEXT);
-        return answer_snapshot(c, s, s->landing, s->landing_len, "text/html; charset=utf-8");
+            return answer_snapshot(c, s, s->page[SNAPSHOT_METRICS].data,
+                                   s->page[SNAPSHOT_METRICS].len, EXPFMT_CONTENT_TYPE_TEXT);
+        return answer_snapshot(c, s, s->page[SNAPSHOT_LANDING].data, s->page[SNAPSHOT_LANDING].len,
+                               "text/html; charset=utf-8");
     }
     if (strcmp(url, "/-/healthy") == 0) {
         if (!get)

@@ -232,19 +232,37 @@ static int render_job_row(struct strbuf *out, const struct expfmt_job *j, double
 
 static int render_jobs_table(struct strbuf *out, const struct landing_input *in)
 {
-    size_t i;
-    int rc;
+    const struct expfmt_input *st = in->state;
+    size_t i, shown = 0;
+    int pass, rc;
 
     rc = strbuf_puts(out, "<h2>Jobs</h2>\n");
     if (rc)
         return rc;
-    if (in->state->n_jobs == 0)
+    if (st->n_jobs == 0)
         return strbuf_puts(out, "<p>No jobs are tracked.</p>\n");
+    if (st->n_jobs > LANDING_ROWS_MAX) {
+        rc =
+            strbuf_printf(out, "<p>Showing %u of %zu jobs, failed ones first. Every job is in the ",
+                          LANDING_ROWS_MAX, st->n_jobs);
+        if (!rc)
+            rc =
+                put_escaped(out, "<a href=\"", in->telemetry_path ? in->telemetry_path : "/metrics",
+                            "\">metrics</a>.</p>\n");
+        if (rc)
+            return rc;
+    }
     rc = strbuf_puts(out, "<table>\n<thead><tr><th>Job ID</th><th>Status</th><th>Type</th>"
                           "<th>Duration</th><th>Resource ID</th><th>Error</th></tr></thead>\n"
                           "<tbody>\n");
-    for (i = 0; !rc && i < in->state->n_jobs; i++)
-        rc = render_job_row(out, &in->state->jobs[i], in->now);
+    /* pass 0: failed jobs, pass 1: the others, until the cap */
+    for (pass = 0; pass < 2; pass++)
+        for (i = 0; !rc && i < st->n_jobs && shown < LANDING_ROWS_MAX; i++) {
+            if ((st->jobs[i].status == JOB_FAIL) != (pass == 0))
+                continue;
+            rc = render_job_row(out, &st->jobs[i], in->now);
+            shown++;
+        }
     if (!rc)
         rc = strbuf_puts(out, "</tbody>\n</table>\n");
     return rc;

@@ -63,24 +63,42 @@ static int demo_setup(struct config *cfg, struct sim **simp)
     return 0;
 }
 
-/* Print the first cycle's exposition to stdout (--once). Returns the exit code. */
+/*
+ * Poll every job once and print the exposition to stdout (--once). Returns the
+ * exit code (poller_once_exit_code), so that a textfile-collector run never
+ * writes UNKNOWN for jobs it did not get to ask about.
+ */
 static int run_once(struct poller *p, struct snapshot_store *store)
 {
-    int up = poller_run_once(p);
-    struct snapshot *s = snapshot_acquire(store);
+    struct poller_once_result r;
+    struct snapshot *s;
     int ok;
 
+    poller_run_once(p, &r);
+    s = snapshot_acquire(store);
     if (!s)
         return 1;
-    ok = fwrite(s->metrics, 1, s->metrics_len, stdout) == s->metrics_len && fflush(stdout) == 0;
+    ok = fwrite(s->page[SNAPSHOT_METRICS].data, 1, s->page[SNAPSHOT_METRICS].len, stdout) ==
+             s->page[SNAPSHOT_METRICS].len &&
+         fflush(stdout) == 0;
     snapshot_release(s);
     if (!ok) {
         log_error("cannot write the exposition to stdout: %s", strerror(errno));
         return 1;
     }
-    if (!up)
-        log_warn("--once: the API was not reached or refused our credentials");
-    return up ? 0 : 1;
+    if (r.jobs == 0)
+        log_error("--once: no jobs to poll (give --job or --jobs.file); nothing was fetched");
+    else if (r.unfetched)
+        log_error("--once: %zu of %zu jobs got no answer (throttled by the API); their status "
+                  "is UNKNOWN",
+                  r.unfetched, r.jobs);
+    else if (!r.api_up)
+        log_error("--once: the API was not reached or refused our credentials");
+    else if (r.failed)
+        log_warn("--once: %zu of %zu jobs could not be fetched (see the lines above); they show "
+                 "elb_job_fetch_success 0",
+                 r.failed, r.jobs);
+    return poller_once_exit_code(&r);
 }
 
 int main(int argc, char **argv)

@@ -11,38 +11,24 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "api.h"
 #include "job.h"
+#include "jobtable.h"
 #include "landing.h"
 #include "log.h"
 #include "procstat.h"
 #include "stats.h"
 #include "timeutil.h"
 
-#define DUE_NEVER UINT64_MAX    /* polled again only by the next cycle */
-#define BACKOFF_BASE_MS 1000    /* first retry after a failed poll */
-#define BACKOFF_MIN_MS 100      /* never retry sooner than this */
-#define IDLE_WAIT_MAX_MS 1000   /* longest single wait, so stop and clocks stay fresh */
-#define PAUSE_MIN_S 1           /* a 429 pauses at least this long (Retry-After: 0, past date) */
-#define PUBLISH_GAP_MS 1000     /* least time between two publishes outside cycle ends */
-#define LANDING_MAX (16u << 20) /* cap of the rendered landing page */
-
-struct tracked {
-    char id[JOB_ID_MAX + 1];
-    struct job_record rec; /* last good answer */
-    int have_rec;
-    enum job_status status; /* UNKNOWN until fetched, and after a 404 */
-    int fetch_success;
-    double last_fetch;  /* wall time of the last answer */
-    double observed_at; /* wall time rec arrived */
-    int finished;       /* seen SUCCESS/FAIL: never polled again */
-    int in_flight;
-    int in_cycle;      /* belongs to the running cycle and has not completed */
-    unsigned failures; /* consecutive failed polls */
-    uint64_t next_due; /* monotonic ms of the next poll outside a cycle; 0 = at once */
-};
+#define DUE_NEVER UINT64_MAX /* polled again only by the next cycle */
+#define IDLE_WAIT_MAX_MS                                                                           \
+    1000                    /* longest single wait, so stop, clocks and the jobs file stay fresh */
+#define PUBLISH_GAP_MS 1000 /* least time between two publishes outside cycle ends */
+#define FILE_CHECK_MS 1000  /* how often --jobs.file is looked at for a change */
+#define LOOP_ERROR_PAUSE_MS 100 /* after a failed curl_multi_poll/perform, before trying again */
 
 struct poller {
     const struct config *cfg;
@@ -51,9 +37,9 @@ struct poller {
     struct build_info build;
     char user_agent[64];
 
-    struct tracked *jobs;
-    size_t n_jobs;
-    struct expfmt_job *views; /* scratch for rendering, one per job */
+    struct jobtable *table;
+    struct expfmt_job *views; /* scratch for rendering, one per tracked job */
+    size_t n_views_cap;
 
     CURLM *multi;
     struct api_request *slots;
@@ -63,44 +49,93 @@ struct poller {
     struct stats stats;
     uint64_t cycles;
     int cycle_active;
-    size_t cycle_cursor;  /* jobs before it have been started in this cycle */
-    size_t cycle_left;    /* members not yet completed */
-    uint64_t cycle_start; /* monotonic ms */
-    uint64_t next_cycle;  /* monotonic ms */
+    job_handle *cycle_jobs; /* members of the running cycle, in table order */
+    size_t n_cycle, cycle_cap;
+    size_t cycle_cursor;    /* members before it have been started or deferred */
+    size_t cycle_in_flight; /* requests started for members and not completed */
+    uint64_t cycle_start;   /* monotonic ms */
+    uint64_t next_cycle;    /* monotonic ms */
     int cycle_requests, cycle_reached, cycle_unauthorised;
     uint64_t pause_until;  /* monotonic ms; no request starts before it (429) */
     uint64_t earliest_due; /* lower bound of next_due over idle unfinished jobs */
     int dirty;             /* state changed since the last publish */
+    int members_changed;   /* jobs came or went since the last publish */
     uint64_t last_publish; /* monotonic ms of the last publish */
     unsigned rng;
+    unsigned loop_errors; /* failed curl_multi_poll/perform calls (logged sparsely) */
 
     /* --jobs.file: what it looked like when last read, and whether to look again */
     struct stat jobs_st;
-    int jobs_st_ok;    /* jobs_st is valid (the file could be stat'ed) */
-    int check_jobs;    /* a cycle ended: see whether the file changed */
-    atomic_int reload; /* SIGHUP: re-read it even if it looks unchanged */
+    int jobs_st_ok;           /* jobs_st is valid (the file could be stat'ed) */
+    uint64_t next_file_check; /* monotonic ms */
+    atomic_int reload;        /* SIGHUP: re-read it even if it looks unchanged */
 
     pthread_t thread;
     int thread_started;
     atomic_int stop;
 };
 
+/* ---- decisions ----------------------------------------------------------- */
+
+uint64_t poller_backoff_ms(unsigned failures, uint64_t interval_ms, unsigned jitter_pct)
+{
+    unsigned shift = failures > 0 ? failures - 1 : 0;
+    uint64_t d;
+
+    if (shift > 20)
+        shift = 20;
+    if (jitter_pct < 75)
+        jitter_pct = 75;
+    if (jitter_pct > 125)
+        jitter_pct = 125;
+    d = (uint64_t)POLLER_BACKOFF_BASE_MS << shift;
+    d = d * jitter_pct / 100;
+    if (d > interval_ms)
+        d = interval_ms;
+    if (d < POLLER_BACKOFF_MIN_MS)
+        d = POLLER_BACKOFF_MIN_MS;
+    return d;
+}
+
+uint64_t poller_pause_ms(long retry_after)
+{
+    long secs = retry_after >= 0 ? retry_after : API_RETRY_AFTER_DEFAULT;
+
+    if (secs > API_RETRY_AFTER_MAX)
+        secs = API_RETRY_AFTER_MAX;
+    if (secs < POLLER_PAUSE_MIN_S)
+        secs = POLLER_PAUSE_MIN_S; /* else a server (or clock skew) saying "now" gets hammered */
+    return (uint64_t)secs * 1000;
+}
+
+int poller_once_exit_code(const struct poller_once_result *r)
+{
+    /* a job whose poll failed is in the exposition as such (fetch_success 0): that is no guess */
+    if (r->jobs == 0 || !r->api_up || r->unfetched)
+        return 1;
+    return 0;
+}
+
 /* ---- rendering ---------------------------------------------------------- */
 
-/* Render the exposition and landing page from the current state and publish them. */
-static void publish(struct poller *p)
+/* The rendering view of every job that has per-job series (tracked, not retired). */
+static size_t build_views(struct poller *p)
 {
-    struct proc_stats proc;
-    struct expfmt_input in;
-    struct landing_input li;
-    struct strbuf m, l;
-    struct snapshot *s;
-    size_t i;
-    int rc;
+    size_t n = 0, want = jobtable_count(p->table);
+    job_handle h = JOB_HANDLE_NONE;
 
-    for (i = 0; i < p->n_jobs; i++) {
-        struct tracked *t = &p->jobs[i];
-        p->views[i] = (struct expfmt_job){
+    if (want > p->n_views_cap) {
+        struct expfmt_job *v = realloc(p->views, want * sizeof(*v));
+        if (!v)
+            return SIZE_MAX;
+        p->views = v;
+        p->n_views_cap = want;
+    }
+    while ((h = jobtable_next(p->table, h)) != JOB_HANDLE_NONE) {
+        const struct job_state *t = jobtable_get(p->table, h);
+        if (t->retired)
+            continue;
+        p->views[n++] = (struct expfmt_job){
             .id = t->id,
             .rec = t->have_rec ? &t->rec : NULL,
             .status = t->status,
@@ -109,67 +144,82 @@ static void publish(struct poller *p)
             .observed_at = t->observed_at,
         };
     }
+    return n;
+}
+
+/*
+ * Render one page into s; on failure count it, log it and serve the page's
+ * last good form from prev (one page never holds back another).
+ */
+static void render_page(struct poller *p, struct snapshot *s, struct snapshot *prev,
+                        enum snapshot_page pg, int rc, struct strbuf *b)
+{
+    enum render_page rp = pg == SNAPSHOT_METRICS ? RENDER_METRICS : RENDER_LANDING;
+
+    if (rc == 0) {
+        s->page[pg].data = strbuf_detach(b, &s->page[pg].len);
+        if (s->page[pg].data)
+            return;
+        rc = -ENOMEM;
+    }
+    p->stats.render_failures[rp]++;
+    log_error("rendering the %s page failed (%s); serving its previous form", render_page_name(rp),
+              strerror(-rc));
+    snapshot_borrow(s, pg, prev);
+}
+
+/* Render the exposition and landing page from the current state and publish them. */
+static void publish(struct poller *p)
+{
+    struct proc_stats proc;
+    struct expfmt_input in;
+    struct landing_input li;
+    struct strbuf m, l;
+    struct snapshot *s, *prev;
+    size_t n = build_views(p);
+    int rc;
+
+    s = snapshot_new();
+    if (!s || n == SIZE_MAX) {
+        snapshot_release(s);
+        p->stats.render_failures[RENDER_METRICS]++;
+        p->stats.render_failures[RENDER_LANDING]++;
+        log_error("publishing failed (out of memory); serving the previous snapshot");
+        return;
+    }
     procstat_read(&proc);
     in = (struct expfmt_input){
         .profile = p->cfg->profile,
         .jobs = p->views,
-        .n_jobs = p->n_jobs,
+        .n_jobs = n,
+        .tracked_jobs = jobtable_count(p->table),
         .stats = &p->stats,
         .proc = &proc,
         .build = &p->build,
     };
     li = (struct landing_input){
         .state = &in, .telemetry_path = p->cfg->telemetry_path, .now = time_now()};
-    strbuf_init(&m, EXPFMT_MAX_OUTPUT);
-    strbuf_init(&l, LANDING_MAX);
+    prev = snapshot_acquire(p->store);
+    strbuf_init(&m, expfmt_max_output(n));
     rc = expfmt_render(&m, EXPFMT_TEXT_004, &in);
-    if (rc == 0)
-        rc = landing_render(&l, &li);
-    s = rc == 0 ? snapshot_new() : NULL;
-    if (!s) {
-        /* Keep serving the previous snapshot: stale beats broken. */
-        log_error("rendering failed (%s); serving the previous snapshot",
-                  rc ? strerror(-rc) : "out of memory");
-        goto out;
-    }
-    s->metrics = strbuf_detach(&m, &s->metrics_len);
-    s->landing = strbuf_detach(&l, &s->landing_len);
-    s->cycles = p->cycles;
-    if (!s->metrics || !s->landing) {
-        snapshot_release(s);
-        log_error("rendering failed (out of memory); serving the previous snapshot");
-        goto out;
-    }
-    snapshot_publish(p->store, s);
-    p->dirty = 0;
-    p->last_publish = time_mono_ms();
-out:
+    render_page(p, s, prev, SNAPSHOT_METRICS, rc, &m);
+    strbuf_init(&l, LANDING_MAX);
+    rc = landing_render(&l, &li);
+    render_page(p, s, prev, SNAPSHOT_LANDING, rc, &l);
+    snapshot_release(prev);
     strbuf_release(&m);
     strbuf_release(&l);
+    s->cycles = p->cycles;
+    snapshot_publish(p->store, s);
+    p->dirty = 0;
+    p->members_changed = 0;
+    p->last_publish = time_mono_ms();
 }
 
 /* ---- job state ---------------------------------------------------------- */
 
-/* Next retry time after a failed poll: exponential with jitter, capped by the interval. */
-static uint64_t backoff_due(struct poller *p, struct tracked *t, uint64_t now)
-{
-    uint64_t cap = p->cfg->poll_interval_ms, d;
-    unsigned shift = t->failures > 0 ? t->failures - 1 : 0;
-
-    if (shift > 20)
-        shift = 20;
-    d = (uint64_t)BACKOFF_BASE_MS << shift;
-    /* jitter: 75% .. 125% */
-    d = d * (75 + (uint64_t)(rand_r(&p->rng) % 51)) / 100;
-    if (d > cap)
-        d = cap;
-    if (d < BACKOFF_MIN_MS)
-        d = BACKOFF_MIN_MS;
-    return now + d;
-}
-
 /* Schedule job t for a poll outside the cycles at monotonic time due. */
-static void set_due(struct poller *p, struct tracked *t, uint64_t due)
+static void set_due(struct poller *p, struct job_state *t, uint64_t due)
 {
     t->next_due = due;
     if (due < p->earliest_due)
@@ -177,16 +227,19 @@ static void set_due(struct poller *p, struct tracked *t, uint64_t due)
 }
 
 /* A poll gave no good answer: the job keeps its last good state and is retried. */
-static void job_failed(struct poller *p, struct tracked *t, uint64_t now)
+static void job_failed(struct poller *p, struct job_state *t, uint64_t now)
 {
     t->fetch_success = 0;
+    t->result = JOB_RESULT_ERROR;
     t->failures++;
-    set_due(p, t, backoff_due(p, t, now));
+    set_due(p, t,
+            now + poller_backoff_ms(t->failures, p->cfg->poll_interval_ms,
+                                    75 + (unsigned)(rand_r(&p->rng) % 51)));
 }
 
 /* A valid answer: it becomes the job's state. */
-static void job_answered(struct poller *p, struct tracked *t, const struct job_record *rec,
-                         double at)
+static void job_answered(struct poller *p, job_handle h, struct job_state *t,
+                         const struct job_record *rec, double at)
 {
     /* an undocumented status is worth one line when it appears, not one per cycle */
     if (rec->status == JOB_UNKNOWN &&
@@ -195,12 +248,13 @@ static void job_answered(struct poller *p, struct tracked *t, const struct job_r
     t->rec = *rec;
     t->have_rec = 1;
     t->status = rec->status;
+    t->result = JOB_RESULT_OK;
     t->fetch_success = 1;
     t->observed_at = at;
     t->failures = 0;
     t->next_due = DUE_NEVER;
-    if (job_status_terminal(rec->status) && !t->finished) {
-        t->finished = 1;
+    /* counted once per job, also across leaving and coming back (the table remembers) */
+    if (job_status_terminal(rec->status) && jobtable_mark_finished(p->table, h, at) == 1) {
         stats_count_finished(&p->stats, rec->job_type);
         if (rec->status == JOB_FAIL) {
             stats_count_failed(&p->stats, rec->job_type, rec->error_code);
@@ -223,147 +277,123 @@ static void describe_error(const struct api_request *r, char *out, size_t outsz)
         snprintf(out, outsz, "(no error body)");
 }
 
+/*
+ * Whether the API was reached and authorised, from one request's outcome. A
+ * cycle sums its members' outcomes when it ends (any answer and no refusal:
+ * up). A request outside a cycle (a retry, a new job's first poll) moves
+ * api_up on its own when it is clear evidence: an authorised answer raises it,
+ * a 401/403 lowers it; one transport failure is left to the next cycle. So
+ * api_up describes the most recent answers, also when no cycle sends anything
+ * any more (a timed-out job whose retry finished it).
+ */
+static void note_reach(struct poller *p, int in_cycle, int reached, int unauthorised)
+{
+    if (in_cycle) {
+        p->cycle_reached |= reached;
+        p->cycle_unauthorised |= unauthorised;
+    } else if (unauthorised) {
+        p->stats.api_up = 0;
+    } else if (reached) {
+        p->stats.api_up = 1;
+    }
+}
+
+/* What an HTTP answer other than 2xx means for job t. */
+static void complete_error_answer(struct poller *p, struct api_request *r, struct job_state *t,
+                                  long code, long retry_after, uint64_t now)
+{
+    char err[512];
+
+    describe_error(r, err, sizeof(err));
+    switch (code) {
+    case 404:
+        if (t->status != JOB_UNKNOWN || !t->failures)
+            log_warn("job %s: not found (404): %s", t->id, err);
+        t->status = JOB_UNKNOWN;
+        job_failed(p, t, now);
+        t->result = JOB_RESULT_NOT_FOUND;
+        return;
+    case 429: {
+        uint64_t ms = poller_pause_ms(retry_after);
+        if (now + ms > p->pause_until)
+            p->pause_until = now + ms;
+        t->result = JOB_RESULT_NONE;   /* asked again after the pause: nothing lost */
+        set_due(p, t, p->pause_until); /* keeps its failure count: a 429 is not the job's fault */
+        log_warn("job %s: throttled (429): pausing all requests for %llus", t->id,
+                 (unsigned long long)(ms / 1000));
+        return;
+    }
+    case 401:
+    case 403:
+        /* both mean the API refuses us, which api_up says; a 401 rejects our credentials */
+        if (code == 401)
+            p->stats.auth_failures++;
+        log_msg(t->failures ? LOGL_DEBUG : LOGL_ERROR, "job %s: %s (%ld): %s", t->id,
+                code == 401 ? "unauthorised" : "forbidden", code, err);
+        job_failed(p, t, now);
+        return;
+    default:
+        log_msg(t->failures ? LOGL_DEBUG : LOGL_WARN, "job %s: HTTP %ld: %s", t->id, code, err);
+        job_failed(p, t, now);
+        return;
+    }
+}
+
 /* Handle a finished transfer of slot r. */
 static void complete(struct poller *p, struct api_request *r, CURLcode rc, uint64_t now)
 {
-    struct tracked *t = &p->jobs[r->job];
+    struct job_state *t = jobtable_get(p->table, r->job);
     struct api_outcome o;
     struct job_record rec;
     char err[512];
     int prc;
 
     api_request_outcome(r, rc, &o);
-    t->in_flight = 0;
-    if (t->in_cycle) {
-        t->in_cycle = 0;
-        p->cycle_left--;
-    }
+    if (r->in_cycle)
+        p->cycle_in_flight--;
     p->dirty = 1;
     stats_observe_duration(&p->stats, o.seconds);
     if (o.http_code > 0)
         stats_count_code(&p->stats, o.http_code);
+    note_reach(p, r->in_cycle, o.http_code > 0, o.http_code == 401 || o.http_code == 403);
+    if (!o.transport_ok)
+        stats_count_error(&p->stats, o.err);
+    if (!t) {
+        log_debug("dropping an answer for a job that is no longer tracked");
+        return;
+    }
+    t->in_flight = 0;
+    t->in_cycle = 0;
 
     if (!o.transport_ok) {
-        stats_count_error(&p->stats, o.err);
-        if (o.http_code > 0)
-            p->cycle_reached = 1;
         log_msg(t->failures ? LOGL_DEBUG : LOGL_WARN, "job %s: request failed (%s): %s", t->id,
                 api_err_reason_name(o.err), r->errbuf[0] ? r->errbuf : curl_easy_strerror(rc));
         job_failed(p, t, now);
         return;
     }
-    p->cycle_reached = 1;
-    t->last_fetch = time_now();
+    t->last_fetch = time_now(); /* any HTTP answer, valid or not */
 
-    if (o.http_code >= 200 && o.http_code < 300) {
-        prc = job_parse(p->cfg->profile, r->body.data ? r->body.data : "", r->body.len, &rec, err,
-                        sizeof(err));
-        if (prc == JOB_PARSE_OK && rec.job_id[0] && strcmp(rec.job_id, t->id) != 0) {
-            snprintf(err, sizeof(err), "answer is for another job (%s)", rec.job_id);
-            prc = JOB_PARSE_INVALID;
-        }
-        if (prc != JOB_PARSE_OK) {
-            stats_count_error(&p->stats,
-                              prc == JOB_PARSE_TOO_LARGE ? API_ERR_TOO_LARGE : API_ERR_PARSE);
-            log_msg(t->failures ? LOGL_DEBUG : LOGL_WARN, "job %s: unusable answer: %s", t->id,
-                    err);
-            job_failed(p, t, now);
-            return;
-        }
-        job_answered(p, t, &rec, t->last_fetch);
+    if (o.http_code < 200 || o.http_code >= 300) {
+        complete_error_answer(p, r, t, o.http_code, o.retry_after, now);
         return;
     }
-
-    describe_error(r, err, sizeof(err));
-    switch (o.http_code) {
-    case 404:
-        if (t->status != JOB_UNKNOWN || !t->failures)
-            log_warn("job %s: not found (404): %s", t->id, err);
-        t->status = JOB_UNKNOWN;
-        job_failed(p, t, now);
-        return;
-    case 429: {
-        long secs = o.retry_after >= 0 ? o.retry_after : API_RETRY_AFTER_DEFAULT;
-        uint64_t until;
-        if (secs < PAUSE_MIN_S)
-            secs = PAUSE_MIN_S; /* else a server (or clock skew) saying "now" gets hammered */
-        until = now + (uint64_t)secs * 1000;
-        if (until > p->pause_until)
-            p->pause_until = until;
-        set_due(p, t, p->pause_until); /* nothing lost: asked again after the pause */
-        log_warn("job %s: throttled (429): pausing all requests for %lds", t->id, secs);
-        return;
+    prc = job_parse(p->cfg->profile, r->body.data ? r->body.data : "", r->body.len, &rec, err,
+                    sizeof(err));
+    if (prc == JOB_PARSE_OK && rec.job_id[0] && strcmp(rec.job_id, t->id) != 0) {
+        snprintf(err, sizeof(err), "answer is for another job (%s)", rec.job_id);
+        prc = JOB_PARSE_INVALID;
     }
-    case 401:
-    case 403:
-        /* both mean the API refuses us, which api_up must say; 401 is also an auth failure */
-        if (o.http_code == 401)
-            p->stats.auth_failures++;
-        p->cycle_unauthorised = 1;
-        log_msg(t->failures ? LOGL_DEBUG : LOGL_ERROR, "job %s: %s (%ld): %s", t->id,
-                o.http_code == 401 ? "unauthorised" : "forbidden", o.http_code, err);
-        job_failed(p, t, now);
-        return;
-    default:
-        log_msg(t->failures ? LOGL_DEBUG : LOGL_WARN, "job %s: HTTP %ld: %s", t->id, o.http_code,
-                err);
+    if (prc != JOB_PARSE_OK) {
+        stats_count_error(&p->stats,
+                          prc == JOB_PARSE_TOO_LARGE ? API_ERR_TOO_LARGE : API_ERR_PARSE);
+        log_msg(t->failures ? LOGL_DEBUG : LOGL_WARN, "job %s: unusable answer: %s", t->id, err);
         job_failed(p, t, now);
         return;
     }
+    job_answered(p, r->job, t, &rec, t->last_fetch);
 }
 
 /* ---- the job list --------------------------------------------------------- */
-
-static int tracked_cmp(const void *a, const void *b)
-{
-    return strcmp((*(struct tracked *const *)a)->id, (*(struct tracked *const *)b)->id);
-}
-
-/*
- * Replace the job table by ids[0..n): listed jobs keep their state, new ones
- * are due at once. Only between cycles with nothing in flight, so no request
- * or cycle refers to a table index. Returns 0 or -ENOMEM (table unchanged).
- */
-static int jobs_replace(struct poller *p, char **ids, size_t n)
-{
-    struct tracked *nj = calloc(n ? n : 1, sizeof(*nj)), **sorted = NULL, key, *kp = &key, **hit;
-    struct expfmt_job *nv = calloc(n ? n : 1, sizeof(*nv));
-    size_t i, kept = 0;
-
-    if (p->n_jobs)
-        sorted = malloc(p->n_jobs * sizeof(*sorted));
-    if (!nj || !nv || (p->n_jobs && !sorted)) {
-        free(nj);
-        free(nv);
-        free(sorted);
-        return -ENOMEM;
-    }
-    for (i = 0; i < p->n_jobs; i++)
-        sorted[i] = &p->jobs[i];
-    if (p->n_jobs)
-        qsort(sorted, p->n_jobs, sizeof(*sorted), tracked_cmp);
-    for (i = 0; i < n; i++) {
-        snprintf(key.id, sizeof(key.id), "%s", ids[i]);
-        hit = p->n_jobs ? bsearch(&kp, sorted, p->n_jobs, sizeof(*sorted), tracked_cmp) : NULL;
-        if (hit) {
-            nj[i] = **hit;
-            kept++;
-        } else {
-            memcpy(nj[i].id, key.id, sizeof(key.id));
-            nj[i].status = JOB_UNKNOWN; /* next_due 0: polled at once */
-        }
-    }
-    log_info("jobs file loaded: %zu jobs (%zu new, %zu dropped)", n, n - kept, p->n_jobs - kept);
-    free(sorted);
-    free(p->jobs);
-    free(p->views);
-    p->jobs = nj;
-    p->views = nv;
-    p->n_jobs = n;
-    p->earliest_due = 0; /* rescan: the new jobs are due */
-    p->dirty = 1;
-    return 0;
-}
 
 /* Remember how --jobs.file looks now; returns 1 if that differs from last time. */
 static int jobs_file_changed(struct poller *p)
@@ -382,49 +412,111 @@ static int jobs_file_changed(struct poller *p)
     return changed;
 }
 
-/* Between cycles: re-read --jobs.file when asked to or when it changed. */
-static void jobs_file_maybe_reload(struct poller *p)
+/* Log and account for a change of membership. */
+static void note_delta(struct poller *p, const char *what, const struct jobtable_delta *d)
 {
-    int asked = atomic_exchange(&p->reload, 0), changed;
-    char err[512], **ids = NULL;
-    size_t n = 0;
+    if (d->added || d->removed) {
+        p->members_changed = 1;
+        p->dirty = 1;
+        p->earliest_due = 0; /* rescan: new jobs are due */
+    }
+    if (d->refused)
+        log_error("%s: %zu jobs refused: %zu jobs are tracked already (the maximum)", what,
+                  d->refused, jobtable_count(p->table));
+    if (d->invalid)
+        log_error("%s: %zu invalid job IDs refused", what, d->invalid);
+}
+
+/* Make the table's --jobs.file members the ids[first..n). Returns 0 or -ENOMEM. */
+static int sync_file_jobs(struct poller *p, char **ids, size_t first, size_t n,
+                          struct jobtable_delta *d)
+{
+    struct job_ref *refs = calloc(n > first ? n - first : 1, sizeof(*refs));
+    size_t i;
     int rc;
 
-    if (!asked && !p->check_jobs)
+    if (!refs)
+        return -ENOMEM;
+    for (i = first; i < n; i++)
+        refs[i - first] = (struct job_ref){.profile = p->cfg->profile, .id = ids[i]};
+    rc = jobtable_sync_source(p->table, JOB_SRC_FILE, refs, n - first, d);
+    free(refs);
+    return rc;
+}
+
+/* Re-read --jobs.file when asked to or when it changed (checked once a second). */
+static void jobs_file_maybe_reload(struct poller *p, uint64_t now)
+{
+    int asked = atomic_exchange(&p->reload, 0), rc;
+    struct jobtable_delta d;
+    char err[512], **ids = NULL;
+    size_t n = 0;
+
+    if (!p->cfg->jobs_file)
         return;
-    p->check_jobs = 0;
-    changed = jobs_file_changed(p);
-    if (!asked && !changed)
+    if (!asked && now < p->next_file_check)
+        return;
+    p->next_file_check = now + FILE_CHECK_MS;
+    if (!jobs_file_changed(p) && !asked)
         return;
     rc = config_reload_jobs(p->cfg, &ids, &n, err, sizeof(err));
-    if (rc == 0 && (rc = jobs_replace(p, ids, n)) != 0)
+    /* the list starts with the --job IDs, which the table holds under their own source */
+    if (rc == 0 && (rc = sync_file_jobs(p, ids, p->cfg->n_flag_jobs, n, &d)) != 0)
         snprintf(err, sizeof(err), "out of memory");
-    if (rc != 0)
-        log_error("--jobs.file: %s; keeping the %zu jobs tracked", err, p->n_jobs);
+    if (rc == 0) {
+        log_info("jobs file loaded: %zu jobs tracked (%zu new, %zu returned finished, %zu "
+                 "dropped)",
+                 jobtable_count(p->table), d.added, d.returned, d.removed);
+        note_delta(p, "--jobs.file", &d);
+        p->stats.jobs_reload_success_ts = time_now();
+    } else {
+        log_error("--jobs.file: %s; keeping the %zu jobs tracked", err, jobtable_count(p->table));
+    }
     config_free_jobs(ids, n);
     p->stats.jobs_reload_ok = rc == 0;
-    if (rc == 0)
-        p->stats.jobs_reload_success_ts = time_now();
     p->dirty = 1;
+}
+
+/* Changes posted by other threads, and the retention. */
+static void apply_changes(struct poller *p)
+{
+    struct jobtable_delta d;
+
+    if (jobtable_apply_posted(p->table, &d))
+        note_delta(p, "posted change", &d);
+    if (jobtable_expire(p->table, time_now())) {
+        p->members_changed = 1;
+        p->dirty = 1;
+    }
 }
 
 /* ---- scheduling --------------------------------------------------------- */
 
 static void cycle_begin(struct poller *p, uint64_t now)
 {
-    size_t i;
+    size_t want = jobtable_count(p->table);
+    job_handle h = JOB_HANDLE_NONE;
 
+    if (want > p->cycle_cap) {
+        job_handle *c = realloc(p->cycle_jobs, want * sizeof(*c));
+        if (!c) {
+            log_error("cannot start a poll cycle: out of memory; trying again next interval");
+            p->next_cycle = now + p->cfg->poll_interval_ms;
+            return;
+        }
+        p->cycle_jobs = c;
+        p->cycle_cap = want;
+    }
     p->cycle_active = 1;
     p->cycle_start = now;
-    p->cycle_cursor = 0;
-    p->cycle_left = 0;
+    p->n_cycle = p->cycle_cursor = p->cycle_in_flight = 0;
     p->cycle_requests = p->cycle_reached = p->cycle_unauthorised = 0;
-    for (i = 0; i < p->n_jobs; i++) {
-        struct tracked *t = &p->jobs[i];
+    while ((h = jobtable_next(p->table, h)) != JOB_HANDLE_NONE) {
+        struct job_state *t = jobtable_get(p->table, h);
         if (t->finished)
             continue;
         t->in_cycle = 1;
-        p->cycle_left++;
+        p->cycle_jobs[p->n_cycle++] = h;
     }
     p->next_cycle = now + p->cfg->poll_interval_ms;
 }
@@ -440,96 +532,97 @@ static void cycle_end(struct poller *p, uint64_t now)
         p->stats.api_up = p->cycle_reached && !p->cycle_unauthorised;
     log_debug("poll cycle %llu done in %.3fs (%d requests)", (unsigned long long)p->cycles,
               p->stats.last_cycle_duration, p->cycle_requests);
-    p->check_jobs = p->cfg->jobs_file != NULL;
     publish(p);
 }
 
-/* While requests are paused, hand the cycle's unstarted jobs to the retry schedule. */
+/* While requests are paused, hand the cycle's unstarted members to the retry schedule. */
 static void cycle_defer(struct poller *p)
 {
-    size_t i;
-
-    for (i = p->cycle_cursor; i < p->n_jobs; i++) {
-        struct tracked *t = &p->jobs[i];
-        if (t->in_cycle && !t->in_flight) {
+    for (; p->cycle_cursor < p->n_cycle; p->cycle_cursor++) {
+        struct job_state *t = jobtable_get(p->table, p->cycle_jobs[p->cycle_cursor]);
+        if (t && t->in_cycle && !t->in_flight) {
             t->in_cycle = 0;
-            p->cycle_left--;
             set_due(p, t, p->pause_until);
         }
     }
-    p->cycle_cursor = p->n_jobs;
 }
 
-/* Start the request for job i on an idle slot. */
-static void start(struct poller *p, size_t i, uint64_t now)
+/* Start the request for job h on an idle slot. */
+static void start(struct poller *p, job_handle h, int in_cycle, uint64_t now)
 {
-    struct tracked *t = &p->jobs[i];
+    struct job_state *t = jobtable_get(p->table, h);
     struct api_request *r = p->idle[--p->n_idle];
     int rc;
 
-    rc = api_request_prepare(r, &p->client, t->id, i);
+    rc = api_request_prepare(r, &p->client, t->id, h);
     if (rc == 0 && curl_multi_add_handle(p->multi, r->easy) != CURLM_OK)
         rc = -ENOMEM;
     if (rc != 0) {
         p->idle[p->n_idle++] = r;
         stats_count_error(&p->stats, API_ERR_OTHER);
         log_error("job %s: cannot start a request: %s", t->id, strerror(-rc));
-        if (t->in_cycle) {
-            t->in_cycle = 0;
-            p->cycle_left--;
-        }
+        t->in_cycle = 0;
         job_failed(p, t, now);
         return;
     }
+    r->in_cycle = in_cycle;
     t->in_flight = 1;
-    if (t->in_cycle)
+    if (in_cycle) {
         p->cycle_requests++;
+        p->cycle_in_flight++;
+    }
 }
 
 /*
  * The next job to poll: first the running cycle's members in table order, then
- * unfinished jobs whose retry (or first poll) is due. SIZE_MAX if none.
- * Rate limiting (--poll.max-rate) will gate this single choke point.
+ * unfinished jobs whose retry (or first poll) is due. JOB_HANDLE_NONE if none;
+ * *in_cycle says which kind. Rate limiting (--poll.max-rate) will gate this
+ * single choke point.
  */
-static size_t next_job(struct poller *p, uint64_t now)
+static job_handle next_job(struct poller *p, uint64_t now, int *in_cycle)
 {
-    size_t i;
     uint64_t earliest = DUE_NEVER;
+    job_handle h = JOB_HANDLE_NONE;
 
+    *in_cycle = 0;
     if (p->cycle_active)
-        for (; p->cycle_cursor < p->n_jobs; p->cycle_cursor++) {
-            struct tracked *t = &p->jobs[p->cycle_cursor];
-            if (t->in_cycle && !t->in_flight)
-                return p->cycle_cursor++;
+        while (p->cycle_cursor < p->n_cycle) {
+            job_handle c = p->cycle_jobs[p->cycle_cursor++];
+            struct job_state *t = jobtable_get(p->table, c);
+            if (t && t->in_cycle && !t->in_flight && !t->finished) {
+                *in_cycle = 1;
+                return c;
+            }
         }
     if (now < p->earliest_due)
-        return SIZE_MAX;
-    for (i = 0; i < p->n_jobs; i++) {
-        struct tracked *t = &p->jobs[i];
+        return JOB_HANDLE_NONE;
+    while ((h = jobtable_next(p->table, h)) != JOB_HANDLE_NONE) {
+        struct job_state *t = jobtable_get(p->table, h);
         if (t->finished || t->in_flight || t->in_cycle)
             continue;
         if (t->next_due <= now) {
             p->earliest_due = 0; /* more may be due: rescan next time */
-            return i;
+            return h;
         }
         if (t->next_due < earliest)
             earliest = t->next_due;
     }
     p->earliest_due = earliest;
-    return SIZE_MAX;
+    return JOB_HANDLE_NONE;
 }
 
 static void start_due(struct poller *p, uint64_t now)
 {
-    size_t i;
+    job_handle h;
+    int in_cycle;
 
     if (now < p->pause_until) {
         if (p->cycle_active)
             cycle_defer(p);
         return;
     }
-    while (p->n_idle > 0 && (i = next_job(p, now)) != SIZE_MAX)
-        start(p, i, now);
+    while (p->n_idle > 0 && (h = next_job(p, now, &in_cycle)) != JOB_HANDLE_NONE)
+        start(p, h, in_cycle, now);
 }
 
 /*
@@ -556,63 +649,161 @@ static int wait_ms(struct poller *p, uint64_t now)
     return (int)(until - now);
 }
 
-/* The poll loop; with once set, returns after the first cycle. */
-static void run(struct poller *p, int once)
+/* A curl_multi call failed: say so (sparsely) and do not spin on it. */
+static void loop_error(struct poller *p, const char *call, CURLMcode mc)
+{
+    const struct timespec pause = {0, LOOP_ERROR_PAUSE_MS * 1000000L};
+
+    if (p->loop_errors++ % 100 == 0)
+        log_error("%s failed: %s (%u times so far)", call, curl_multi_strerror(mc), p->loop_errors);
+    nanosleep(&pause, NULL);
+}
+
+/* Wait for sockets or a timeout, then hand finished transfers to complete(). */
+static void transfer(struct poller *p)
 {
     CURLMsg *msg;
+    CURLMcode mc;
     int running, left;
     uint64_t now;
 
-    while (!atomic_load(&p->stop)) {
-        now = time_mono_ms();
-        if (!p->cycle_active && now >= p->next_cycle)
-            cycle_begin(p, now);
-        start_due(p, now);
-        if (p->cycle_active && p->cycle_left == 0) {
-            cycle_end(p, now);
-            if (once)
-                return;
-        }
-        if (!p->cycle_active && p->n_idle == p->n_slots && p->cfg->jobs_file) {
-            jobs_file_maybe_reload(p); /* the one moment no index is in use */
-            start_due(p, now);         /* new jobs are polled at once */
-        }
-        /* retries between cycles landed: publish, but not more than once a second */
-        if (!p->cycle_active && p->dirty && p->n_idle == p->n_slots &&
-            time_mono_ms() - p->last_publish >= PUBLISH_GAP_MS)
-            publish(p);
-        /* rendering may have taken a while: measure the wait from now */
-        curl_multi_poll(p->multi, NULL, 0, wait_ms(p, time_mono_ms()), NULL);
-        curl_multi_perform(p->multi, &running);
-        now = time_mono_ms();
-        while ((msg = curl_multi_info_read(p->multi, &left)) != NULL) {
-            struct api_request *r;
-            char *priv = NULL; /* CURLINFO_PRIVATE hands back a char * */
-            if (msg->msg != CURLMSG_DONE)
-                continue;
-            curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &priv);
-            r = (struct api_request *)(void *)priv;
-            CURLcode rc = msg->data.result;
-            curl_multi_remove_handle(p->multi, r->easy);
-            complete(p, r, rc, now);
-            p->idle[p->n_idle++] = r;
-        }
+    /* rendering may have taken a while: measure the wait from now */
+    mc = curl_multi_poll(p->multi, NULL, 0, wait_ms(p, time_mono_ms()), NULL);
+    if (mc != CURLM_OK)
+        loop_error(p, "curl_multi_poll", mc);
+    mc = curl_multi_perform(p->multi, &running);
+    if (mc != CURLM_OK)
+        loop_error(p, "curl_multi_perform", mc);
+    now = time_mono_ms();
+    while ((msg = curl_multi_info_read(p->multi, &left)) != NULL) {
+        struct api_request *r;
+        char *priv = NULL; /* CURLINFO_PRIVATE hands back a char * */
+        CURLcode rc;
+        if (msg->msg != CURLMSG_DONE)
+            continue;
+        curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &priv);
+        r = (struct api_request *)(void *)priv;
+        rc = msg->data.result;
+        curl_multi_remove_handle(p->multi, r->easy);
+        complete(p, r, rc, now);
+        p->idle[p->n_idle++] = r;
     }
+}
+
+/* One turn of the loop: changes, cycle bookkeeping, starts, publishes. Returns 1 if a cycle ended.
+ */
+static int turn(struct poller *p)
+{
+    uint64_t now = time_mono_ms();
+    int ended = 0;
+
+    jobs_file_maybe_reload(p, now);
+    apply_changes(p);
+    if (!p->cycle_active && now >= p->next_cycle)
+        cycle_begin(p, now);
+    start_due(p, now);
+    if (p->cycle_active && p->cycle_cursor >= p->n_cycle && p->cycle_in_flight == 0) {
+        cycle_end(p, now);
+        ended = 1;
+    }
+    /* retries landed, or jobs came or went: publish, but not more than once a second */
+    if (p->dirty && (!p->cycle_active || p->members_changed) &&
+        time_mono_ms() - p->last_publish >= PUBLISH_GAP_MS)
+        publish(p);
+    return ended;
 }
 
 static void *thread_main(void *arg)
 {
-    run(arg, 0);
+    struct poller *p = arg;
+
+    while (!atomic_load(&p->stop)) {
+        turn(p);
+        transfer(p);
+    }
     return NULL;
 }
 
+/* ---- --once ------------------------------------------------------------- */
+
+/* Count how the run went; 1 if some job still waits for its first answer. */
+static int once_tally(struct poller *p, struct poller_once_result *r)
+{
+    job_handle h = JOB_HANDLE_NONE;
+
+    memset(r, 0, sizeof(*r));
+    while ((h = jobtable_next(p->table, h)) != JOB_HANDLE_NONE) {
+        const struct job_state *t = jobtable_get(p->table, h);
+        r->jobs++;
+        if (t->result == JOB_RESULT_OK || (t->finished && t->result == JOB_RESULT_NONE))
+            r->fetched++;
+        else if (t->result == JOB_RESULT_NOT_FOUND)
+            r->not_found++;
+        else if (t->result == JOB_RESULT_ERROR)
+            r->failed++;
+        else
+            r->unfetched++;
+    }
+    r->api_up = p->stats.api_up;
+    return r->unfetched > 0;
+}
+
+void poller_run_once(struct poller *p, struct poller_once_result *r)
+{
+    uint64_t deadline = time_mono_ms() + POLLER_ONCE_WAIT_MAX_MS;
+    int cycled = 0;
+
+    while (!atomic_load(&p->stop)) {
+        cycled |= turn(p);
+        if (cycled) {
+            p->next_cycle = DUE_NEVER; /* one cycle; after it only throttled jobs are asked again */
+            if (!once_tally(p, r))
+                break;
+            if (p->pause_until > deadline || time_mono_ms() >= deadline) {
+                log_warn("--once: %zu jobs still throttled (429); not waiting past %us",
+                         r->unfetched, POLLER_ONCE_WAIT_MAX_MS / 1000);
+                break;
+            }
+        }
+        transfer(p);
+    }
+    /* in-flight retries are dropped: the exposition describes what is known now */
+    publish(p);
+    once_tally(p, r);
+}
+
 /* ---- life cycle --------------------------------------------------------- */
+
+static void wake_poller(void *arg)
+{
+    struct poller *p = arg;
+
+    curl_multi_wakeup(p->multi);
+}
+
+/* Fill the table from the configuration: --job IDs, then the jobs file's. 0 or -errno. */
+static int load_config_jobs(struct poller *p)
+{
+    const struct config *cfg = p->cfg;
+    struct jobtable_delta d;
+    size_t i;
+    int rc;
+
+    for (i = 0; i < cfg->n_flag_jobs && i < cfg->n_jobs; i++) {
+        rc = jobtable_add(p->table, cfg->profile, cfg->jobs[i], JOB_SRC_FLAG, NULL);
+        if (rc < 0)
+            return rc;
+    }
+    rc = sync_file_jobs(p, cfg->jobs, cfg->n_flag_jobs, cfg->n_jobs, &d);
+    if (rc == 0 && (d.refused || d.invalid))
+        rc = d.refused ? -E2BIG : -EINVAL;
+    return rc;
+}
 
 struct poller *poller_new(const struct config *cfg, struct auth *auth, struct snapshot_store *store,
                           const struct build_info *build)
 {
     struct poller *p = calloc(1, sizeof(*p));
-    size_t i, n = cfg->n_jobs;
     unsigned k;
 
     if (!p)
@@ -621,6 +812,7 @@ struct poller *poller_new(const struct config *cfg, struct auth *auth, struct sn
     p->store = store;
     p->build = *build;
     atomic_init(&p->stop, 0);
+    atomic_init(&p->reload, 0);
     p->rng = (unsigned)time_mono_ms() ^ (unsigned)getpid();
     snprintf(p->user_agent, sizeof(p->user_agent), "elb_job_exporter/%s", ELB_VERSION);
     p->client = (struct api_client){
@@ -631,19 +823,16 @@ struct poller *poller_new(const struct config *cfg, struct auth *auth, struct sn
         .timeout_ms = cfg->poll_timeout_ms,
         .user_agent = p->user_agent,
     };
-    p->n_jobs = n;
-    p->jobs = calloc(n ? n : 1, sizeof(*p->jobs));
-    p->views = calloc(n ? n : 1, sizeof(*p->views));
     p->n_slots = cfg->poll_concurrency ? cfg->poll_concurrency : 1;
     p->slots = calloc(p->n_slots, sizeof(*p->slots));
     p->idle = calloc(p->n_slots, sizeof(*p->idle));
     p->multi = curl_multi_init();
-    if (!p->jobs || !p->views || !p->slots || !p->idle || !p->multi)
+    if (!p->slots || !p->idle || !p->multi)
         goto fail;
-    for (i = 0; i < n; i++) {
-        snprintf(p->jobs[i].id, sizeof(p->jobs[i].id), "%s", cfg->jobs[i]);
-        p->jobs[i].status = JOB_UNKNOWN;
-    }
+    p->table =
+        jobtable_new(CONFIG_MAX_JOBS, (double)cfg->jobs_retention_ms / 1000.0, wake_poller, p);
+    if (!p->table || load_config_jobs(p) != 0)
+        goto fail;
     for (k = 0; k < p->n_slots; k++) {
         if (api_request_init(&p->slots[k], &p->client) != 0)
             goto fail;
@@ -657,8 +846,8 @@ struct poller *poller_new(const struct config *cfg, struct auth *auth, struct sn
         p->stats.jobs_reload_ok = 1; /* config_parse loaded it, or we would not be here */
         p->stats.jobs_reload_success_ts = time_now();
         jobs_file_changed(p); /* remember how it looked when loaded */
+        p->next_file_check = time_mono_ms() + FILE_CHECK_MS;
     }
-    atomic_init(&p->reload, 0);
     publish(p); /* /metrics answers before the first cycle ends */
     return p;
 fail:
@@ -692,12 +881,6 @@ void poller_stop(struct poller *p)
     p->thread_started = 0;
 }
 
-int poller_run_once(struct poller *p)
-{
-    run(p, 1);
-    return p->stats.api_up;
-}
-
 void poller_free(struct poller *p)
 {
     unsigned k;
@@ -711,9 +894,10 @@ void poller_free(struct poller *p)
     }
     if (p->multi)
         curl_multi_cleanup(p->multi);
+    jobtable_free(p->table);
     free(p->slots);
     free(p->idle);
-    free(p->jobs);
     free(p->views);
+    free(p->cycle_jobs);
     free(p);
 }

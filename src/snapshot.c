@@ -23,13 +23,31 @@ struct snapshot *snapshot_new(void)
 
 void snapshot_release(struct snapshot *s)
 {
+    int pg;
+
     if (!s)
         return;
     if (atomic_fetch_sub_explicit(&s->refs, 1, memory_order_acq_rel) != 1)
         return;
-    free(s->metrics);
-    free(s->landing);
+    for (pg = 0; pg < SNAPSHOT_PAGES; pg++) {
+        if (s->owner[pg])
+            snapshot_release(s->owner[pg]); /* one level deep: owners own their pages */
+        else
+            free(s->page[pg].data);
+    }
     free(s);
+}
+
+void snapshot_borrow(struct snapshot *s, enum snapshot_page pg, struct snapshot *prev)
+{
+    struct snapshot *owner;
+
+    if (!prev || !prev->page[pg].data)
+        return;
+    owner = prev->owner[pg] ? prev->owner[pg] : prev;
+    atomic_fetch_add_explicit(&owner->refs, 1, memory_order_relaxed);
+    s->owner[pg] = owner;
+    s->page[pg] = prev->page[pg];
 }
 
 struct snapshot_store *snapshot_store_new(void)

@@ -15,13 +15,20 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The pages a snapshot holds, each rendered (or kept) on its own. */
+enum snapshot_page { SNAPSHOT_METRICS = 0, SNAPSHOT_LANDING, SNAPSHOT_PAGES };
+
+struct snapshot_buf {
+    char *data;
+    size_t len;
+};
+
 struct snapshot {
-    char *metrics; /* text format 0.0.4 exposition */
-    size_t metrics_len;
-    char *landing; /* HTML landing page */
-    size_t landing_len;
+    /* [SNAPSHOT_METRICS]: text format 0.0.4 exposition; [SNAPSHOT_LANDING]: HTML landing page */
+    struct snapshot_buf page[SNAPSHOT_PAGES];
     uint64_t cycles; /* poll cycles finished when rendered; 0 = before the first */
     /* private */
+    struct snapshot *owner[SNAPSHOT_PAGES]; /* page borrowed from an older snapshot, or NULL */
     _Atomic unsigned refs;
 };
 
@@ -29,6 +36,12 @@ struct snapshot_store; /* opaque: the published pointer and its lock */
 
 /* A new snapshot with one reference; buffers NULL. NULL on ENOMEM. */
 struct snapshot *snapshot_new(void);
+/*
+ * Serve page pg of prev in s as well (s must not have that page yet): one page
+ * that failed to render keeps its last good form without holding back the
+ * others, and without a copy (s holds a reference on the buffer's owner).
+ */
+void snapshot_borrow(struct snapshot *s, enum snapshot_page pg, struct snapshot *prev);
 /* Drop one reference; frees on the last. Accepts NULL. */
 void snapshot_release(struct snapshot *s);
 

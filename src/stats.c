@@ -23,6 +23,11 @@ const char *api_err_reason_name(enum api_err_reason r)
     return reason_names[r];
 }
 
+const char *render_page_name(enum render_page p)
+{
+    return p == RENDER_LANDING ? "landing" : "metrics";
+}
+
 void stats_count_code(struct stats *s, long code)
 {
     if (code >= 100 && code <= 599)

@@ -25,6 +25,10 @@ enum api_err_reason {
 };
 const char *api_err_reason_name(enum api_err_reason r);
 
+/* Pages rendered per cycle (label values of render_failures_total). */
+enum render_page { RENDER_METRICS = 0, RENDER_LANDING, RENDER_PAGE_COUNT };
+const char *render_page_name(enum render_page p);
+
 /* Upper bounds of api_request_duration_seconds buckets (+Inf is implicit). */
 #define STATS_DURATION_BUCKETS 11
 extern const double stats_duration_bounds[STATS_DURATION_BUCKETS];
@@ -53,10 +57,12 @@ struct stats {
     unsigned n_finished;
     struct stats_count failed[STATS_MAX_SERIES];
     unsigned n_failed;
-    uint64_t series_dropped;       /* increments refused because a map was full */
-    int jobs_file;                 /* a --jobs.file is watched: render its reload state */
-    int jobs_reload_ok;            /* the last (re)load of it worked */
-    double jobs_reload_success_ts; /* when it last loaded */
+    uint64_t series_dropped; /* increments refused because a map was full */
+    uint64_t
+        render_failures[RENDER_PAGE_COUNT]; /* renders that failed; the page kept its last form */
+    int jobs_file;                          /* a --jobs.file is watched: render its reload state */
+    int jobs_reload_ok;                     /* the last (re)load of it worked */
+    double jobs_reload_success_ts;          /* when it last loaded */
 };
 
 /* Count one answer / one error / one request duration. */

@@ -1484,19 +1484,9 @@ static void test_unknown_and_positional(void **state)
 static void test_unsupported_product_flags(void **state)
 {
     static const char *const names[] = {
-        "config.file",
-        "config.check",
-        "web.config.file",
-        "web.enable-admin-api",
-        "web.enable-lifecycle",
-        "auth.method",
-        "auth.iam-endpoint",
-        "jobs.retention",
-        "storage.path",
-        "poll.max-rate",
-        "shard",
-        "tls.ca-file",
-        "tls.insecure-skip-verify",
+        "config.file",          "config.check", "web.config.file",   "web.enable-admin-api",
+        "web.enable-lifecycle", "auth.method",  "auth.iam-endpoint", "storage.path",
+        "poll.max-rate",        "shard",        "tls.ca-file",       "tls.insecure-skip-verify",
     };
     struct run r = {0};
     char arg[64], want[128];
@@ -1652,6 +1642,7 @@ static void test_usage_matches_parser(void **state)
         {"  --elb.profile=NAME\n", "--elb.profile=elb-v1", "(default: elb-v1)"},
         {"  --job=ID\n", "--job=x", NULL},
         {"  --jobs.file=PATH\n", NULL, NULL},
+        {"  --jobs.retention=DURATION\n", "--jobs.retention=0", "(default: 24h)"},
         {"  --poll.interval=DURATION\n", "--poll.interval=1s", "(default: 15s)"},
         {"  --poll.timeout=DURATION\n", "--poll.timeout=1s", "(default: 10s)"},
         {"  --poll.concurrency=N\n", "--poll.concurrency=2", "(default: 8)"},

@@ -25,10 +25,10 @@ static struct snapshot *make(uint64_t cycles)
 
     assert_non_null(s);
     n = snprintf(text, sizeof(text), "cycle %llu\n", (unsigned long long)cycles);
-    s->metrics = strdup(text);
-    s->metrics_len = (size_t)n;
-    s->landing = strdup("<html></html>");
-    s->landing_len = 13;
+    s->page[SNAPSHOT_METRICS].data = strdup(text);
+    s->page[SNAPSHOT_METRICS].len = (size_t)n;
+    s->page[SNAPSHOT_LANDING].data = strdup("<html></html>");
+    s->page[SNAPSHOT_LANDING].len = 13;
     s->cycles = cycles;
     return s;
 }
@@ -58,12 +58,43 @@ static void reader_keeps_old_snapshot(void **state)
     b = snapshot_acquire(st);
     assert_int_equal(b->cycles, 2);
     /* a is still fully readable: only our reference keeps it */
-    assert_string_equal(a->metrics, "cycle 1\n");
+    assert_string_equal(a->page[SNAPSHOT_METRICS].data, "cycle 1\n");
     assert_int_equal(atomic_load(&a->refs), 1);
     assert_int_equal(atomic_load(&b->refs), 2);
     snapshot_release(a);
     snapshot_release(b);
     snapshot_store_free(st);
+}
+
+/* A page that failed to render is served from an older snapshot, without a copy or a leak. */
+static void borrowed_page_outlives_its_owner(void **state)
+{
+    struct snapshot_store *st = snapshot_store_new();
+    struct snapshot *a = make(1), *b = snapshot_new(), *c = snapshot_new(), *got;
+
+    (void)state;
+    snapshot_publish(st, a);
+    /* b: a new landing page, the metrics of a */
+    b->page[SNAPSHOT_LANDING].data = strdup("<p>b</p>");
+    b->page[SNAPSHOT_LANDING].len = 8;
+    b->cycles = 2;
+    got = snapshot_acquire(st);
+    snapshot_borrow(b, SNAPSHOT_METRICS, got);
+    snapshot_release(got);
+    snapshot_publish(st, b); /* a is no longer published, but b still serves its metrics */
+    /* c borrows both pages from b: the metrics from their owner a, not a chain */
+    got = snapshot_acquire(st);
+    snapshot_borrow(c, SNAPSHOT_METRICS, got);
+    snapshot_borrow(c, SNAPSHOT_LANDING, got);
+    assert_ptr_equal(c->owner[SNAPSHOT_METRICS], a);
+    assert_ptr_equal(c->owner[SNAPSHOT_LANDING], b);
+    snapshot_release(got);
+    snapshot_publish(st, c);
+    got = snapshot_acquire(st);
+    assert_string_equal(got->page[SNAPSHOT_METRICS].data, "cycle 1\n");
+    assert_string_equal(got->page[SNAPSHOT_LANDING].data, "<p>b</p>");
+    snapshot_release(got);
+    snapshot_store_free(st); /* frees c, then b and a through the borrowed references */
 }
 
 struct race {
@@ -83,7 +114,7 @@ static void *reader(void *arg)
             continue;
         /* content matches its cycle number: never a half-built snapshot */
         snprintf(want, sizeof(want), "cycle %llu\n", (unsigned long long)s->cycles);
-        if (strcmp(s->metrics, want) != 0 || s->cycles < last)
+        if (strcmp(s->page[SNAPSHOT_METRICS].data, want) != 0 || s->cycles < last)
             abort();
         last = s->cycles;
         snapshot_release(s);
@@ -119,6 +150,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(empty_store_has_nothing),
         cmocka_unit_test(reader_keeps_old_snapshot),
+        cmocka_unit_test(borrowed_page_outlives_its_owner),
         cmocka_unit_test(concurrent_publish_and_read),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

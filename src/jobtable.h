@@ -1,0 +1,173 @@
+/*
+ * jobtable: the jobs the exporter tracks, where each came from, and what it
+ * remembers of finished jobs. Owned by the poller thread; pure (no I/O, no
+ * clock: times come in as arguments), so it is unit-tested without curl.
+ *
+ * DESIGN. A job is keyed by (profile, job ID) and lives in a slot of a slot
+ * array. A handle is the slot number plus the slot's generation, so a handle
+ * held by an in-flight request or a running cycle stays safe while other jobs
+ * come and go: once its job is removed, jobtable_get() answers NULL instead of
+ * another job. Slot order is the iteration order (and so the exposition's).
+ *
+ * Each job carries the set of sources that list it (flag, jobs file, config
+ * file, registration API). A source replaces its whole list at once
+ * (jobtable_sync_source), so a jobs-file reload can never drop a job that
+ * another source still lists; a job leaves when no source lists it any more.
+ *
+ * Finished jobs are remembered: one that leaves and comes back within the
+ * retention time (an editor truncating and rewriting the jobs file) comes back
+ * finished, with its last answer, so it is neither polled nor counted again.
+ * A finished job's per-job series go --jobs.retention after it was first seen
+ * finished (when it ended, for a job watched while it ran); the table forgets
+ * it at the same time once no source lists it. retention 0 keeps finished
+ * jobs for good (remembered ones bounded by max_jobs, the oldest go first).
+ *
+ * Other threads never touch the table. They post changes to its queue
+ * (jobtable_post, thread-safe), which calls the wake function (the poller's
+ * curl_multi_wakeup) so that the owner applies them (jobtable_apply_posted) at
+ * once, whatever the API is doing.
+ */
+#ifndef ELB_JOBTABLE_H
+#define ELB_JOBTABLE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "job.h"
+#include "profile.h"
+
+/* Where a job came from (bits of job_state.sources). */
+enum job_source {
+    JOB_SRC_FLAG = 1u << 0,   /* --job */
+    JOB_SRC_FILE = 1u << 1,   /* --jobs.file */
+    JOB_SRC_CONFIG = 1u << 2, /* jobs.ids of --config.file */
+    JOB_SRC_API = 1u << 3     /* the registration API */
+};
+#define JOB_SRC_ALL 0xfu
+
+/* How the last poll of a job ended. */
+enum job_result {
+    JOB_RESULT_NONE = 0,  /* not polled yet (or asked again after a 429) */
+    JOB_RESULT_OK,        /* a valid answer */
+    JOB_RESULT_NOT_FOUND, /* 404 */
+    JOB_RESULT_ERROR      /* transport error, 5xx, 401/403, unusable body */
+};
+
+/* A handle: slot + 1 in the low 32 bits, generation in the high ones; 0 is no job. */
+typedef uint64_t job_handle;
+#define JOB_HANDLE_NONE ((job_handle)0)
+
+/* What the poller keeps of one job. */
+struct job_state {
+    char id[JOB_ID_MAX + 1];
+    const struct api_profile *profile;
+    unsigned sources;       /* enum job_source bits; 0: remembered only (finished, not listed) */
+    struct job_record rec;  /* last good answer */
+    int have_rec;           /* rec is valid */
+    enum job_status status; /* UNKNOWN until fetched, and after a 404 */
+    enum job_result result; /* how the last poll ended */
+    int fetch_success;      /* the last poll got a valid answer */
+    double last_fetch;      /* wall time of the last HTTP answer, 0 if none */
+    double observed_at;     /* wall time rec arrived */
+    int finished;           /* seen terminal: never polled again, counted once */
+    double finished_at;     /* wall time it was first seen terminal */
+    int retired;            /* finished longer than the retention: no per-job series */
+    /* scheduling, the poller's own */
+    int in_flight;
+    int in_cycle;      /* member of the running cycle, not completed yet */
+    unsigned failures; /* consecutive failed polls */
+    uint64_t next_due; /* monotonic ms of the next poll outside a cycle; 0 = at once */
+};
+
+/* A job named by a source. */
+struct job_ref {
+    const struct api_profile *profile;
+    const char *id;
+};
+
+/* What a sync or an apply changed. */
+struct jobtable_delta {
+    size_t added;    /* jobs that were not tracked before */
+    size_t returned; /* of those, finished ones restored from memory */
+    size_t removed;  /* jobs no source lists any more */
+    size_t refused;  /* refused: the table was full (max_jobs) */
+    size_t invalid;  /* refused: invalid job ID */
+};
+
+struct jobtable;
+
+/*
+ * A table for at most max_jobs tracked jobs (and as many remembered), with
+ * the retention time in seconds (0: keep finished jobs for good). wake(arg) is
+ * called by jobtable_post from any thread; it may be NULL. NULL on ENOMEM.
+ */
+struct jobtable *jobtable_new(size_t max_jobs, double retention_s, void (*wake)(void *),
+                              void *wake_arg);
+/* Free the table and every queued change. Accepts NULL. */
+void jobtable_free(struct jobtable *t);
+
+/*
+ * Add source to job (profile, id), tracking it if it is new (a remembered
+ * finished job comes back as it was). *h (may be NULL) gets its handle.
+ * Returns 1 if the job was added, 0 if it was already tracked, -EINVAL for an
+ * invalid ID or a NULL profile, -E2BIG when max_jobs are tracked, -ENOMEM.
+ */
+int jobtable_add(struct jobtable *t, const struct api_profile *profile, const char *id,
+                 unsigned source, job_handle *h);
+/*
+ * Take source away from job (profile, id); the job leaves when no source is
+ * left. Returns 1 if it left, 0 if it stays (or was not there).
+ */
+int jobtable_drop(struct jobtable *t, const struct api_profile *profile, const char *id,
+                  unsigned source);
+/*
+ * Make source list exactly refs[0..n): jobs it no longer lists lose it (and
+ * leave when no other source lists them), new ones are added. Invalid IDs and
+ * jobs past max_jobs are refused and counted in *d (may be NULL); the rest is
+ * applied. Returns 0 or -ENOMEM (the table is then consistent but partial).
+ */
+int jobtable_sync_source(struct jobtable *t, unsigned source, const struct job_ref *refs, size_t n,
+                         struct jobtable_delta *d);
+
+/* The job behind h, or NULL once it has left. The pointer is valid until the next change. */
+struct job_state *jobtable_get(struct jobtable *t, job_handle h);
+/* The job (profile, id) with its handle in *h (may be NULL), or NULL. */
+struct job_state *jobtable_find(struct jobtable *t, const struct api_profile *profile,
+                                const char *id, job_handle *h);
+/*
+ * Iterate the tracked jobs (sources != 0) in slot order: start with
+ * JOB_HANDLE_NONE; returns the next handle, or JOB_HANDLE_NONE at the end.
+ */
+job_handle jobtable_next(const struct jobtable *t, job_handle prev);
+/* Tracked jobs (listed by at least one source). */
+size_t jobtable_count(const struct jobtable *t);
+/* Finished jobs remembered although no source lists them. */
+size_t jobtable_remembered(const struct jobtable *t);
+
+/*
+ * Mark job h finished at wall time now (idempotent: the first call counts).
+ * Returns 1 if it was not finished before, 0 if it was, -ENOENT if h is gone.
+ */
+int jobtable_mark_finished(struct jobtable *t, job_handle h, double now);
+/*
+ * Apply the retention at wall time now: finished jobs older than it are
+ * retired (no per-job series) and, when no source lists them, forgotten.
+ * Returns how many were retired or forgotten by this call.
+ */
+size_t jobtable_expire(struct jobtable *t, double now);
+
+/* ---- changes from other threads ---- */
+
+enum jobtable_op { JOBTABLE_OP_ADD, JOBTABLE_OP_DROP };
+
+/*
+ * Queue a change for the owner thread (any thread; copies id). Returns 0,
+ * -EINVAL for an invalid ID, -ENOMEM, or -EAGAIN when max_jobs changes are
+ * already queued. Calls wake after queueing.
+ */
+int jobtable_post(struct jobtable *t, enum jobtable_op op, const struct api_profile *profile,
+                  const char *id, unsigned source);
+/* Owner thread: apply every queued change in order; *d (may be NULL) sums them. Returns applied. */
+size_t jobtable_apply_posted(struct jobtable *t, struct jobtable_delta *d);
+
+#endif
