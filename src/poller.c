@@ -750,7 +750,7 @@ static int once_tally(struct poller *p, struct poller_once_result *r)
 
 void poller_run_once(struct poller *p, struct poller_once_result *r)
 {
-    uint64_t deadline = time_mono_ms() + POLLER_ONCE_WAIT_MAX_MS;
+    uint64_t deadline = time_mono_ms() + p->cfg->poll_interval_ms;
     int cycled = 0;
 
     while (!atomic_load(&p->stop)) {
@@ -760,8 +760,8 @@ void poller_run_once(struct poller *p, struct poller_once_result *r)
             if (!once_tally(p, r))
                 break;
             if (p->pause_until > deadline || time_mono_ms() >= deadline) {
-                log_warn("--once: %zu jobs still throttled (429); not waiting past %us",
-                         r->unfetched, POLLER_ONCE_WAIT_MAX_MS / 1000);
+                log_warn("--once: %zu jobs still throttled (429); not waiting past --poll.interval",
+                         r->unfetched);
                 break;
             }
         }

@@ -38,7 +38,6 @@
 #define POLLER_BACKOFF_BASE_MS 1000 /* first retry after a failed poll */
 #define POLLER_BACKOFF_MIN_MS 100   /* never retry sooner than this */
 #define POLLER_PAUSE_MIN_S 1 /* a 429 pauses at least this long (Retry-After: 0, past date) */
-#define POLLER_ONCE_WAIT_MAX_MS 90000 /* --once waits this long at most for throttled jobs */
 
 struct poller;
 
@@ -74,8 +73,9 @@ struct poller_once_result {
 
 /*
  * Poll every job once in the calling thread (no thread started), waiting out
- * 429 pauses for at most POLLER_ONCE_WAIT_MAX_MS, publish the snapshot and
- * describe the run in *r: for --once.
+ * 429 pauses as long as they end within --poll.interval of the start (the
+ * run's time budget), publish the snapshot and describe the run in *r: for
+ * --once.
  */
 void poller_run_once(struct poller *p, struct poller_once_result *r);
 /*

@@ -404,6 +404,65 @@ static void no_jobs_no_build(void **state)
     free(t);
 }
 
+/*
+ * Bounded by construction (the defect: 10k jobs with long hostile strings pushed
+ * the page past its cap and the whole snapshot, metrics included, was dropped).
+ * Any number of worst-case jobs fits LANDING_MAX; failed jobs come first and
+ * the page says how many it left out.
+ */
+static void page_bounded_for_worst_jobs(void **state)
+{
+    const size_t n = 5000;
+    struct fixture f;
+    struct job_record *bad, *ok;
+    struct expfmt_job *jobs;
+    struct strbuf b;
+    char want[128];
+    size_t i;
+
+    (void)state;
+    fixture_init(&f);
+    bad = calloc(1, sizeof(*bad));
+    ok = calloc(1, sizeof(*ok));
+    jobs = calloc(n, sizeof(*jobs));
+    assert_non_null(bad);
+    assert_non_null(ok);
+    assert_non_null(jobs);
+    set_rec(bad, "", JOB_FAIL, 1700000000);
+    memset(bad->job_type, '"', JOB_TYPE_MAX); /* each one 6 bytes escaped */
+    memset(bad->fail_reason, '"', JOB_FAIL_REASON_MAX);
+    memset(bad->error_code, '"', JOB_ERROR_CODE_MAX);
+    memset(bad->resource_id, '"', JOB_RESOURCE_ID_MAX);
+    set_rec(ok, "createELB", JOB_SUCCESS, 1700000000);
+    for (i = 0; i < n; i++) {
+        /* the only failed job is the last one: it must still be shown */
+        int failed = i == n - 1;
+        jobs[i] = (struct expfmt_job){failed ? "thefailedone" : "job",
+                                      failed ? bad : ok,
+                                      failed ? JOB_FAIL : JOB_SUCCESS,
+                                      1,
+                                      1700000001,
+                                      1700000001};
+        if (i % 2 == 0 && !failed) {
+            jobs[i].rec = bad;
+            jobs[i].status = JOB_RUNNING;
+            bad->status = JOB_FAIL;
+        }
+    }
+    f.state.jobs = jobs;
+    f.state.n_jobs = n;
+    strbuf_init(&b, LANDING_MAX);
+    assert_int_equal(landing_render(&b, &f.in), 0);
+    assert_true(b.len <= LANDING_MAX);
+    snprintf(want, sizeof(want), "Showing %u of %zu jobs, failed ones first.", LANDING_ROWS_MAX, n);
+    assert_non_null(strstr(b.data, want));
+    assert_non_null(strstr(b.data, "<code>thefailedone</code>"));
+    strbuf_release(&b);
+    free(jobs);
+    free(ok);
+    free(bad);
+}
+
 static void bad_arguments(void **state)
 {
     struct fixture f;
@@ -472,6 +531,7 @@ int main(void)
         cmocka_unit_test(hostile_strings_escaped),
         cmocka_unit_test(durations),
         cmocka_unit_test(no_jobs_no_build),
+        cmocka_unit_test(page_bounded_for_worst_jobs),
         cmocka_unit_test(bad_arguments),
         cmocka_unit_test(rollback_at_every_cap),
     };

@@ -1260,6 +1260,42 @@ int h_scrape_value(const char *url, const char *name, const char *labels, double
     return s ? 0 : -ENOENT;
 }
 
+struct metric_want {
+    const char *url, *name, *labels;
+    double value, last;
+    int at_least, seen;
+};
+
+static int metric_has_value(void *ctx)
+{
+    struct metric_want *w = ctx;
+    double v;
+
+    if (h_scrape_value(w->url, w->name, w->labels, &v) != 0)
+        return 0;
+    w->last = v;
+    w->seen = 1;
+    return w->at_least ? v >= w->value : v == w->value;
+}
+
+void h_wait_metric_at(const char *base, const char *name, const char *labels, double value,
+                      int at_least, double timeout_s, const char *file, int line)
+{
+    char url[H_URL_MAX];
+    struct metric_want w = {url, name, labels, value, 0, at_least, 0};
+
+    h_fmt(url, sizeof(url), "%s/metrics", base);
+    if (h_wait_for(timeout_s, metric_has_value, &w) == 0)
+        return;
+    if (w.seen)
+        print_error("%s:%d: timed out after %.0f s waiting for %s{%s} == %g (last seen %g)\n", file,
+                    line, timeout_s, name, labels, value, w.last);
+    else
+        print_error("%s:%d: timed out after %.0f s waiting for %s{%s} %s %g (never seen)\n", file,
+                    line, timeout_s, name, labels, at_least ? ">=" : "==", value);
+    fail();
+}
+
 /* Print every sample named name (for a failed expectation). */
 static void print_family(const struct h_expo *e, const char *name)
 {

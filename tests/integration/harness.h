@@ -237,6 +237,19 @@ int h_scrape(const char *url, struct h_expo *e);
 int h_scrape_value(const char *url, const char *name, const char *labels, double *v);
 
 /*
+ * Wait until base's telemetry path (base + "/metrics") has name{labels} (exact
+ * set) == value, for at most timeout_s; fails the test, printing the last
+ * value seen, when it does not.
+ */
+void h_wait_metric_at(const char *base, const char *name, const char *labels, double value,
+                      int at_least, double timeout_s, const char *file, int line);
+#define H_WAIT_METRIC(base, name, labels, value, timeout_s)                                        \
+    h_wait_metric_at(base, name, labels, value, 0, timeout_s, __FILE__, __LINE__)
+/* The same, for name{labels} >= value. */
+#define H_WAIT_METRIC_GE(base, name, labels, value, timeout_s)                                     \
+    h_wait_metric_at(base, name, labels, value, 1, timeout_s, __FILE__, __LINE__)
+
+/*
  * Assertions (cmocka failures with the sample's context printed):
  * H_EXPECT: name{labels} exists exactly once with value want (|diff| <= tol).
  * H_EXPECT_TEXT: ... and is rendered exactly as text.
