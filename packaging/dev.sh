@@ -5,21 +5,23 @@
 #   packaging/dev.sh test    install what is missing, build, run every test (unit, sanitizers,
 #                            integration, valgrind, promtool, Prometheus, fuzzing)
 #   packaging/dev.sh deps    only install the Debian packages
-#   packaging/dev.sh build   only build (build/)
+#   packaging/dev.sh build   only build (build/, without tests: -DELB_TESTS=OFF)
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
 jobs=$(nproc 2>/dev/null || echo 2)
 
-# Debian 12 packages: what building and the demo need, and what the tests add.
+# Debian 12 packages: what building and the demo need, and what the tests add. Every test
+# tool is required (tests/tools.cmake: a missing one fails the configuration and names its
+# package); the test_tools test checks that TEST_PACKAGES has every package it names.
 BUILD_PACKAGES=(
   build-essential cmake pkg-config git ca-certificates
   libcurl4-openssl-dev libmicrohttpd-dev libjsmn-dev
 )
 TEST_PACKAGES=(
   libcmocka-dev curl clang-14 libclang-rt-14-dev valgrind clang-format-14 cppcheck shellcheck
-  prometheus prometheus-alertmanager jq iproute2 chromium wrk
+  prometheus prometheus-alertmanager jq iproute2 chromium systemd wrk
 )
 
 # deps PACKAGE...: install those of the packages that are missing.
@@ -53,7 +55,7 @@ configure_build() {
 
 build() {
   deps "${BUILD_PACKAGES[@]}"
-  configure_build build
+  configure_build build -DELB_TESTS=OFF
 }
 
 demo() {
@@ -62,17 +64,21 @@ demo() {
   exec build/elb_job_exporter --demo "$@"
 }
 
+# Every test, every tool: a missing tool fails the configuration, no tests fails ctest, even
+# when an earlier partial run (or `build`) left its choice in a build directory's cache.
+ALL_TESTS=(-DELB_TESTS=ON -DELB_ALLOW_MISSING_TOOLS=OFF -DELB_FAKE_MISSING=)
+
 test_all() {
   deps "${BUILD_PACKAGES[@]}" "${TEST_PACKAGES[@]}"
   echo "== sanitizer build (ASan+UBSan)"
-  configure_build build-asan -DELB_SANITIZE=ON
-  (cd build-asan && ctest --output-on-failure -j "$jobs" -LE slow 2>&1)
+  configure_build build-asan -DELB_SANITIZE=ON "${ALL_TESTS[@]}"
+  (cd build-asan && ctest --no-tests=error --output-on-failure -j "$jobs" -LE slow 2>&1)
   echo "== ThreadSanitizer build"
-  configure_build build-tsan -DELB_TSAN=ON
-  (cd build-tsan && ctest --output-on-failure -j "$jobs" -L threads 2>&1)
+  configure_build build-tsan -DELB_TSAN=ON "${ALL_TESTS[@]}"
+  (cd build-tsan && ctest --no-tests=error --output-on-failure -j "$jobs" -L threads 2>&1)
   echo "== main build: unit, integration, valgrind, promtool, Prometheus, fuzzing"
-  configure_build build -DELB_FUZZ=ON
-  cd build && ctest --output-on-failure -j "$jobs" 2>&1
+  configure_build build -DELB_FUZZ=ON "${ALL_TESTS[@]}"
+  cd build && ctest --no-tests=error --output-on-failure -j "$jobs" 2>&1
 }
 
 case "${1:-}" in

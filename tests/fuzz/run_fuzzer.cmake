@@ -1,13 +1,18 @@
 # Run one libFuzzer binary for a bounded time on a scratch copy of its seeds.
 # Inputs: FUZZER, SEEDS (directory), DICT (file, optional), WORK (scratch directory), SECONDS.
+# Seeds or a dictionary that went missing fail the test rather than weaken it unseen.
 file(REMOVE_RECURSE ${WORK})
 file(MAKE_DIRECTORY ${WORK}/corpus ${WORK}/artifacts)
 file(GLOB seeds ${SEEDS}/*)
-if(seeds)
-  file(COPY ${seeds} DESTINATION ${WORK}/corpus)
+if(NOT seeds)
+  message(FATAL_ERROR "no seeds in ${SEEDS}")
 endif()
+file(COPY ${seeds} DESTINATION ${WORK}/corpus)
 set(dict_arg)
-if(DICT AND EXISTS ${DICT})
+if(DICT)
+  if(NOT EXISTS ${DICT})
+    message(FATAL_ERROR "dictionary ${DICT} not found")
+  endif()
   set(dict_arg -dict=${DICT})
 endif()
 execute_process(
