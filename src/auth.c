@@ -9,8 +9,6 @@
 
 #include "strbuf.h"
 
-#define AUTH_TOKEN_MAX 16384 /* Keystone/IAM tokens run to several KiB */
-
 struct auth {
     enum auth_method method;
     char *header; /* "X-Auth-Token: <token>", built once */

@@ -13,6 +13,13 @@
 #include <curl/curl.h>
 #include <stddef.h>
 
+/*
+ * Bytes of a static token (OS_AUTH_TOKEN) at most: IAM tokens run to ~10 KiB.
+ * The one cap for every check of a token: config refuses a longer one up
+ * front (naming OS_AUTH_TOKEN), auth_new_token applies it again.
+ */
+#define AUTH_TOKEN_MAX 65536
+
 enum auth_method { AUTH_TOKEN = 0 };
 
 struct auth;

@@ -32,6 +32,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "auth.h"
 #include "job.h"
 #include "timeutil.h"
 
@@ -42,7 +43,6 @@
 #define CONFIG_URL_MAX 2048                       /* bytes of --elb.endpoint */
 #define CONFIG_TELEMETRY_PATH_MAX 256             /* bytes of --web.telemetry-path */
 #define CONFIG_PROJECT_ID_MAX 64                  /* [A-Za-z0-9_-]{1,64} */
-#define CONFIG_TOKEN_MAX 65536                    /* bytes of OS_AUTH_TOKEN (IAM tokens ~10 KiB) */
 #define CONFIG_POLL_INTERVAL_MIN_MS 100           /* faster polling only hurts the API */
 #define CONFIG_DURATION_MAX_MS                                                                     \
     (365ull * 24 * 3600 * 1000) /* keeps deadline sums far from overflow */
@@ -980,8 +980,8 @@ static int apply_env(struct parse *p)
     if (v && v[0] != '\0') {
         /* the token goes into an HTTP header; its value is never echoed */
         n = strlen(v);
-        if (n > CONFIG_TOKEN_MAX) {
-            set_err(p->err, p->errsz, "OS_AUTH_TOKEN is longer than %d bytes", CONFIG_TOKEN_MAX);
+        if (n > AUTH_TOKEN_MAX) {
+            set_err(p->err, p->errsz, "OS_AUTH_TOKEN is longer than %d bytes", AUTH_TOKEN_MAX);
             return CONFIG_ERROR;
         }
         for (i = 0; i < n; i++) {

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "api.h"
@@ -60,6 +61,29 @@ static void token_auth(void **state)
     assert_null(auth_new_token("abc\r\nX-Evil: 1"));
     assert_null(auth_new_token("has space"));
     assert_null(auth_new_token(NULL));
+}
+
+/* One cap, AUTH_TOKEN_MAX, for config and auth: a token at it works, one byte more does not. */
+static void token_cap(void **state)
+{
+    char *tok = malloc(AUTH_TOKEN_MAX + 2);
+    struct curl_slist *h = NULL;
+    struct auth *a;
+
+    (void)state;
+    assert_non_null(tok);
+    memset(tok, 'k', AUTH_TOKEN_MAX + 1);
+    tok[AUTH_TOKEN_MAX] = '\0';
+    a = auth_new_token(tok);
+    assert_non_null(a);
+    assert_int_equal(auth_decorate(a, &h, "GET", "http://127.0.0.1/x", NULL, 0), 0);
+    assert_int_equal(strlen(h->data), strlen("X-Auth-Token: ") + AUTH_TOKEN_MAX);
+    curl_slist_free_all(h);
+    auth_free(a);
+    tok[AUTH_TOKEN_MAX] = 'k';
+    tok[AUTH_TOKEN_MAX + 1] = '\0';
+    assert_null(auth_new_token(tok));
+    free(tok);
 }
 
 static void request_url_and_failure(void **state)
@@ -124,7 +148,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(retry_after_seconds), cmocka_unit_test(retry_after_http_date),
         cmocka_unit_test(token_auth),          cmocka_unit_test(request_url_and_failure),
-        cmocka_unit_test(url_too_long),
+        cmocka_unit_test(url_too_long),        cmocka_unit_test(token_cap),
     };
     int rc;
 

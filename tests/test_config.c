@@ -7,6 +7,7 @@
  * The environment is faked through config_parse's getenv_fn, so tests never
  * depend on (or change) the real one, except the test of the NULL fallback.
  */
+#include "auth.h"
 #include "config.h"
 #include "job.h"
 #include "log.h"
@@ -344,7 +345,7 @@ static void test_project_values(void **state)
 static void test_token_env_only(void **state)
 {
     struct run r = {0};
-    char big[70000];
+    char big[AUTH_TOKEN_MAX + 16], want[ERR_MAX];
 
     (void)state;
     env_full();
@@ -358,15 +359,20 @@ static void test_token_env_only(void **state)
     env_set("OS_AUTH_TOKEN", "SECRET PART");
     PARSE(&r, "--demo");
     expect_err(&r, "OS_AUTH_TOKEN contains whitespace, control or non-ASCII characters");
+    /* the cap is auth.h's AUTH_TOKEN_MAX, the same one auth_new_token applies */
     memset(big, 'k', sizeof(big) - 1);
     big[sizeof(big) - 1] = '\0';
     env_set("OS_AUTH_TOKEN", big);
     PARSE(&r, "--elb.endpoint", ENDPOINT);
-    expect_err(&r, "OS_AUTH_TOKEN is longer than 65536 bytes");
-    big[65536] = '\0';
+    snprintf(want, sizeof(want), "OS_AUTH_TOKEN is longer than %d bytes", AUTH_TOKEN_MAX);
+    expect_err(&r, want);
+    big[AUTH_TOKEN_MAX + 1] = '\0';
+    PARSE(&r, "--elb.endpoint", ENDPOINT);
+    expect_err(&r, want);
+    big[AUTH_TOKEN_MAX] = '\0';
     PARSE(&r, "--elb.endpoint", ENDPOINT);
     expect_ok(&r);
-    assert_int_equal(strlen(r.c.auth_token), 65536);
+    assert_int_equal(strlen(r.c.auth_token), AUTH_TOKEN_MAX);
     run_free(&r);
 }
 

@@ -20,6 +20,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "auth.h"
 #include "harness.h"
 
 #define EXIT_TIMEOUT_S (10.0 * IT_TIME_SCALE) /* a refused start or --once */
@@ -66,7 +67,8 @@ struct bad_case {
 #define OK_LISTEN "--web.listen-address=127.0.0.1:0"
 #define OK_JOB "--job=" J_SEED
 
-static void check_bad(const struct bad_case *c)
+/* Run a bad case with environment env: exit 2, one line on stderr naming c->must, no stdout. */
+static void check_bad_env(const struct bad_case *c, const char *const *env)
 {
     struct h_proc p;
     char *err, *out, sb[64];
@@ -74,7 +76,7 @@ static void check_bad(const struct bad_case *c)
     int st;
 
     print_message("case %s\n", c->name);
-    st = run_exporter(c->name, c->args, c->with_token ? token_env : no_env, &p);
+    st = run_exporter(c->name, c->args, env, &p);
     err = h_read_file(p.err_path, &el);
     out = h_read_file(p.out_path, &ol);
     assert_non_null(err);
@@ -91,6 +93,11 @@ static void check_bad(const struct bad_case *c)
         fail_msg("%s: stdout is not empty: \"%s\"", c->name, out);
     free(err);
     free(out);
+}
+
+static void check_bad(const struct bad_case *c)
+{
+    check_bad_env(c, c->with_token ? token_env : no_env);
 }
 
 static void test_bad_flags(void **state)
@@ -224,6 +231,48 @@ static void test_version_help(void **state)
         if (!strstr(out, help_flags[i]))
             fail_msg("--help does not mention %s", help_flags[i]);
     free(out);
+}
+
+/*
+ * The token cap is one constant (auth.h's AUTH_TOKEN_MAX) for the flag check and
+ * the request decorator: a token at the cap starts (--once against a port
+ * nothing answers: exit 1, the API was not reached), one byte more is refused
+ * up front with one line naming OS_AUTH_TOKEN.
+ */
+static void test_token_cap(void **state)
+{
+    static const char prefix[] = "OS_AUTH_TOKEN=";
+    const char *args[] = {OK_ENDPOINT, OK_PROJECT, OK_JOB, "--once", "--poll.timeout=2s", NULL};
+    const char *env[] = {NULL, NULL};
+    size_t n = sizeof(prefix) - 1;
+    char *kv = malloc(n + AUTH_TOKEN_MAX + 2), *err, sb[64];
+    struct h_proc p;
+    int st;
+
+    (void)state;
+    assert_non_null(kv);
+    assert_int_equal(h_test_dir("cli_token_cap", dir, sizeof(dir)), 0);
+    memcpy(kv, prefix, n);
+    memset(kv + n, 'k', AUTH_TOKEN_MAX + 1);
+    kv[n + AUTH_TOKEN_MAX] = '\0';
+    env[0] = kv;
+    st = run_exporter("at_cap", args, env, &p);
+    err = h_read_file(p.err_path, NULL);
+    assert_non_null(err);
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 1)
+        fail_msg("token of %d bytes: %s, want exit 1 (API not reached); stderr: %s", AUTH_TOKEN_MAX,
+                 h_status_str(st, sb, sizeof(sb)), err);
+    assert_null(strstr(err, "OS_AUTH_TOKEN"));
+    free(err);
+
+    kv[n + AUTH_TOKEN_MAX] = 'k';
+    kv[n + AUTH_TOKEN_MAX + 1] = '\0';
+    const struct bad_case over = {"over_cap",
+                                  {OK_ENDPOINT, OK_PROJECT, OK_JOB, "--once"},
+                                  0,
+                                  {"OS_AUTH_TOKEN", "longer than"}};
+    check_bad_env(&over, env);
+    free(kv);
 }
 
 /* ---- signals ---- */
@@ -489,6 +538,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_bad_flags, h_teardown),
         cmocka_unit_test_teardown(test_version_help, h_teardown),
+        cmocka_unit_test_teardown(test_token_cap, h_teardown),
         cmocka_unit_test_teardown(test_sigterm_slow_request_in_flight, h_teardown),
         cmocka_unit_test_teardown(test_sigint, h_teardown),
         cmocka_unit_test_teardown(test_sigint_slow_request_in_flight, h_teardown),
