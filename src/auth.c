@@ -7,8 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "strbuf.h"
-
 struct auth {
     enum auth_method method;
     char *header; /* "X-Auth-Token: <token>", built once */
@@ -27,25 +25,29 @@ static int token_valid(const char *t)
     return 1;
 }
 
-struct auth *auth_new_token(const char *token)
+int auth_new_token(const char *token, struct auth **out)
 {
+    static const char name[] = "X-Auth-Token: ";
+    size_t n;
     struct auth *a;
-    struct strbuf b;
 
     if (!token || !token_valid(token))
-        return NULL;
+        return -EINVAL;
+    n = strlen(token);
     a = calloc(1, sizeof(*a));
     if (!a)
-        return NULL;
-    strbuf_init(&b, AUTH_TOKEN_MAX + 64);
-    if (strbuf_printf(&b, "X-Auth-Token: %s", token) != 0) {
-        strbuf_release(&b);
+        return -ENOMEM;
+    /* exactly sized, built in place: no temporary copy of the token to forget */
+    a->header = malloc(sizeof(name) - 1 + n + 1);
+    if (!a->header) {
         free(a);
-        return NULL;
+        return -ENOMEM;
     }
+    memcpy(a->header, name, sizeof(name) - 1);
+    memcpy(a->header + sizeof(name) - 1, token, n + 1);
     a->method = AUTH_TOKEN;
-    a->header = strbuf_detach(&b, NULL);
-    return a;
+    *out = a;
+    return 0;
 }
 
 void auth_free(struct auth *a)

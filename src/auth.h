@@ -24,8 +24,13 @@ enum auth_method { AUTH_TOKEN = 0 };
 
 struct auth;
 
-/* A static-token authoriser (the token is copied). NULL on ENOMEM or an empty/invalid token. */
-struct auth *auth_new_token(const char *token);
+/*
+ * A static-token authoriser (the token is copied) in *out. Returns 0, -EINVAL
+ * when token is NULL, empty, longer than AUTH_TOKEN_MAX or holds a byte that
+ * cannot go into a header line (space, control, non-ASCII), or -ENOMEM. *out
+ * is untouched on failure.
+ */
+int auth_new_token(const char *token, struct auth **out);
 void auth_free(struct auth *a); /* accepts NULL */
 
 enum auth_method auth_method(const struct auth *a);

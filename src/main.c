@@ -127,8 +127,12 @@ int main(int argc, char **argv)
         log_error("demo: cannot start the simulated API: %s", strerror(-rc));
         goto out;
     }
-    auth = auth_new_token(cfg.auth_token);
-    if (!auth) {
+    rc = auth_new_token(cfg.auth_token, &auth);
+    if (rc == -ENOMEM) {
+        log_error("cannot set up authentication: out of memory");
+        goto out;
+    }
+    if (rc) {
         fprintf(stderr, "elb_job_exporter: OS_AUTH_TOKEN: not a usable token "
                         "(empty, too long, or contains spaces or control characters)\n");
         status = 2;

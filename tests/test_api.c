@@ -9,12 +9,46 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "api.h"
 #include "auth.h"
 #include "profile.h"
+
+/*
+ * Allocation failure on demand: the test links with --wrap=malloc,calloc,realloc,
+ * so calls from our objects (not from libcurl or cmocka) go through here. When
+ * fail_alloc_at is n > 0, the n-th allocation from now fails.
+ */
+static int fail_alloc_at;
+void *__real_malloc(size_t n);
+void *__real_calloc(size_t k, size_t n);
+void *__real_realloc(void *p, size_t n);
+void *__wrap_malloc(size_t n);
+void *__wrap_calloc(size_t k, size_t n);
+void *__wrap_realloc(void *p, size_t n);
+
+static int alloc_should_fail(void)
+{
+    return fail_alloc_at > 0 && --fail_alloc_at == 0;
+}
+
+void *__wrap_malloc(size_t n)
+{
+    return alloc_should_fail() ? NULL : __real_malloc(n);
+}
+
+void *__wrap_calloc(size_t k, size_t n)
+{
+    return alloc_should_fail() ? NULL : __real_calloc(k, n);
+}
+
+void *__wrap_realloc(void *p, size_t n)
+{
+    return alloc_should_fail() ? NULL : __real_realloc(p, n);
+}
 
 static void retry_after_seconds(void **state)
 {
@@ -43,10 +77,11 @@ static void retry_after_http_date(void **state)
 
 static void token_auth(void **state)
 {
-    struct auth *a = auth_new_token("gAAAAABk-token_value");
+    struct auth *a = NULL;
     struct curl_slist *h = NULL;
 
     (void)state;
+    assert_int_equal(auth_new_token("gAAAAABk-token_value", &a), 0);
     assert_non_null(a);
     assert_string_equal(auth_method_name(a), "token");
     assert_int_equal(auth_decorate(a, &h, "GET", "http://127.0.0.1/x", NULL, 0), 0);
@@ -56,11 +91,48 @@ static void token_auth(void **state)
     curl_slist_free_all(h);
     auth_free(a);
     auth_free(NULL);
-    /* a token that would break the header line is refused */
-    assert_null(auth_new_token(""));
-    assert_null(auth_new_token("abc\r\nX-Evil: 1"));
-    assert_null(auth_new_token("has space"));
-    assert_null(auth_new_token(NULL));
+}
+
+/* A token that would break the header line, or none, is -EINVAL; *out stays as it was. */
+static void token_invalid(void **state)
+{
+    static const char *const bad[] = {
+        "",         "abc\r\nX-Evil: 1", "has space", "tab\there", "del\x7f",
+        "\xc3\xbc", "ctl\x01",          " lead",     "trail ",
+    };
+    struct auth *sentinel = (struct auth *)&sentinel, *a = sentinel;
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        a = sentinel;
+        assert_int_equal(auth_new_token(bad[i], &a), -EINVAL);
+        assert_ptr_equal(a, sentinel);
+    }
+    assert_int_equal(auth_new_token(NULL, &a), -EINVAL);
+    assert_ptr_equal(a, sentinel);
+}
+
+/* Out of memory is -ENOMEM, not a bad token, at each allocation; nothing leaks. */
+static void token_out_of_memory(void **state)
+{
+    struct auth *sentinel = (struct auth *)&sentinel, *a = sentinel;
+    int k, rc;
+
+    (void)state;
+    for (k = 0;; k++) {
+        fail_alloc_at = k + 1;
+        rc = auth_new_token("gAAAAABk-token_value", &a);
+        fail_alloc_at = 0;
+        if (rc == 0)
+            break;
+        assert_int_equal(rc, -ENOMEM);
+        assert_ptr_equal(a, sentinel);
+        assert_true(k < 8);
+    }
+    assert_true(k >= 1); /* at least one allocation was made to fail */
+    assert_ptr_not_equal(a, sentinel);
+    auth_free(a);
 }
 
 /* One cap, AUTH_TOKEN_MAX, for config and auth: a token at it works, one byte more does not. */
@@ -68,13 +140,13 @@ static void token_cap(void **state)
 {
     char *tok = malloc(AUTH_TOKEN_MAX + 2);
     struct curl_slist *h = NULL;
-    struct auth *a;
+    struct auth *a = NULL;
 
     (void)state;
     assert_non_null(tok);
     memset(tok, 'k', AUTH_TOKEN_MAX + 1);
     tok[AUTH_TOKEN_MAX] = '\0';
-    a = auth_new_token(tok);
+    assert_int_equal(auth_new_token(tok, &a), 0);
     assert_non_null(a);
     assert_int_equal(auth_decorate(a, &h, "GET", "http://127.0.0.1/x", NULL, 0), 0);
     assert_int_equal(strlen(h->data), strlen("X-Auth-Token: ") + AUTH_TOKEN_MAX);
@@ -82,13 +154,15 @@ static void token_cap(void **state)
     auth_free(a);
     tok[AUTH_TOKEN_MAX] = 'k';
     tok[AUTH_TOKEN_MAX + 1] = '\0';
-    assert_null(auth_new_token(tok));
+    a = NULL;
+    assert_int_equal(auth_new_token(tok, &a), -EINVAL);
+    assert_null(a);
     free(tok);
 }
 
 static void request_url_and_failure(void **state)
 {
-    struct auth *a = auth_new_token("t");
+    struct auth *a = NULL;
     struct api_client c = {
         .endpoint = "http://127.0.0.1:1", /* port 1: nothing listens, connect fails */
         .project_id = "0b3d6ac6dbd84d5aaa0c2a7bfe4c2b32",
@@ -102,6 +176,8 @@ static void request_url_and_failure(void **state)
     CURLcode rc;
 
     (void)state;
+    assert_int_equal(auth_new_token("t", &a), 0);
+    c.auth = a;
     assert_int_equal(api_request_init(&r, &c), 0);
     assert_int_equal(api_request_prepare(&r, &c, "ff8080825ecc523f015ecd0a98f82f77", 7), 0);
     assert_string_equal(r.url, "http://127.0.0.1:1/v1.0/0b3d6ac6dbd84d5aaa0c2a7bfe4c2b32/jobs/"
@@ -126,7 +202,7 @@ static void request_url_and_failure(void **state)
 static void url_too_long(void **state)
 {
     static char endpoint[API_URL_MAX + 16];
-    struct auth *a = auth_new_token("t");
+    struct auth *a = NULL;
     struct api_client c = {.endpoint = endpoint,
                            .project_id = "p",
                            .profile = profile_default(),
@@ -136,6 +212,8 @@ static void url_too_long(void **state)
     struct api_request r;
 
     (void)state;
+    assert_int_equal(auth_new_token("t", &a), 0);
+    c.auth = a;
     memset(endpoint, 'a', sizeof(endpoint) - 1);
     assert_int_equal(api_request_init(&r, &c), 0);
     assert_int_not_equal(api_request_prepare(&r, &c, "abc", 0), 0);
@@ -147,7 +225,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(retry_after_seconds), cmocka_unit_test(retry_after_http_date),
-        cmocka_unit_test(token_auth),          cmocka_unit_test(request_url_and_failure),
+        cmocka_unit_test(token_auth),          cmocka_unit_test(token_invalid),
+        cmocka_unit_test(token_out_of_memory), cmocka_unit_test(request_url_and_failure),
         cmocka_unit_test(url_too_long),        cmocka_unit_test(token_cap),
     };
     int rc;
