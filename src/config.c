@@ -30,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "auth.h"
@@ -875,20 +876,49 @@ static const char *default_getenv(const char *name)
     return getenv(name);
 }
 
+/* What kind of file mode is, for "not a regular file" errors. */
+static const char *file_kind(mode_t mode)
+{
+    if (S_ISDIR(mode))
+        return "a directory";
+    if (S_ISFIFO(mode))
+        return "a FIFO";
+    if (S_ISSOCK(mode))
+        return "a socket";
+    if (S_ISCHR(mode))
+        return "a character device";
+    if (S_ISBLK(mode))
+        return "a block device";
+    return "a special file";
+}
+
 /*
- * Read the whole file at path, at most max bytes. Returns 0 with a malloc'd
- * buffer (caller frees) and its length, -EFBIG if larger, or -errno.
+ * Read the whole regular file at path, at most max bytes. Returns 0 with a
+ * malloc'd buffer (caller frees) and its length, -EFBIG if larger, -EINVAL
+ * with *kind set (file_kind) if it is not a regular file, or -errno. Opened
+ * non-blocking so that a FIFO never blocks the caller waiting for a writer; it
+ * is refused before any read.
  */
-static int read_file(const char *path, size_t max, char **out, size_t *out_len)
+static int read_file(const char *path, size_t max, char **out, size_t *out_len, const char **kind)
 {
     char *buf = NULL, *nb;
     size_t len = 0, cap = 0;
+    struct stat st;
     ssize_t n;
     int fd, rc = 0;
 
-    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
     if (fd < 0)
         return -errno;
+    if (fstat(fd, &st) != 0) {
+        rc = -errno;
+        goto out;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        *kind = file_kind(st.st_mode);
+        rc = -EINVAL;
+        goto out;
+    }
     for (;;) {
         if (len == cap) {
             if (cap > max) {
@@ -930,15 +960,20 @@ out:
 static int load_jobs_file(struct parse *p)
 {
     char sb[CONFIG_SHOW_BUF], eb[CONFIG_ERRNO_TEXT], line_err[CONFIG_SHOW_BUF * 3];
-    const char *path = p->c->jobs_file;
+    const char *path = p->c->jobs_file, *kind = NULL;
     char *text = NULL;
     size_t len = 0;
     int rc;
 
-    rc = read_file(path, CONFIG_JOBS_FILE_MAX, &text, &len);
+    rc = read_file(path, CONFIG_JOBS_FILE_MAX, &text, &len, &kind);
     if (rc == -EFBIG) {
         set_err(p->err, p->errsz, "--jobs.file: \"%s\" is larger than %u bytes",
                 show(sb, path, strlen(path)), CONFIG_JOBS_FILE_MAX);
+        return CONFIG_ERROR;
+    }
+    if (rc == -EINVAL && kind) {
+        set_err(p->err, p->errsz, "--jobs.file: \"%s\" is not a regular file (%s)",
+                show(sb, path, strlen(path)), kind);
         return CONFIG_ERROR;
     }
     if (rc < 0) {
@@ -1063,6 +1098,7 @@ int config_reload_jobs(const struct config *c, char ***jobs, size_t *n, char *er
 {
     char sb[CONFIG_SHOW_BUF], eb[CONFIG_ERRNO_TEXT];
     struct config tmp;
+    const char *kind = NULL;
     char *text = NULL;
     size_t i, len = 0;
     int rc = 0;
@@ -1079,7 +1115,12 @@ int config_reload_jobs(const struct config *c, char ***jobs, size_t *n, char *er
         set_err(err, errsz, "out of memory");
         goto fail;
     }
-    rc = read_file(c->jobs_file, CONFIG_JOBS_FILE_MAX, &text, &len);
+    rc = read_file(c->jobs_file, CONFIG_JOBS_FILE_MAX, &text, &len, &kind);
+    if (rc == -EINVAL && kind) {
+        set_err(err, errsz, "\"%s\" is not a regular file (%s)",
+                show(sb, c->jobs_file, strlen(c->jobs_file)), kind);
+        goto fail;
+    }
     if (rc) {
         if (rc == -EFBIG)
             snprintf(eb, sizeof(eb), "larger than %u bytes", CONFIG_JOBS_FILE_MAX);

@@ -68,7 +68,9 @@ int config_add_jobs_text(struct config *c, const char *path, const char *text, s
  * Read c->jobs_file again and build the job list it now gives: the --job IDs
  * first, then the file's. Returns 0 with a new list in *jobs / *n (free it with
  * config_free_jobs), or -errno with a one-line reason ("PATH:LINE: ...") in err
- * and nothing allocated. Does not modify c: the caller swaps lists when it can.
+ * and nothing allocated (-EINVAL also when the path is not a regular file: a
+ * FIFO is refused, never waited on). Does not modify c: the caller swaps lists
+ * when it can.
  */
 int config_reload_jobs(const struct config *c, char ***jobs, size_t *n, char *err, size_t errsz);
 /* Free a list from config_reload_jobs; accepts NULL. */

@@ -1094,7 +1094,7 @@ static void test_jobs_file(void **state)
     PARSE(&r, "--demo", "--jobs.file=/nonexistent/x");
     expect_err(&r, "--jobs.file: cannot read \"/nonexistent/x\": No such file or directory");
     PARSE(&r, "--demo", "--jobs.file", t.dir);
-    snprintf(want, sizeof(want), "--jobs.file: cannot read \"%s\": Is a directory", t.dir);
+    snprintf(want, sizeof(want), "--jobs.file: \"%s\" is not a regular file (a directory)", t.dir);
     expect_err(&r, want);
     PARSE(&r, "--demo", "--jobs.file");
     expect_err(&r, "--jobs.file: missing value");
@@ -1166,6 +1166,43 @@ static void test_jobs_file_reload(void **state)
     assert_int_equal(config_reload_jobs(&r.c, &jobs, &n, err, sizeof(err)), -EINVAL);
     assert_null(jobs);
     run_free(&r);
+    rmdir(t.dir);
+}
+
+/*
+ * A FIFO (or any file that is not a regular one) is refused at once, at start
+ * and on reload: opening one for reading used to wait for a writer forever.
+ * No deadline here on purpose: the calls must simply return.
+ */
+static void test_jobs_file_fifo(void **state)
+{
+    struct tmpdir t;
+    struct run r = {0};
+    char err[ERR_MAX], want[ERR_MAX], **jobs = NULL;
+    size_t n = 0;
+
+    (void)state;
+    snprintf(t.dir, sizeof(t.dir), "/tmp/test_config.XXXXXX");
+    assert_non_null(mkdtemp(t.dir));
+    snprintf(t.path, sizeof(t.path), "%s/jobs.fifo", t.dir);
+    assert_int_equal(mkfifo(t.path, 0600), 0);
+    PARSE(&r, "--demo", "--jobs.file", t.path);
+    snprintf(want, sizeof(want), "--jobs.file: \"%s\" is not a regular file (a FIFO)", t.path);
+    expect_err(&r, want);
+    unlink(t.path);
+
+    /* loaded from a regular file, then the path becomes a FIFO: the reload refuses it */
+    write_file(t.path, "one\n", 4);
+    PARSE(&r, "--demo", "--jobs.file", t.path);
+    expect_ok(&r);
+    unlink(t.path);
+    assert_int_equal(mkfifo(t.path, 0600), 0);
+    assert_int_equal(config_reload_jobs(&r.c, &jobs, &n, err, sizeof(err)), -EINVAL);
+    snprintf(want, sizeof(want), "\"%s\" is not a regular file (a FIFO)", t.path);
+    assert_string_equal(err, want);
+    assert_null(jobs);
+    run_free(&r);
+    unlink(t.path);
     rmdir(t.dir);
 }
 
@@ -1782,6 +1819,7 @@ int main(void)
         T(test_jobs_text_many),
         T(test_jobs_file),
         T(test_jobs_file_reload),
+        T(test_jobs_file_fifo),
         T(test_jobs_file_size_cap),
         T(test_poll_interval),
         T(test_poll_timeout),

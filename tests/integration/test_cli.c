@@ -5,13 +5,15 @@
  * PATH:LINE for a jobs file) and exit code 2, before anything starts;
  * --version/--help exit 0; SIGTERM and SIGINT end the process with 0 within
  * 2 s even with a slow request in flight; --once prints one complete
- * exposition and exits; --jobs.file feeds the tracked jobs.
+ * exposition and exits; --jobs.file feeds the tracked jobs, and one that is
+ * not a regular file (a FIFO) is refused at once.
  */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <setjmp.h>
@@ -102,8 +104,9 @@ static void check_bad(const struct bad_case *c)
 
 static void test_bad_flags(void **state)
 {
-    char jf_bad[H_PATH_MAX], jf_missing[H_PATH_MAX], arg_bad[H_PATH_MAX + 16],
-        arg_missing[H_PATH_MAX + 16], where[H_PATH_MAX + 8], long_id[128];
+    char jf_bad[H_PATH_MAX], jf_missing[H_PATH_MAX], jf_fifo[H_PATH_MAX], arg_bad[H_PATH_MAX + 16],
+        arg_missing[H_PATH_MAX + 16], arg_fifo[H_PATH_MAX + 16], where[H_PATH_MAX + 8],
+        long_id[128];
     static const char jobs_bad[] = "# ok so far\n" J_SEED "\n"
                                    "bad/job/id\n" J_FAIL "\n";
 
@@ -115,6 +118,10 @@ static void test_bad_flags(void **state)
     h_fmt(arg_bad, sizeof(arg_bad), "--jobs.file=%s", jf_bad);
     h_fmt(arg_missing, sizeof(arg_missing), "--jobs.file=%s", jf_missing);
     h_fmt(where, sizeof(where), "%s:3", jf_bad);
+    /* a FIFO nobody writes to: refused at once instead of waiting for a writer */
+    h_fmt(jf_fifo, sizeof(jf_fifo), "%s/jobs.fifo", dir);
+    assert_int_equal(mkfifo(jf_fifo, 0600), 0);
+    h_fmt(arg_fifo, sizeof(arg_fifo), "--jobs.file=%s", jf_fifo);
     /* 65 characters: one over the cap */
     h_fmt(long_id, sizeof(long_id), "--job=%s%s", J_SEED, J_SEED "a");
 
@@ -182,6 +189,10 @@ static void test_bad_flags(void **state)
          1,
          {"--jobs.file", jf_missing}},
         {"jobs_file_bad_line", {OK_ENDPOINT, OK_PROJECT, OK_LISTEN, arg_bad}, 1, {where}},
+        {"jobs_file_fifo",
+         {OK_ENDPOINT, OK_PROJECT, OK_LISTEN, arg_fifo},
+         1,
+         {"--jobs.file", jf_fifo, "not a regular file"}},
     };
 
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
