@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "secret.h"
+
 struct auth {
     enum auth_method method;
     char *header; /* "X-Auth-Token: <token>", built once */
@@ -54,13 +56,7 @@ void auth_free(struct auth *a)
 {
     if (!a)
         return;
-    if (a->header) {
-        /* the token is a secret: do not leave it in freed memory */
-        volatile char *p = a->header;
-        while (*p)
-            *p++ = 0;
-    }
-    free(a->header);
+    secret_free(a->header);
     free(a);
 }
 
@@ -89,4 +85,13 @@ int auth_decorate(struct auth *a, struct curl_slist **headers, const char *metho
         return -ENOMEM;
     *headers = l;
     return 0;
+}
+
+void auth_headers_free(struct curl_slist *headers)
+{
+    struct curl_slist *l;
+
+    for (l = headers; l; l = l->next)
+        secret_clear(l->data);
+    curl_slist_free_all(headers);
 }

@@ -35,6 +35,7 @@
 
 #include "auth.h"
 #include "job.h"
+#include "secret.h"
 #include "timeutil.h"
 
 #define CONFIG_SHOW_MAX 256 /* bytes of a user value quoted in an error (paths fit whole) */
@@ -1306,9 +1307,7 @@ void config_release(struct config *c)
     for (i = 0; i < c->n_jobs; i++)
         free(c->jobs[i]);
     free(c->jobs);
-    if (c->auth_token)
-        explicit_bzero(c->auth_token, strlen(c->auth_token));
-    free(c->auth_token);
+    secret_free(c->auth_token);
     free(c->listen_address);
     free(c->listen_host);
     free(c->telemetry_path);

@@ -26,7 +26,7 @@ struct config {
     char *endpoint;       /* API base URL without trailing '/', http:// or https:// */
     char *project_id;     /* --elb.project-id, else $OS_PROJECT_ID */
     const struct api_profile *profile;
-    char *auth_token; /* $OS_AUTH_TOKEN; never from a flag */
+    char *auth_token; /* $OS_AUTH_TOKEN; never from a flag; wiped by config_release */
     char **jobs;      /* --job values then --jobs.file lines, validated, de-duplicated */
     size_t n_jobs;
     size_t n_flag_jobs; /* jobs[0..n_flag_jobs) came from --job */
@@ -80,7 +80,10 @@ void config_free_jobs(char **jobs, size_t n);
  */
 int config_add_job(struct config *c, const char *id);
 
-/* Free everything config_parse allocated; accepts a zeroed or released config. */
+/*
+ * Free everything config_parse allocated, wiping auth_token first (secret.h);
+ * accepts a zeroed or released config.
+ */
 void config_release(struct config *c);
 
 /* Usage text as printed by --help. */

@@ -19,6 +19,7 @@
 #include "http.h"
 #include "log.h"
 #include "poller.h"
+#include "secret.h"
 #include "sim.h"
 #include "snapshot.h"
 
@@ -45,7 +46,7 @@ static int demo_setup(struct config *cfg, struct sim **simp)
     snprintf(url, sizeof(url), "http://127.0.0.1:%u", (unsigned)sim_port(s));
     free(cfg->endpoint);
     free(cfg->project_id);
-    free(cfg->auth_token);
+    secret_free(cfg->auth_token); /* whatever OS_AUTH_TOKEN held: the demo uses its own */
     cfg->endpoint = strdup(url);
     cfg->project_id = strdup(sim_project_id(s));
     cfg->auth_token = strdup(sim_token(s));

@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,6 +30,40 @@ void *__real_realloc(void *p, size_t n);
 void *__wrap_malloc(size_t n);
 void *__wrap_calloc(size_t k, size_t n);
 void *__wrap_realloc(void *p, size_t n);
+
+/*
+ * Freed memory must not hold the token. Every free() from our objects (wrapped)
+ * and from libcurl (curl_global_init_mem) passes here first; while watch_token
+ * is set, a block that still contains it counts in unscrubbed_frees.
+ * malloc_usable_size bounds the scan (ASan reports the requested size).
+ */
+static const char *watch_token;
+static int unscrubbed_frees;
+void __real_free(void *p);
+void __wrap_free(void *p);
+
+static void check_freed(void *p)
+{
+    const char *b = p;
+    size_t n, k, i;
+
+    if (!p || !watch_token)
+        return;
+    n = malloc_usable_size(p);
+    k = strlen(watch_token);
+    for (i = 0; i + k <= n; i++) {
+        if (memcmp(b + i, watch_token, k) == 0) {
+            unscrubbed_frees++;
+            return;
+        }
+    }
+}
+
+void __wrap_free(void *p)
+{
+    check_freed(p);
+    __real_free(p);
+}
 
 static int alloc_should_fail(void)
 {
@@ -221,17 +256,88 @@ static void url_too_long(void **state)
     auth_free(a);
 }
 
+/* libcurl's allocator: the real one, with every free checked (see check_freed). */
+static void *curl_malloc_cb(size_t n)
+{
+    return __real_malloc(n);
+}
+
+static void curl_free_cb(void *p)
+{
+    check_freed(p);
+    __real_free(p);
+}
+
+static void *curl_realloc_cb(void *p, size_t n)
+{
+    return __real_realloc(p, n);
+}
+
+static char *curl_strdup_cb(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *d = __real_malloc(n);
+
+    if (d)
+        memcpy(d, s, n);
+    return d;
+}
+
+static void *curl_calloc_cb(size_t k, size_t n)
+{
+    return __real_calloc(k, n);
+}
+
+/*
+ * The token is copied into every request's header list (curl_slist_append
+ * duplicates it); none of those copies, nor auth's own, may be freed with the
+ * token still in it: re-aiming a request, cleaning it up, freeing the auth.
+ */
+static void token_never_freed_unscrubbed(void **state)
+{
+    static const char token[] = "sEcReT-tOkEn-0f1e2d3c4b5a69788796a5b4c3d2e1f0";
+    struct auth *a = NULL;
+    struct api_client c = {
+        .endpoint = "http://127.0.0.1:1",
+        .project_id = "0b3d6ac6dbd84d5aaa0c2a7bfe4c2b32",
+        .profile = profile_default(),
+        .timeout_ms = 2000,
+        .user_agent = "test",
+    };
+    struct api_request r;
+
+    (void)state;
+    unscrubbed_frees = 0;
+    watch_token = token;
+    assert_int_equal(auth_new_token(token, &a), 0);
+    c.auth = a;
+    assert_int_equal(api_request_init(&r, &c), 0);
+    assert_int_equal(api_request_prepare(&r, &c, "ff8080825ecc523f015ecd0a98f82f77", 0), 0);
+    assert_non_null(strstr(r.headers->next->data, token)); /* the watch can see it */
+    assert_int_equal(api_request_prepare(&r, &c, "4010b39b4fd3d5ff014fd943bac41619", 1), 0);
+    api_request_cleanup(&r);
+    auth_free(a);
+    watch_token = NULL;
+    assert_int_equal(unscrubbed_frees, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(retry_after_seconds), cmocka_unit_test(retry_after_http_date),
-        cmocka_unit_test(token_auth),          cmocka_unit_test(token_invalid),
-        cmocka_unit_test(token_out_of_memory), cmocka_unit_test(request_url_and_failure),
-        cmocka_unit_test(url_too_long),        cmocka_unit_test(token_cap),
+        cmocka_unit_test(retry_after_seconds),
+        cmocka_unit_test(retry_after_http_date),
+        cmocka_unit_test(token_auth),
+        cmocka_unit_test(token_invalid),
+        cmocka_unit_test(token_out_of_memory),
+        cmocka_unit_test(request_url_and_failure),
+        cmocka_unit_test(url_too_long),
+        cmocka_unit_test(token_cap),
+        cmocka_unit_test(token_never_freed_unscrubbed),
     };
     int rc;
 
-    curl_global_init(CURL_GLOBAL_DEFAULT);
+    curl_global_init_mem(CURL_GLOBAL_DEFAULT, curl_malloc_cb, curl_free_cb, curl_realloc_cb,
+                         curl_strdup_cb, curl_calloc_cb);
     rc = cmocka_run_group_tests(tests, NULL, NULL);
     curl_global_cleanup();
     return rc;
