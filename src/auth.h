@@ -9,8 +9,8 @@
  *
  * SCRUBBING. Every copy of the token this program makes is wiped
  * (secret.h) before its memory is freed:
- *   - config's auth_token, from OS_AUTH_TOKEN (config_release, and main
- *     when --demo replaces it by the simulator's);
+ *   - config's auth_token, from OS_AUTH_TOKEN (main drops it as soon as the
+ *     auth object holds its copy; config_release; --demo replacing it);
  *   - the "X-Auth-Token: <token>" line an auth object holds (auth_free);
  *   - the copies in request header lists (curl_slist_append duplicates each
  *     line): free those lists with auth_headers_free, not curl_slist_free_all.

@@ -139,6 +139,9 @@ int main(int argc, char **argv)
         status = 2;
         goto out;
     }
+    /* auth holds its own copy from here on: one live copy of the token, not two */
+    secret_free(cfg.auth_token);
+    cfg.auth_token = NULL;
     build = (struct build_info){
         .version = ELB_VERSION,
         .revision = ELB_REVISION,
