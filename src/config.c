@@ -448,6 +448,56 @@ static const char *authority_problem(const char *a, size_t n)
     return NULL;
 }
 
+/* Is the host h[0..n) of a validated authority a loopback one: 127.0.0.0/8, ::1, localhost? */
+static int host_is_loopback(const char *h, size_t n)
+{
+    char ip[INET6_ADDRSTRLEN];
+    struct in_addr a4;
+    struct in6_addr a6;
+    const char *pct;
+
+    if (n >= 2 && h[0] == '[' && h[n - 1] == ']') {
+        pct = memchr(h + 1, '%', n - 2);
+        n = pct ? (size_t)(pct - h - 1) : n - 2;
+        if (n >= sizeof(ip))
+            return 0;
+        memcpy(ip, h + 1, n);
+        ip[n] = '\0';
+        if (inet_pton(AF_INET6, ip, &a6) != 1)
+            return 0;
+        /* ::1, or ::ffff:127.x.y.z (IPv4-mapped) */
+        return IN6_IS_ADDR_LOOPBACK(&a6) || (IN6_IS_ADDR_V4MAPPED(&a6) && a6.s6_addr[12] == 127);
+    }
+    if (n > 0 && h[n - 1] == '.')
+        n--; /* "localhost." is the same name */
+    if (n == 9 && strncasecmp(h, "localhost", 9) == 0)
+        return 1;
+    if (n == 0 || n >= INET_ADDRSTRLEN)
+        return 0;
+    memcpy(ip, h, n);
+    ip[n] = '\0';
+    return inet_pton(AF_INET, ip, &a4) == 1 && (ntohl(a4.s_addr) >> 24) == 127;
+}
+
+int config_endpoint_insecure(const struct config *c)
+{
+    static const char http[] = "http://";
+    const char *auth, *colon, *close;
+    size_t alen;
+
+    if (!c->endpoint || strncmp(c->endpoint, http, sizeof(http) - 1) != 0)
+        return 0; /* https://, or none */
+    auth = c->endpoint + sizeof(http) - 1;
+    alen = strcspn(auth, "/");
+    if (auth[0] == '[') {
+        close = memchr(auth, ']', alen);
+        alen = close ? (size_t)(close - auth) + 1 : alen;
+    } else if ((colon = memchr(auth, ':', alen)) != NULL) {
+        alen = (size_t)(colon - auth);
+    }
+    return !host_is_loopback(auth, alen);
+}
+
 static int set_endpoint(struct parse *p, const struct flag *f, const char *val)
 {
     char sb[CONFIG_SHOW_BUF];
@@ -647,6 +697,13 @@ static int set_once(struct parse *p, const struct flag *f, const char *val)
     return CONFIG_OK;
 }
 
+static int set_allow_insecure_http(struct parse *p, const struct flag *f, const char *val)
+{
+    (void)f;
+    p->c->allow_insecure_http = val[0] == '1';
+    return CONFIG_OK;
+}
+
 static int set_demo(struct parse *p, const struct flag *f, const char *val)
 {
     (void)f;
@@ -707,13 +764,18 @@ static const struct flag flags[] = {
      "Base URL of the job API, e.g. https://elb.eu-de.otc.t-systems.com (required unless "
      "--demo).",
      set_endpoint},
+    {"elb.allow-insecure-http", FLAG_BOOL, NULL, NULL, NULL,
+     "Allow a plain http:// --elb.endpoint whose host is not loopback: the token then travels "
+     "unencrypted (a warning is logged at start). Loopback (127.0.0.0/8, ::1, localhost) never "
+     "needs it.",
+     set_allow_insecure_http},
     {"elb.project-id", FLAG_VALUE, "ID", NULL, "$OS_PROJECT_ID",
      "Project ID in the API path, 1-64 of A-Za-z0-9_- (required unless --demo).", set_project_id},
     {"elb.profile", FLAG_VALUE, "NAME", "elb-v1", NULL, "API profile.", set_profile},
     {"job", FLAG_VALUE, "ID", NULL, NULL,
      "Job ID to track, 1-64 of A-Za-z0-9_-; repeatable, duplicates are ignored.", set_job},
     {"jobs.file", FLAG_VALUE, "PATH", NULL, NULL,
-     "File with one job ID per line; '#' starts a comment.", set_jobs_file},
+     "Regular file with one job ID per line; '#' starts a comment.", set_jobs_file},
     {"poll.interval", FLAG_VALUE, "DURATION", "15s", NULL,
      "How often unfinished jobs are polled (at least 100ms).", set_poll_interval},
     {"poll.timeout", FLAG_VALUE, "DURATION", "10s", NULL, "Timeout of one API request.",
@@ -1034,6 +1096,12 @@ static int apply_env(struct parse *p)
         return CONFIG_OK;
     if (!p->c->endpoint) {
         set_err(p->err, p->errsz, "--elb.endpoint is required (or use --demo)");
+        return CONFIG_ERROR;
+    }
+    if (!p->c->allow_insecure_http && config_endpoint_insecure(p->c)) {
+        set_err(p->err, p->errsz,
+                "--elb.endpoint: plain http:// to a host that is not loopback would send the "
+                "token unencrypted; use https://, or set --elb.allow-insecure-http to allow it");
         return CONFIG_ERROR;
     }
     if (!p->c->project_id) {

@@ -34,6 +34,7 @@ struct config {
     uint64_t poll_interval_ms, poll_timeout_ms;
     unsigned poll_concurrency;
     int once, demo;
+    int allow_insecure_http; /* --elb.allow-insecure-http: plain http:// to a non-loopback host */
     enum log_level log_level;
     enum log_format log_format;
 };
@@ -75,6 +76,15 @@ int config_add_jobs_text(struct config *c, const char *path, const char *text, s
 int config_reload_jobs(const struct config *c, char ***jobs, size_t *n, char *err, size_t errsz);
 /* Free a list from config_reload_jobs; accepts NULL. */
 void config_free_jobs(char **jobs, size_t n);
+
+/*
+ * Does c->endpoint send the token unencrypted to another machine: plain
+ * http:// to a host that is not loopback (127.0.0.0/8, ::1, ::ffff:127.0.0.0/104,
+ * localhost)? config_parse refuses such an endpoint unless
+ * c->allow_insecure_http (and never checks it with --demo, whose endpoint main
+ * replaces by the loopback simulator); main warns when it is allowed.
+ */
+int config_endpoint_insecure(const struct config *c);
 
 /* Add one job ID (validated, duplicates ignored). Returns 0, -EINVAL, -E2BIG (too many), -ENOMEM.
  */

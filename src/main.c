@@ -106,6 +106,10 @@ int main(int argc, char **argv)
         return 2;
     }
     log_setup(cfg.log_level, cfg.log_format);
+    if (!cfg.demo && config_endpoint_insecure(&cfg))
+        log_warn("--elb.endpoint %s is plain http:// to a host that is not loopback: the token "
+                 "travels unencrypted (allowed by --elb.allow-insecure-http)",
+                 cfg.endpoint);
 
     /*
      * Before any thread exists: handled signals go to sigwait only; SIGPIPE never

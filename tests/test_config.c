@@ -195,6 +195,7 @@ static void test_defaults_demo(void **state)
     assert_int_equal(r.c.poll_concurrency, 8);
     assert_int_equal(r.c.once, 0);
     assert_int_equal(r.c.demo, 1);
+    assert_int_equal(r.c.allow_insecure_http, 0);
     assert_int_equal(r.c.log_level, LOGL_INFO);
     assert_int_equal(r.c.log_format, LOGF_LOGFMT);
     assert_int_equal(r.out_len, 0);
@@ -749,6 +750,87 @@ static void test_endpoint_credentials(void **state)
     PARSE(&r, "--demo", "--elb.endpoint", "https://x/a@b");
     expect_ok(&r);
     assert_string_equal(r.c.endpoint, "https://x/a@b");
+    run_free(&r);
+}
+
+/*
+ * Plain http:// sends the token unencrypted: refused unless the host is
+ * loopback (127.0.0.0/8, ::1, localhost) or --elb.allow-insecure-http is given.
+ * --demo is exempt (its endpoint is always the in-process simulator on loopback).
+ */
+#define INSECURE_ERR                                                                               \
+    "--elb.endpoint: plain http:// to a host that is not loopback would send the token "           \
+    "unencrypted; use https://, or set --elb.allow-insecure-http to allow it"
+
+static void test_endpoint_insecure_http(void **state)
+{
+    static const char *const remote[] = {
+        "http://x",
+        "http://elb.eu-de.otc.t-systems.com",
+        "HTTP://elb.example.com:8080/base",
+        "http://10.0.0.1",
+        "http://128.0.0.1:80",
+        "http://126.255.255.255",
+        "http://[2001:db8::1]:39124/",
+        "http://[::2]",
+        "http://localhost.example.com",
+        "http://127.0.0.1.nip.io",
+        "http://my-localhost",
+    };
+    static const char *const loopback[] = {
+        "http://127.0.0.1:8080",
+        "http://127.0.0.1",
+        "http://127.1.2.3/base/",
+        "http://127.255.255.254:1",
+        "http://localhost",
+        "http://LocalHost:39124/x",
+        "http://localhost./x",
+        "http://[::1]:39124",
+        "http://[::1]",
+        "http://[0:0:0:0:0:0:0:1]/",
+        "http://[::ffff:127.0.0.1]:80",
+    };
+    struct run r = {0};
+    size_t i;
+
+    (void)state;
+    env_full();
+    for (i = 0; i < sizeof(remote) / sizeof(remote[0]); i++) {
+        print_message("remote %s\n", remote[i]);
+        PARSE(&r, "--elb.endpoint", remote[i]);
+        expect_err(&r, INSECURE_ERR);
+        /* the flag allows it, before or after the endpoint */
+        PARSE(&r, "--elb.endpoint", remote[i], "--elb.allow-insecure-http");
+        expect_ok(&r);
+        assert_int_equal(r.c.allow_insecure_http, 1);
+        assert_int_equal(config_endpoint_insecure(&r.c), 1);
+        PARSE(&r, "--elb.allow-insecure-http=true", "--elb.endpoint", remote[i]);
+        expect_ok(&r);
+        /* and the last word wins */
+        PARSE(&r, "--elb.allow-insecure-http", "--elb.endpoint", remote[i],
+              "--no-elb.allow-insecure-http");
+        expect_err(&r, INSECURE_ERR);
+    }
+    for (i = 0; i < sizeof(loopback) / sizeof(loopback[0]); i++) {
+        print_message("loopback %s\n", loopback[i]);
+        PARSE(&r, "--elb.endpoint", loopback[i]);
+        expect_ok(&r);
+        assert_int_equal(r.c.allow_insecure_http, 0);
+        assert_int_equal(config_endpoint_insecure(&r.c), 0);
+    }
+    /* https never needs it */
+    PARSE(&r, "--elb.endpoint", ENDPOINT);
+    expect_ok(&r);
+    assert_int_equal(config_endpoint_insecure(&r.c), 0);
+    PARSE(&r, "--elb.endpoint", "https://10.0.0.1:8443");
+    expect_ok(&r);
+    assert_int_equal(config_endpoint_insecure(&r.c), 0);
+    /* --demo replaces the endpoint by the loopback simulator: nothing to refuse */
+    PARSE(&r, "--demo", "--elb.endpoint", "http://elb.example.com");
+    expect_ok(&r);
+    /* a bad boolean value is named */
+    PARSE(&r, "--elb.endpoint", ENDPOINT, "--elb.allow-insecure-http=yes");
+    expect_err(&r, "--elb.allow-insecure-http: invalid boolean \"yes\" (true or false)");
     run_free(&r);
 }
 
@@ -1691,6 +1773,7 @@ static void test_usage_matches_parser(void **state)
         {"  --web.listen-address=ADDR\n", "--web.listen-address=:1", "(default: :39123)"},
         {"  --web.telemetry-path=PATH\n", "--web.telemetry-path=/x", "(default: /metrics)"},
         {"  --elb.endpoint=URL\n", "--elb.endpoint=http://x", NULL},
+        {"  --[no-]elb.allow-insecure-http\n", "--elb.allow-insecure-http", NULL},
         {"  --elb.project-id=ID\n", "--elb.project-id=p", "(default: $OS_PROJECT_ID)"},
         {"  --elb.profile=NAME\n", "--elb.profile=elb-v1", "(default: elb-v1)"},
         {"  --job=ID\n", "--job=x", NULL},
@@ -1808,6 +1891,7 @@ int main(void)
         T(test_endpoint_good),
         T(test_endpoint_bad),
         T(test_endpoint_credentials),
+        T(test_endpoint_insecure_http),
         T(test_profile),
         T(test_jobs_flags),
         T(test_jobs_cap_via_flags),

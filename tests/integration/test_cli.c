@@ -183,6 +183,12 @@ static void test_bad_flags(void **state)
          1,
          {"--elb.endpoint"}},
         {"missing_project", {OK_ENDPOINT, OK_LISTEN, OK_JOB}, 1, {"--elb.project-id"}},
+        /* the token would travel unencrypted: refused, naming the flag that allows it */
+        {"insecure_http",
+         {"--elb.endpoint=http://elb.example.com", OK_PROJECT, OK_LISTEN, OK_JOB, "--once",
+          "--poll.timeout=1s"},
+         1,
+         {"--elb.endpoint", "--elb.allow-insecure-http"}},
         {"missing_token", {OK_ENDPOINT, OK_PROJECT, OK_LISTEN, OK_JOB}, 0, {"OS_AUTH_TOKEN"}},
         {"unreadable_jobs_file",
          {OK_ENDPOINT, OK_PROJECT, OK_LISTEN, arg_missing},
@@ -208,6 +214,7 @@ static void test_version_help(void **state)
                                              "web.telemetry-path",
                                              "elb.endpoint",
                                              "elb.project-id",
+                                             "elb.allow-insecure-http",
                                              "--job",
                                              "jobs.file",
                                              "poll.interval",
@@ -284,6 +291,64 @@ static void test_token_cap(void **state)
                                   {"OS_AUTH_TOKEN", "longer than"}};
     check_bad_env(&over, env);
     free(kv);
+}
+
+/* How often needle occurs in hay. */
+static int count_of(const char *hay, const char *needle)
+{
+    int n = 0;
+
+    while ((hay = strstr(hay, needle)) != NULL) {
+        n++;
+        hay += strlen(needle);
+    }
+    return n;
+}
+
+/*
+ * --elb.allow-insecure-http lets a plain http:// endpoint that is not loopback
+ * start, with exactly one warning at start-up; loopback http:// (what every
+ * test and the simulator use) starts without one. --once against addresses
+ * that answer nothing: exit 1, the API was not reached.
+ */
+static void test_insecure_http_allowed(void **state)
+{
+    /* 192.0.2.1 (TEST-NET-1) is not loopback and answers nothing */
+    const char *remote[] = {"--elb.endpoint=http://192.0.2.1:9",
+                            "--elb.allow-insecure-http",
+                            OK_PROJECT,
+                            OK_JOB,
+                            "--once",
+                            "--poll.timeout=1s",
+                            NULL};
+    const char *local[] = {OK_ENDPOINT, OK_PROJECT, OK_JOB, "--once", "--poll.timeout=1s", NULL};
+    struct h_proc p;
+    char *err, sb[64];
+    int st;
+
+    (void)state;
+    assert_int_equal(h_test_dir("cli_insecure_http", dir, sizeof(dir)), 0);
+    st = run_exporter("remote", remote, token_env, &p);
+    err = h_read_file(p.err_path, NULL);
+    assert_non_null(err);
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 1)
+        fail_msg("--elb.allow-insecure-http: %s, want exit 1; stderr: %s",
+                 h_status_str(st, sb, sizeof(sb)), err);
+    if (count_of(err, "level=warn") < 1 || count_of(err, "unencrypted") != 1 ||
+        count_of(err, "--elb.allow-insecure-http") != 1)
+        fail_msg("want one start-up warning about the unencrypted token; stderr: %s", err);
+    assert_null(strstr(err, "t0k3n")); /* and the token itself is never logged */
+    free(err);
+
+    st = run_exporter("loopback", local, token_env, &p);
+    err = h_read_file(p.err_path, NULL);
+    assert_non_null(err);
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 1)
+        fail_msg("loopback http://: %s, want exit 1; stderr: %s", h_status_str(st, sb, sizeof(sb)),
+                 err);
+    assert_null(strstr(err, "unencrypted"));
+    assert_null(strstr(err, "insecure"));
+    free(err);
 }
 
 /* ---- signals ---- */
@@ -550,6 +615,7 @@ int main(void)
         cmocka_unit_test_teardown(test_bad_flags, h_teardown),
         cmocka_unit_test_teardown(test_version_help, h_teardown),
         cmocka_unit_test_teardown(test_token_cap, h_teardown),
+        cmocka_unit_test_teardown(test_insecure_http_allowed, h_teardown),
         cmocka_unit_test_teardown(test_sigterm_slow_request_in_flight, h_teardown),
         cmocka_unit_test_teardown(test_sigint, h_teardown),
         cmocka_unit_test_teardown(test_sigint_slow_request_in_flight, h_teardown),
