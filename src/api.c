@@ -127,10 +127,10 @@ int api_request_prepare(struct api_request *r, const struct api_client *c, const
         return -ENOMEM;
     h = t;
     if (auth_decorate(c->auth, &h, "GET", r->url, NULL, 0) != 0) {
-        curl_slist_free_all(h);
+        auth_headers_free(h);
         return -ENOMEM;
     }
-    curl_slist_free_all(r->headers);
+    auth_headers_free(r->headers);
     r->headers = h;
     strbuf_truncate(&r->body, 0);
     r->too_large = 0;
@@ -204,7 +204,7 @@ void api_request_cleanup(struct api_request *r)
 {
     if (r->easy)
         curl_easy_cleanup(r->easy);
-    curl_slist_free_all(r->headers);
+    auth_headers_free(r->headers);
     strbuf_release(&r->body);
     r->easy = NULL;
     r->headers = NULL;

@@ -7,9 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "strbuf.h"
-
-#define AUTH_TOKEN_MAX 16384 /* Keystone/IAM tokens run to several KiB */
+#include "secret.h"
 
 struct auth {
     enum auth_method method;
@@ -29,38 +27,36 @@ static int token_valid(const char *t)
     return 1;
 }
 
-struct auth *auth_new_token(const char *token)
+int auth_new_token(const char *token, struct auth **out)
 {
+    static const char name[] = "X-Auth-Token: ";
+    size_t n;
     struct auth *a;
-    struct strbuf b;
 
     if (!token || !token_valid(token))
-        return NULL;
+        return -EINVAL;
+    n = strlen(token);
     a = calloc(1, sizeof(*a));
     if (!a)
-        return NULL;
-    strbuf_init(&b, AUTH_TOKEN_MAX + 64);
-    if (strbuf_printf(&b, "X-Auth-Token: %s", token) != 0) {
-        strbuf_release(&b);
+        return -ENOMEM;
+    /* exactly sized, built in place: no temporary copy of the token to forget */
+    a->header = malloc(sizeof(name) - 1 + n + 1);
+    if (!a->header) {
         free(a);
-        return NULL;
+        return -ENOMEM;
     }
+    memcpy(a->header, name, sizeof(name) - 1);
+    memcpy(a->header + sizeof(name) - 1, token, n + 1);
     a->method = AUTH_TOKEN;
-    a->header = strbuf_detach(&b, NULL);
-    return a;
+    *out = a;
+    return 0;
 }
 
 void auth_free(struct auth *a)
 {
     if (!a)
         return;
-    if (a->header) {
-        /* the token is a secret: do not leave it in freed memory */
-        volatile char *p = a->header;
-        while (*p)
-            *p++ = 0;
-    }
-    free(a->header);
+    secret_free(a->header);
     free(a);
 }
 
@@ -89,4 +85,13 @@ int auth_decorate(struct auth *a, struct curl_slist **headers, const char *metho
         return -ENOMEM;
     *headers = l;
     return 0;
+}
+
+void auth_headers_free(struct curl_slist *headers)
+{
+    struct curl_slist *l;
+
+    for (l = headers; l; l = l->next)
+        secret_clear(l->data);
+    curl_slist_free_all(headers);
 }

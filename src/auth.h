@@ -6,6 +6,18 @@
  * OS_AUTH_TOKEN); IAM password tokens and AK/SK request signing plug in behind
  * the same decorate call, which is why it sees the method, URL and body.
  * Secrets never reach a log line.
+ *
+ * SCRUBBING. Every copy of the token this program makes is wiped
+ * (secret.h) before its memory is freed:
+ *   - config's auth_token, from OS_AUTH_TOKEN (main drops it as soon as the
+ *     auth object holds its copy; config_release; --demo replacing it);
+ *   - the "X-Auth-Token: <token>" line an auth object holds (auth_free);
+ *   - the copies in request header lists (curl_slist_append duplicates each
+ *     line): free those lists with auth_headers_free, not curl_slist_free_all.
+ * Not covered, because this program does not own them: the process
+ * environment (OS_AUTH_TOKEN stays there, readable in /proc/PID/environ by the
+ * same user and root), and libcurl's own per-transfer buffers (the request as
+ * sent, and the TLS library's), which libcurl frees without wiping.
  */
 #ifndef ELB_AUTH_H
 #define ELB_AUTH_H
@@ -13,13 +25,25 @@
 #include <curl/curl.h>
 #include <stddef.h>
 
+/*
+ * Bytes of a static token (OS_AUTH_TOKEN) at most: IAM tokens run to ~10 KiB.
+ * The one cap for every check of a token: config refuses a longer one up
+ * front (naming OS_AUTH_TOKEN), auth_new_token applies it again.
+ */
+#define AUTH_TOKEN_MAX 65536
+
 enum auth_method { AUTH_TOKEN = 0 };
 
 struct auth;
 
-/* A static-token authoriser (the token is copied). NULL on ENOMEM or an empty/invalid token. */
-struct auth *auth_new_token(const char *token);
-void auth_free(struct auth *a); /* accepts NULL */
+/*
+ * A static-token authoriser (the token is copied) in *out. Returns 0, -EINVAL
+ * when token is NULL, empty, longer than AUTH_TOKEN_MAX or holds a byte that
+ * cannot go into a header line (space, control, non-ASCII), or -ENOMEM. *out
+ * is untouched on failure.
+ */
+int auth_new_token(const char *token, struct auth **out);
+void auth_free(struct auth *a); /* wipes the token, accepts NULL */
 
 enum auth_method auth_method(const struct auth *a);
 const char *auth_method_name(const struct auth *a);
@@ -31,5 +55,8 @@ const char *auth_method_name(const struct auth *a);
  */
 int auth_decorate(struct auth *a, struct curl_slist **headers, const char *method, const char *url,
                   const char *body, size_t body_len);
+
+/* Free a header list that auth_decorate added to, wiping every line first. Accepts NULL. */
+void auth_headers_free(struct curl_slist *headers);
 
 #endif

@@ -30,9 +30,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include "auth.h"
 #include "job.h"
+#include "secret.h"
 #include "timeutil.h"
 
 #define CONFIG_SHOW_MAX 256 /* bytes of a user value quoted in an error (paths fit whole) */
@@ -42,7 +45,6 @@
 #define CONFIG_URL_MAX 2048                       /* bytes of --elb.endpoint */
 #define CONFIG_TELEMETRY_PATH_MAX 256             /* bytes of --web.telemetry-path */
 #define CONFIG_PROJECT_ID_MAX 64                  /* [A-Za-z0-9_-]{1,64} */
-#define CONFIG_TOKEN_MAX 65536                    /* bytes of OS_AUTH_TOKEN (IAM tokens ~10 KiB) */
 #define CONFIG_POLL_INTERVAL_MIN_MS 100           /* faster polling only hurts the API */
 #define CONFIG_DURATION_MAX_MS                                                                     \
     (365ull * 24 * 3600 * 1000) /* keeps deadline sums far from overflow */
@@ -436,6 +438,56 @@ static const char *authority_problem(const char *a, size_t n)
     return NULL;
 }
 
+/* Is the host h[0..n) of a validated authority a loopback one: 127.0.0.0/8, ::1, localhost? */
+static int host_is_loopback(const char *h, size_t n)
+{
+    char ip[INET6_ADDRSTRLEN];
+    struct in_addr a4;
+    struct in6_addr a6;
+    const char *pct;
+
+    if (n >= 2 && h[0] == '[' && h[n - 1] == ']') {
+        pct = memchr(h + 1, '%', n - 2);
+        n = pct ? (size_t)(pct - h - 1) : n - 2;
+        if (n >= sizeof(ip))
+            return 0;
+        memcpy(ip, h + 1, n);
+        ip[n] = '\0';
+        if (inet_pton(AF_INET6, ip, &a6) != 1)
+            return 0;
+        /* ::1, or ::ffff:127.x.y.z (IPv4-mapped) */
+        return IN6_IS_ADDR_LOOPBACK(&a6) || (IN6_IS_ADDR_V4MAPPED(&a6) && a6.s6_addr[12] == 127);
+    }
+    if (n > 0 && h[n - 1] == '.')
+        n--; /* "localhost." is the same name */
+    if (n == 9 && strncasecmp(h, "localhost", 9) == 0)
+        return 1;
+    if (n == 0 || n >= INET_ADDRSTRLEN)
+        return 0;
+    memcpy(ip, h, n);
+    ip[n] = '\0';
+    return inet_pton(AF_INET, ip, &a4) == 1 && (ntohl(a4.s_addr) >> 24) == 127;
+}
+
+int config_endpoint_insecure(const struct config *c)
+{
+    static const char http[] = "http://";
+    const char *auth, *colon, *close;
+    size_t alen;
+
+    if (!c->endpoint || strncmp(c->endpoint, http, sizeof(http) - 1) != 0)
+        return 0; /* https://, or none */
+    auth = c->endpoint + sizeof(http) - 1;
+    alen = strcspn(auth, "/");
+    if (auth[0] == '[') {
+        close = memchr(auth, ']', alen);
+        alen = close ? (size_t)(close - auth) + 1 : alen;
+    } else if ((colon = memchr(auth, ':', alen)) != NULL) {
+        alen = (size_t)(colon - auth);
+    }
+    return !host_is_loopback(auth, alen);
+}
+
 static int set_endpoint(struct parse *p, const struct flag *f, const char *val)
 {
     char sb[CONFIG_SHOW_BUF];
@@ -640,6 +692,13 @@ static int set_once(struct parse *p, const struct flag *f, const char *val)
     return CONFIG_OK;
 }
 
+static int set_allow_insecure_http(struct parse *p, const struct flag *f, const char *val)
+{
+    (void)f;
+    p->c->allow_insecure_http = val[0] == '1';
+    return CONFIG_OK;
+}
+
 static int set_demo(struct parse *p, const struct flag *f, const char *val)
 {
     (void)f;
@@ -700,13 +759,18 @@ static const struct flag flags[] = {
      "Base URL of the job API, e.g. https://elb.eu-de.otc.t-systems.com (required unless "
      "--demo).",
      set_endpoint},
+    {"elb.allow-insecure-http", FLAG_BOOL, NULL, NULL, NULL,
+     "Allow a plain http:// --elb.endpoint whose host is not loopback: the token then travels "
+     "unencrypted (a warning is logged at start). Loopback (127.0.0.0/8, ::1, localhost) never "
+     "needs it.",
+     set_allow_insecure_http},
     {"elb.project-id", FLAG_VALUE, "ID", NULL, "$OS_PROJECT_ID",
      "Project ID in the API path, 1-64 of A-Za-z0-9_- (required unless --demo).", set_project_id},
     {"elb.profile", FLAG_VALUE, "NAME", "elb-v1", NULL, "API profile.", set_profile},
     {"job", FLAG_VALUE, "ID", NULL, NULL,
      "Job ID to track, 1-64 of A-Za-z0-9_-; repeatable, duplicates are ignored.", set_job},
     {"jobs.file", FLAG_VALUE, "PATH", NULL, NULL,
-     "File with one job ID per line; '#' starts a comment.", set_jobs_file},
+     "Regular file with one job ID per line; '#' starts a comment.", set_jobs_file},
     {"jobs.retention", FLAG_VALUE, "DURATION", "24h", NULL,
      "How long a finished job keeps its per-job series after it ended, and is remembered so "
      "that it is not polled or counted again when it leaves a source and comes back; 0 keeps "
@@ -875,20 +939,49 @@ static const char *default_getenv(const char *name)
     return getenv(name);
 }
 
+/* What kind of file mode is, for "not a regular file" errors. */
+static const char *file_kind(mode_t mode)
+{
+    if (S_ISDIR(mode))
+        return "a directory";
+    if (S_ISFIFO(mode))
+        return "a FIFO";
+    if (S_ISSOCK(mode))
+        return "a socket";
+    if (S_ISCHR(mode))
+        return "a character device";
+    if (S_ISBLK(mode))
+        return "a block device";
+    return "a special file";
+}
+
 /*
- * Read the whole file at path, at most max bytes. Returns 0 with a malloc'd
- * buffer (caller frees) and its length, -EFBIG if larger, or -errno.
+ * Read the whole regular file at path, at most max bytes. Returns 0 with a
+ * malloc'd buffer (caller frees) and its length, -EFBIG if larger, -EINVAL
+ * with *kind set (file_kind) if it is not a regular file, or -errno. Opened
+ * non-blocking so that a FIFO never blocks the caller waiting for a writer; it
+ * is refused before any read.
  */
-static int read_file(const char *path, size_t max, char **out, size_t *out_len)
+static int read_file(const char *path, size_t max, char **out, size_t *out_len, const char **kind)
 {
     char *buf = NULL, *nb;
     size_t len = 0, cap = 0;
+    struct stat st;
     ssize_t n;
     int fd, rc = 0;
 
-    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
     if (fd < 0)
         return -errno;
+    if (fstat(fd, &st) != 0) {
+        rc = -errno;
+        goto out;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        *kind = file_kind(st.st_mode);
+        rc = -EINVAL;
+        goto out;
+    }
     for (;;) {
         if (len == cap) {
             if (cap > max) {
@@ -930,15 +1023,20 @@ out:
 static int load_jobs_file(struct parse *p)
 {
     char sb[CONFIG_SHOW_BUF], eb[CONFIG_ERRNO_TEXT], line_err[CONFIG_SHOW_BUF * 3];
-    const char *path = p->c->jobs_file;
+    const char *path = p->c->jobs_file, *kind = NULL;
     char *text = NULL;
     size_t len = 0;
     int rc;
 
-    rc = read_file(path, CONFIG_JOBS_FILE_MAX, &text, &len);
+    rc = read_file(path, CONFIG_JOBS_FILE_MAX, &text, &len, &kind);
     if (rc == -EFBIG) {
         set_err(p->err, p->errsz, "--jobs.file: \"%s\" is larger than %u bytes",
                 show(sb, path, strlen(path)), CONFIG_JOBS_FILE_MAX);
+        return CONFIG_ERROR;
+    }
+    if (rc == -EINVAL && kind) {
+        set_err(p->err, p->errsz, "--jobs.file: \"%s\" is not a regular file (%s)",
+                show(sb, path, strlen(path)), kind);
         return CONFIG_ERROR;
     }
     if (rc < 0) {
@@ -980,8 +1078,8 @@ static int apply_env(struct parse *p)
     if (v && v[0] != '\0') {
         /* the token goes into an HTTP header; its value is never echoed */
         n = strlen(v);
-        if (n > CONFIG_TOKEN_MAX) {
-            set_err(p->err, p->errsz, "OS_AUTH_TOKEN is longer than %d bytes", CONFIG_TOKEN_MAX);
+        if (n > AUTH_TOKEN_MAX) {
+            set_err(p->err, p->errsz, "OS_AUTH_TOKEN is longer than %d bytes", AUTH_TOKEN_MAX);
             return CONFIG_ERROR;
         }
         for (i = 0; i < n; i++) {
@@ -998,6 +1096,12 @@ static int apply_env(struct parse *p)
         return CONFIG_OK;
     if (!p->c->endpoint) {
         set_err(p->err, p->errsz, "--elb.endpoint is required (or use --demo)");
+        return CONFIG_ERROR;
+    }
+    if (!p->c->allow_insecure_http && config_endpoint_insecure(p->c)) {
+        set_err(p->err, p->errsz,
+                "--elb.endpoint: plain http:// to a host that is not loopback would send the "
+                "token unencrypted; use https://, or set --elb.allow-insecure-http to allow it");
         return CONFIG_ERROR;
     }
     if (!p->c->project_id) {
@@ -1063,6 +1167,7 @@ int config_reload_jobs(const struct config *c, char ***jobs, size_t *n, char *er
 {
     char sb[CONFIG_SHOW_BUF], eb[CONFIG_ERRNO_TEXT];
     struct config tmp;
+    const char *kind = NULL;
     char *text = NULL;
     size_t i, len = 0;
     int rc = 0;
@@ -1079,7 +1184,12 @@ int config_reload_jobs(const struct config *c, char ***jobs, size_t *n, char *er
         set_err(err, errsz, "out of memory");
         goto fail;
     }
-    rc = read_file(c->jobs_file, CONFIG_JOBS_FILE_MAX, &text, &len);
+    rc = read_file(c->jobs_file, CONFIG_JOBS_FILE_MAX, &text, &len, &kind);
+    if (rc == -EINVAL && kind) {
+        set_err(err, errsz, "\"%s\" is not a regular file (%s)",
+                show(sb, c->jobs_file, strlen(c->jobs_file)), kind);
+        goto fail;
+    }
     if (rc) {
         if (rc == -EFBIG)
             snprintf(eb, sizeof(eb), "larger than %u bytes", CONFIG_JOBS_FILE_MAX);
@@ -1265,9 +1375,7 @@ void config_release(struct config *c)
     for (i = 0; i < c->n_jobs; i++)
         free(c->jobs[i]);
     free(c->jobs);
-    if (c->auth_token)
-        explicit_bzero(c->auth_token, strlen(c->auth_token));
-    free(c->auth_token);
+    secret_free(c->auth_token);
     free(c->listen_address);
     free(c->listen_host);
     free(c->telemetry_path);

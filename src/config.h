@@ -26,7 +26,7 @@ struct config {
     char *endpoint;       /* API base URL without trailing '/', http:// or https:// */
     char *project_id;     /* --elb.project-id, else $OS_PROJECT_ID */
     const struct api_profile *profile;
-    char *auth_token; /* $OS_AUTH_TOKEN; never from a flag */
+    char *auth_token; /* $OS_AUTH_TOKEN; never from a flag; wiped by config_release */
     char **jobs;      /* --job values then --jobs.file lines, validated, de-duplicated */
     size_t n_jobs;
     size_t n_flag_jobs; /* jobs[0..n_flag_jobs) came from --job */
@@ -35,6 +35,7 @@ struct config {
     uint64_t poll_interval_ms, poll_timeout_ms;
     unsigned poll_concurrency;
     int once, demo;
+    int allow_insecure_http; /* --elb.allow-insecure-http: plain http:// to a non-loopback host */
     enum log_level log_level;
     enum log_format log_format;
 };
@@ -69,17 +70,31 @@ int config_add_jobs_text(struct config *c, const char *path, const char *text, s
  * Read c->jobs_file again and build the job list it now gives: the --job IDs
  * first, then the file's. Returns 0 with a new list in *jobs / *n (free it with
  * config_free_jobs), or -errno with a one-line reason ("PATH:LINE: ...") in err
- * and nothing allocated. Does not modify c: the caller swaps lists when it can.
+ * and nothing allocated (-EINVAL also when the path is not a regular file: a
+ * FIFO is refused, never waited on). Does not modify c: the caller swaps lists
+ * when it can.
  */
 int config_reload_jobs(const struct config *c, char ***jobs, size_t *n, char *err, size_t errsz);
 /* Free a list from config_reload_jobs; accepts NULL. */
 void config_free_jobs(char **jobs, size_t n);
 
+/*
+ * Does c->endpoint send the token unencrypted to another machine: plain
+ * http:// to a host that is not loopback (127.0.0.0/8, ::1, ::ffff:127.0.0.0/104,
+ * localhost)? config_parse refuses such an endpoint unless
+ * c->allow_insecure_http (and never checks it with --demo, whose endpoint main
+ * replaces by the loopback simulator); main warns when it is allowed.
+ */
+int config_endpoint_insecure(const struct config *c);
+
 /* Add one job ID (validated, duplicates ignored). Returns 0, -EINVAL, -E2BIG (too many), -ENOMEM.
  */
 int config_add_job(struct config *c, const char *id);
 
-/* Free everything config_parse allocated; accepts a zeroed or released config. */
+/*
+ * Free everything config_parse allocated, wiping auth_token first (secret.h);
+ * accepts a zeroed or released config.
+ */
 void config_release(struct config *c);
 
 /* Usage text as printed by --help. */

@@ -541,8 +541,8 @@ static int render_exporter(struct writer *w, const struct expfmt_input *in)
     if (rc)
         return rc;
     rc = single(w, "elb_job_exporter_auth_failures", MT_COUNTER,
-                "Authentication failures: answers of 401 (credentials rejected) from the job API, "
-                "and failed logins.",
+                "Job API answers with HTTP status 401 Unauthorized (credentials refused), one per "
+                "answer.",
                 (double)st->auth_failures);
     if (rc)
         return rc;

@@ -19,6 +19,7 @@
 #include "http.h"
 #include "log.h"
 #include "poller.h"
+#include "secret.h"
 #include "sim.h"
 #include "snapshot.h"
 
@@ -45,7 +46,7 @@ static int demo_setup(struct config *cfg, struct sim **simp)
     snprintf(url, sizeof(url), "http://127.0.0.1:%u", (unsigned)sim_port(s));
     free(cfg->endpoint);
     free(cfg->project_id);
-    free(cfg->auth_token);
+    secret_free(cfg->auth_token); /* whatever OS_AUTH_TOKEN held: the demo uses its own */
     cfg->endpoint = strdup(url);
     cfg->project_id = strdup(sim_project_id(s));
     cfg->auth_token = strdup(sim_token(s));
@@ -123,6 +124,10 @@ int main(int argc, char **argv)
         return 2;
     }
     log_setup(cfg.log_level, cfg.log_format);
+    if (!cfg.demo && config_endpoint_insecure(&cfg))
+        log_warn("--elb.endpoint %s is plain http:// to a host that is not loopback: the token "
+                 "travels unencrypted (allowed by --elb.allow-insecure-http)",
+                 cfg.endpoint);
 
     /*
      * Before any thread exists: handled signals go to sigwait only; SIGPIPE never
@@ -145,13 +150,20 @@ int main(int argc, char **argv)
         log_error("demo: cannot start the simulated API: %s", strerror(-rc));
         goto out;
     }
-    auth = auth_new_token(cfg.auth_token);
-    if (!auth) {
+    rc = auth_new_token(cfg.auth_token, &auth);
+    if (rc == -ENOMEM) {
+        log_error("cannot set up authentication: out of memory");
+        goto out;
+    }
+    if (rc) {
         fprintf(stderr, "elb_job_exporter: OS_AUTH_TOKEN: not a usable token "
                         "(empty, too long, or contains spaces or control characters)\n");
         status = 2;
         goto out;
     }
+    /* auth holds its own copy from here on: one live copy of the token, not two */
+    secret_free(cfg.auth_token);
+    cfg.auth_token = NULL;
     build = (struct build_info){
         .version = ELB_VERSION,
         .revision = ELB_REVISION,

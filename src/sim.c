@@ -32,12 +32,23 @@
  *   2c9eb2c15e1d4e1a015e1e0c3b8a0008  progressing createELB: INIT, RUNNING, RUNNING, SUCCESS
  *   2c9eb2c15e1d4e1a015e1e0c3b8a0009  progressing deleteELB: INIT, RUNNING, FAIL ELB.2001
  *                                     "backend busy"
+ *   2c9eb2c15e1d4e1a015e1e0c3b8a000a  progressing modifyELB: INIT, INIT, RUNNING, RUNNING,
+ *                                     SUCCESS
+ *   2c9eb2c15e1d4e1a015e1e0c3b8a000b  progressing createELB: INIT x3, RUNNING x2, SUCCESS
  * Progression: with step_ms == 0 the step is the number of 200 answers this job
  * already gave (401/403/405 and fault-mode answers do not count), and the times
- * are fixed (begin 2026-11-28T12:00:00.000Z, end 12:00:42.500Z / 12:00:21.000Z).
- * With step_ms > 0 the step is (now - origin) / step_ms, begin is the origin's
- * wall time and end is origin + final_step * step_ms. The origin is sim_start or
- * the last /_sim/reset. While not finished: end_time "", error fields null.
+ * are fixed (begin 2026-11-28T12:00:00.000Z, end 12:00:42.500Z / 12:00:21.000Z /
+ * 12:00:35.750Z / 12:00:58.125Z). With step_ms > 0 the step is
+ * (now - origin) / step_ms, begin is the origin's wall time and end is
+ * origin + final_step * step_ms. The origin is sim_start or the last
+ * /_sim/reset. While not finished: end_time "", error fields null.
+ *
+ * Times: with step_ms == 0 (the tests) every other body is served byte for byte
+ * as written here. With step_ms > 0 (the demo) each job's timestamps are moved
+ * by one amount so that it began age_s (in the script table) before the origin:
+ * finished jobs began minutes ago (12 to 45), running ones seconds ago, and
+ * durations, sub-job offsets and the fraction-or-not of each timestamp are
+ * kept; nothing is in the future and nothing older than an hour.
  *
  * Fault jobs (not in sim_demo_jobs()):
  *   fa170000000000000000000000000429  first answer 429 APIGW.0308 + Retry-After: 1,
@@ -129,6 +140,8 @@
 #define ID_J7 "2c9eb2c15e1d4e1a015e1e0c3b8a0007"
 #define ID_J8 "2c9eb2c15e1d4e1a015e1e0c3b8a0008"
 #define ID_J9 "2c9eb2c15e1d4e1a015e1e0c3b8a0009"
+#define ID_JA "2c9eb2c15e1d4e1a015e1e0c3b8a000a"
+#define ID_JB "2c9eb2c15e1d4e1a015e1e0c3b8a000b"
 #define ID_F429 "fa170000000000000000000000000429"
 #define ID_F500 "fa170000000000000000000000000500"
 #define ID_F503 "fa170000000000000000000000000503"
@@ -223,6 +236,10 @@ static const char fmt_j8[] =
     JOB(Q("%s"), "{\"elb\":{\"id\":\"8b\"}}", ID_J8, "createELB", Q("%s"), "%s", "%s", "%s", "");
 static const char fmt_j9[] =
     JOB(Q("%s"), "{\"elb_id\":\"9c\"}", ID_J9, "deleteELB", Q("%s"), "%s", "%s", "%s", "");
+static const char fmt_ja[] =
+    JOB(Q("%s"), "{\"elb_id\":\"aa\"}", ID_JA, "modifyELB", Q("%s"), "%s", "%s", "%s", "");
+static const char fmt_jb[] =
+    JOB(Q("%s"), "{\"elb\":{\"id\":\"bb\"}}", ID_JB, "createELB", Q("%s"), "%s", "%s", "%s", "");
 
 static const char body_f429_later[] =
     JOB(Q("SUCCESS"), "{\"elb_id\":\"4290\"}", ID_F429, "createELB", Q("2017-09-29T15:00:00.000Z"),
@@ -274,7 +291,8 @@ enum sim_kind {
 
 struct sim_progress {
     const char *fmt;     /* status, begin, end, error_code, fail_reason */
-    unsigned final_step; /* steps 1..final_step-1 are RUNNING, final_step+ terminal */
+    unsigned run_step;   /* steps 0..run_step-1 are INIT */
+    unsigned final_step; /* steps run_step..final_step-1 are RUNNING, final_step+ terminal */
     const char *final_status;
     const char *final_ec;   /* raw JSON */
     const char *final_fr;   /* raw JSON */
@@ -283,10 +301,11 @@ struct sim_progress {
 };
 
 static const struct sim_progress progress_j8 = {
-    fmt_j8, 3, "SUCCESS", "null", "null", "2026-11-28T12:00:00.000Z", "2026-11-28T12:00:42.500Z",
+    fmt_j8, 1, 3, "SUCCESS", "null", "null", "2026-11-28T12:00:00.000Z", "2026-11-28T12:00:42.500Z",
 };
 static const struct sim_progress progress_j9 = {
     fmt_j9,
+    1,
     2,
     "FAIL",
     Q("ELB.2001"),
@@ -294,30 +313,51 @@ static const struct sim_progress progress_j9 = {
     "2026-11-28T12:00:00.000Z",
     "2026-11-28T12:00:21.000Z",
 };
+static const struct sim_progress progress_ja = {
+    fmt_ja, 2, 4, "SUCCESS", "null", "null", "2026-11-28T12:00:00.000Z", "2026-11-28T12:00:35.750Z",
+};
+static const struct sim_progress progress_jb = {
+    fmt_jb, 3, 5, "SUCCESS", "null", "null", "2026-11-28T12:00:00.000Z", "2026-11-28T12:00:58.125Z",
+};
 
 struct sim_script {
     const char *id;
     enum sim_kind kind;
-    const char *body;                    /* every kind but SK_PROGRESS and SK_HUGE */
+    const char *body;                    /* every kind but SK_PROGRESS; SK_HUGE: the tail */
     const struct sim_progress *progress; /* SK_PROGRESS only */
+    unsigned age_s; /* time mode: the job began this long before the origin (not SK_PROGRESS) */
 };
 
+/* Ages (time mode) tell a story: old finished jobs, running ones started seconds ago. */
 static const struct sim_script script[] = {
-    {ID_SEED, SK_STATIC, body_seed, NULL},    {ID_RUNEX, SK_STATIC, body_runex, NULL},
-    {ID_J1, SK_STATIC, body_j1, NULL},        {ID_J2, SK_STATIC, body_j2, NULL},
-    {ID_J3, SK_STATIC, body_j3, NULL},        {ID_J4, SK_STATIC, body_j4, NULL},
-    {ID_J5, SK_STATIC, body_j5, NULL},        {ID_J6, SK_STATIC, body_j6, NULL},
-    {ID_J7, SK_STATIC, body_j7, NULL},        {ID_J8, SK_PROGRESS, NULL, &progress_j8},
-    {ID_J9, SK_PROGRESS, NULL, &progress_j9}, {ID_F429, SK_429_ONCE, body_f429_later, NULL},
-    {ID_F500, SK_500, err_500, NULL},         {ID_F503, SK_503, err_503, NULL},
-    {ID_FSLOW, SK_SLOW, body_slow, NULL},     {ID_FMAL, SK_STATIC, body_malformed, NULL},
-    {ID_FCUT, SK_CUT, body_cut_full, NULL},   {ID_FCLOSE, SK_CLOSE, body_close_full, NULL},
-    {ID_FHUGE, SK_HUGE, NULL, NULL},          {ID_FTYPE, SK_STATIC, body_badtype, NULL},
-    {ID_FHTML, SK_HTML, body_html, NULL},
+    {ID_SEED, SK_STATIC, body_seed, NULL, 1200},
+    {ID_RUNEX, SK_STATIC, body_runex, NULL, 95},
+    {ID_J1, SK_STATIC, body_j1, NULL, 5},
+    {ID_J2, SK_STATIC, body_j2, NULL, 720},
+    {ID_J3, SK_STATIC, body_j3, NULL, 180},
+    {ID_J4, SK_STATIC, body_j4, NULL, 1800},
+    {ID_J5, SK_STATIC, body_j5, NULL, 2700},
+    {ID_J6, SK_STATIC, body_j6, NULL, 40},
+    {ID_J7, SK_STATIC, body_j7, NULL, 10},
+    {ID_J8, SK_PROGRESS, NULL, &progress_j8, 0},
+    {ID_J9, SK_PROGRESS, NULL, &progress_j9, 0},
+    {ID_JA, SK_PROGRESS, NULL, &progress_ja, 0},
+    {ID_JB, SK_PROGRESS, NULL, &progress_jb, 0},
+    {ID_F429, SK_429_ONCE, body_f429_later, NULL, 600},
+    {ID_F500, SK_500, err_500, NULL, 0},
+    {ID_F503, SK_503, err_503, NULL, 0},
+    {ID_FSLOW, SK_SLOW, body_slow, NULL, 60},
+    {ID_FMAL, SK_STATIC, body_malformed, NULL, 0},
+    {ID_FCUT, SK_CUT, body_cut_full, NULL, 60},
+    {ID_FCLOSE, SK_CLOSE, body_close_full, NULL, 60},
+    {ID_FHUGE, SK_HUGE, body_huge_tail, NULL, 60},
+    {ID_FTYPE, SK_STATIC, body_badtype, NULL, 60},
+    {ID_FHTML, SK_HTML, body_html, NULL, 0},
 };
 
 static const char *const demo_jobs[] = {
-    ID_SEED, ID_RUNEX, ID_J1, ID_J2, ID_J3, ID_J4, ID_J5, ID_J6, ID_J7, ID_J8, ID_J9, NULL,
+    ID_SEED, ID_RUNEX, ID_J1, ID_J2, ID_J3, ID_J4, ID_J5,
+    ID_J6,   ID_J7,    ID_J8, ID_J9, ID_JA, ID_JB, NULL,
 };
 
 enum sim_fault {
@@ -384,18 +424,118 @@ static uint64_t wall_ms(void)
     return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-/* Format ms since the epoch as "YYYY-MM-DDTHH:MM:SS.mmmZ" into buf (SIM_TS_MAX bytes). */
-static void format_ts(uint64_t ms, char *buf, size_t cap)
+/*
+ * Format ms since the epoch as "YYYY-MM-DDTHH:MM:SS.mmmZ" (frac) or
+ * "YYYY-MM-DDTHH:MM:SSZ" into buf (SIM_TS_MAX bytes).
+ */
+static void format_ts(uint64_t ms, int frac, char *buf, size_t cap)
 {
     time_t t = (time_t)(ms / 1000u);
     struct tm tm;
 
     if (!gmtime_r(&t, &tm)) {
-        snprintf(buf, cap, "1970-01-01T00:00:00.000Z");
+        snprintf(buf, cap, frac ? "1970-01-01T00:00:00.000Z" : "1970-01-01T00:00:00Z");
         return;
     }
-    snprintf(buf, cap, "%04d-%02d-%02dT%02d:%02d:%02d.%03uZ", tm.tm_year + 1900, tm.tm_mon + 1,
-             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (unsigned)(ms % 1000u));
+    if (frac)
+        snprintf(buf, cap, "%04d-%02d-%02dT%02d:%02d:%02d.%03uZ", tm.tm_year + 1900, tm.tm_mon + 1,
+                 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (unsigned)(ms % 1000u));
+    else
+        snprintf(buf, cap, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+                 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+}
+
+/* Value of the n decimal digits at p, or -1 if one is not a digit. */
+static int digits(const char *p, size_t n)
+{
+    int v = 0;
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        if (p[i] < '0' || p[i] > '9')
+            return -1;
+        v = v * 10 + (p[i] - '0');
+    }
+    return v;
+}
+
+/*
+ * Is there a script timestamp, "YYYY-MM-DDTHH:MM:SSZ" or "...:SS.mmmZ", at
+ * p[0..n)? Returns its length with its time in *ms and whether it has the
+ * fraction in *frac, or 0.
+ */
+static size_t ts_scan(const char *p, size_t n, uint64_t *ms, int *frac)
+{
+    static const size_t at[6] = {0, 5, 8, 11, 14, 17}, len[6] = {4, 2, 2, 2, 2, 2};
+    static const char sep[] = "--T::";
+    struct tm tm;
+    int v[6], f = 0;
+    size_t i, end = 19;
+    time_t t;
+
+    if (n < 20)
+        return 0;
+    for (i = 0; i < 6; i++) {
+        v[i] = digits(p + at[i], len[i]);
+        if (v[i] < 0 || (i < 5 && p[at[i] + len[i]] != sep[i]))
+            return 0;
+    }
+    *frac = p[end] == '.';
+    if (*frac) {
+        if (n < 24 || (f = digits(p + 20, 3)) < 0)
+            return 0;
+        end = 23;
+    }
+    if (p[end] != 'Z')
+        return 0;
+    memset(&tm, 0, sizeof(tm));
+    tm.tm_year = v[0] - 1900;
+    tm.tm_mon = v[1] - 1;
+    tm.tm_mday = v[2];
+    tm.tm_hour = v[3];
+    tm.tm_min = v[4];
+    tm.tm_sec = v[5];
+    t = timegm(&tm);
+    if (t < 0)
+        return 0;
+    *ms = (uint64_t)t * 1000u + (uint64_t)f;
+    return end + 1;
+}
+
+/*
+ * Time mode: append body[0..len) to out with every quoted timestamp moved by
+ * the same amount, so that the first one (the job's begin_time) becomes
+ * begin_ms and the others (end_time, sub-jobs) keep their distance to it; the
+ * fraction is kept or left out as in the script. Returns 0, -E2BIG or -ENOMEM.
+ */
+static int shift_times(const char *body, size_t len, uint64_t begin_ms, struct strbuf *out)
+{
+    char ts[SIM_TS_MAX];
+    size_t i = 0, run = 0, k;
+    int64_t shift = 0;
+    int have = 0, frac, rc = 0;
+    uint64_t ms;
+
+    while (i < len && rc == 0) {
+        if (body[i] != '"' || (k = ts_scan(body + i + 1, len - i - 1, &ms, &frac)) == 0 ||
+            i + 1 + k >= len || body[i + 1 + k] != '"') {
+            i++;
+            continue;
+        }
+        if (!have) {
+            shift = (int64_t)begin_ms - (int64_t)ms;
+            have = 1;
+        }
+        format_ts((uint64_t)((int64_t)ms + shift), frac, ts, sizeof(ts));
+        rc = strbuf_append(out, body + run, i + 1 - run);
+        if (rc == 0)
+            rc = strbuf_puts(out, ts);
+        i += 1 + k;
+        run = i;
+    }
+    if (rc == 0)
+        rc = strbuf_append(out, body + run, len - run);
+    return rc;
 }
 
 /* Is id (len bytes) one we count: 1..SIM_ID_MAX of [A-Za-z0-9_-]? */
@@ -505,39 +645,52 @@ static enum MHD_Result reply(struct MHD_Connection *conn, unsigned code, const c
     return reply_ex(conn, code, ctype, body, strlen(body), 0, NULL, NULL);
 }
 
+/* The body an SK_CLOSE answer promises (a copy the response owns). */
+struct close_body {
+    size_t len;
+    char data[];
+};
+
 /* Content reader for SK_CLOSE: hands out the first half of the body, then fails. */
 static ssize_t close_reader(void *cls, uint64_t pos, char *buf, size_t max)
 {
-    const struct sim_script *j = cls;
-    size_t half = strlen(j->body) / 2, n;
+    const struct close_body *cb = cls;
+    size_t half = cb->len / 2, n;
 
     if (pos >= half)
         return MHD_CONTENT_READER_END_WITH_ERROR;
     n = half - (size_t)pos;
     if (n > max)
         n = max;
-    memcpy(buf, j->body + pos, n);
+    memcpy(buf, cb->data + pos, n);
     return (ssize_t)n;
 }
 
-/* Answer SK_CLOSE: Content-Length of the whole body, connection dropped after half. */
-static enum MHD_Result reply_close(struct MHD_Connection *conn, const struct sim_script *j)
+/* Answer SK_CLOSE: Content-Length of the whole body[0..len), connection dropped after half. */
+static enum MHD_Result reply_close(struct MHD_Connection *conn, const char *body, size_t len)
 {
     struct MHD_Response *r;
+    struct close_body *cb;
     enum MHD_Result ret = MHD_NO;
 
-    r = MHD_create_response_from_callback(strlen(j->body), SIM_PAD_CHUNK, close_reader, (void *)j,
-                                          NULL);
-    if (!r)
+    cb = malloc(sizeof(*cb) + len);
+    if (!cb)
         return MHD_NO;
+    cb->len = len;
+    memcpy(cb->data, body, len);
+    r = MHD_create_response_from_callback(len, SIM_PAD_CHUNK, close_reader, cb, free);
+    if (!r) {
+        free(cb);
+        return MHD_NO;
+    }
     if (MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, CT_JSON) == MHD_YES)
         ret = MHD_queue_response(conn, MHD_HTTP_OK, r);
     MHD_destroy_response(r);
     return ret;
 }
 
-/* Answer SK_HUGE: a valid job whose entities.padding is SIM_HUGE_PADDING bytes. */
-static enum MHD_Result reply_huge(struct MHD_Connection *conn)
+/* Answer SK_HUGE: a valid job whose entities.padding is SIM_HUGE_PADDING bytes, then tail. */
+static enum MHD_Result reply_huge(struct MHD_Connection *conn, const char *tail, size_t tail_len)
 {
     char chunk[SIM_PAD_CHUNK];
     struct strbuf b;
@@ -551,7 +704,7 @@ static enum MHD_Result reply_huge(struct MHD_Connection *conn)
     for (done = 0; done < SIM_HUGE_PADDING; done += sizeof(chunk))
         if (strbuf_append(&b, chunk, sizeof(chunk)) < 0)
             goto fail;
-    if (strbuf_puts(&b, body_huge_tail) < 0)
+    if (strbuf_append(&b, tail, tail_len) < 0)
         goto fail;
     data = strbuf_detach(&b, &len);
     if (!data)
@@ -582,11 +735,11 @@ static enum MHD_Result reply_progress(struct sim *s, struct MHD_Connection *conn
         snprintf(end_ts, sizeof(end_ts), "%s", p->step_end);
     } else {
         step = elapsed / s->step_ms;
-        format_ts(origin_wall, begin, sizeof(begin));
-        format_ts(origin_wall + (uint64_t)p->final_step * s->step_ms, end_ts, sizeof(end_ts));
+        format_ts(origin_wall, 1, begin, sizeof(begin));
+        format_ts(origin_wall + (uint64_t)p->final_step * s->step_ms, 1, end_ts, sizeof(end_ts));
     }
     snprintf(end, sizeof(end), "\"\"");
-    if (step == 0) {
+    if (step < p->run_step) {
         status = "INIT";
     } else if (step < p->final_step) {
         status = "RUNNING";
@@ -669,6 +822,67 @@ static int parse_job_path(const char *url, const char **proj, size_t *proj_len, 
     return 0;
 }
 
+/*
+ * Answer a scripted job other than SK_PROGRESS. In time mode (step_ms > 0) its
+ * timestamps are first moved next to the origin: it began j->age_s before it.
+ */
+static enum MHD_Result reply_script(struct sim *s, struct MHD_Connection *conn,
+                                    const struct sim_script *j, unsigned long long answers,
+                                    uint64_t origin_wall)
+{
+    const char *body = j->body;
+    size_t len = strlen(body);
+    struct strbuf moved;
+    enum MHD_Result ret = MHD_NO;
+
+    strbuf_init(&moved, SIM_BODY_MAX);
+    if (s->step_ms != 0) {
+        if (shift_times(body, len, origin_wall - (uint64_t)j->age_s * 1000u, &moved) < 0 ||
+            !moved.data)
+            goto out;
+        body = moved.data;
+        len = moved.len;
+    }
+    switch (j->kind) {
+    case SK_STATIC:
+        ret = reply_ex(conn, MHD_HTTP_OK, CT_JSON, body, len, 0, NULL, NULL);
+        break;
+    case SK_429_ONCE:
+        if (answers == 0)
+            ret = reply_fault(s, conn, FAULT_429);
+        else
+            ret = reply_ex(conn, MHD_HTTP_OK, CT_JSON, body, len, 0, NULL, NULL);
+        break;
+    case SK_500:
+        ret = reply_ex(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, CT_JSON, body, len, 0, NULL, NULL);
+        break;
+    case SK_503:
+        ret = reply_ex(conn, MHD_HTTP_SERVICE_UNAVAILABLE, CT_JSON, body, len, 0, NULL, NULL);
+        break;
+    case SK_SLOW:
+        if (!sim_wait(s, s->slow_ms))
+            ret = reply_ex(conn, MHD_HTTP_OK, CT_JSON, body, len, 0, NULL, NULL);
+        break;
+    case SK_CUT:
+        ret = reply_ex(conn, MHD_HTTP_OK, CT_JSON, body, len / 2, 0, NULL, NULL);
+        break;
+    case SK_CLOSE:
+        ret = reply_close(conn, body, len);
+        break;
+    case SK_HUGE:
+        ret = reply_huge(conn, body, len);
+        break;
+    case SK_HTML:
+        ret = reply_ex(conn, MHD_HTTP_OK, CT_HTML, body, len, 0, NULL, NULL);
+        break;
+    case SK_PROGRESS:
+        break;
+    }
+out:
+    strbuf_release(&moved);
+    return ret;
+}
+
 /* Serve the job API path. */
 static enum MHD_Result serve_api(struct sim *s, struct MHD_Connection *conn, const char *url,
                                  const char *method)
@@ -729,33 +943,9 @@ static enum MHD_Result serve_api(struct sim *s, struct MHD_Connection *conn, con
     j = script_find(id, id_len);
     if (!j)
         return reply(conn, MHD_HTTP_NOT_FOUND, CT_JSON, err_job_404);
-    switch (j->kind) {
-    case SK_STATIC:
-        return reply(conn, MHD_HTTP_OK, CT_JSON, j->body);
-    case SK_PROGRESS:
+    if (j->kind == SK_PROGRESS)
         return reply_progress(s, conn, j->progress, answers, elapsed, origin_wall);
-    case SK_429_ONCE:
-        if (answers == 0)
-            return reply_fault(s, conn, FAULT_429);
-        return reply(conn, MHD_HTTP_OK, CT_JSON, j->body);
-    case SK_500:
-        return reply(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, CT_JSON, j->body);
-    case SK_503:
-        return reply(conn, MHD_HTTP_SERVICE_UNAVAILABLE, CT_JSON, j->body);
-    case SK_SLOW:
-        if (sim_wait(s, s->slow_ms))
-            return MHD_NO;
-        return reply(conn, MHD_HTTP_OK, CT_JSON, j->body);
-    case SK_CUT:
-        return reply_ex(conn, MHD_HTTP_OK, CT_JSON, j->body, strlen(j->body) / 2, 0, NULL, NULL);
-    case SK_CLOSE:
-        return reply_close(conn, j);
-    case SK_HUGE:
-        return reply_huge(conn);
-    case SK_HTML:
-        return reply(conn, MHD_HTTP_OK, CT_HTML, j->body);
-    }
-    return MHD_NO;
+    return reply_script(s, conn, j, answers, origin_wall);
 }
 
 /* GET /_sim/requests: "<id> <count>\n" per counted id, sorted. */

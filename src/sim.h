@@ -25,8 +25,18 @@ struct sim_options {
     const char *token;      /* required X-Auth-Token value, default "sim-token" */
     const char *project_id; /* default "0b3d6ac6dbd84d5aaa0c2a7bfe4c2b32" */
     /*
-     * How the progressing jobs advance: 0 = one step per answer (deterministic,
-     * for tests); otherwise one step per step_ms of wall time (for the demo).
+     * 0: the test mode. Progressing jobs advance one step per answer and every
+     * answer is the documented example byte for byte, with its fixed times.
+     *
+     * > 0: the wall-clock mode, for the demo. Progressing jobs advance one step
+     * per step_ms, and every job's times are relative to the start (or the last
+     * /_sim/reset): finished jobs began 12 to 45 minutes before it, running ones
+     * seconds to minutes before it, the progressing ones at it. Four jobs move:
+     * 0008 INIT -> RUNNING at step 1 -> SUCCESS at 3, 0009 -> RUNNING at 1 ->
+     * FAIL at 2, 000a -> RUNNING at 2 -> SUCCESS at 4, 000b -> RUNNING at 3 ->
+     * SUCCESS at 5; with the demo's 10 s step, a state changes every 10 s for
+     * the first 50 s. No job appears later: the demo's job list is fixed at
+     * start (sim_demo_jobs), and a job polled before it exists would show 404.
      */
     unsigned step_ms;
     unsigned slow_ms; /* delay of the "slow" job's answer; 0 = the default, 3000 */

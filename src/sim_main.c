@@ -39,7 +39,8 @@ static const char usage_text[] =
     "  --project-id=P              project id in the path (default\n"
     "                              0b3d6ac6dbd84d5aaa0c2a7bfe4c2b32)\n"
     "  --step-ms=N                 progressing jobs advance one step per N ms of wall\n"
-    "                              time; 0 = one step per answer (default 0)\n"
+    "                              time, and all times are relative to the start;\n"
+    "                              0 = one step per answer, fixed times (default 0)\n"
     "  --slow-ms=N                 delay of the slow job and the timeout fault (default 3000)\n"
     "\n"
     "Prints \"listening on http://HOST:PORT/\" once serving; stops on SIGTERM or SIGINT.\n";

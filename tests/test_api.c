@@ -9,11 +9,81 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <errno.h>
+#include <malloc.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "api.h"
 #include "auth.h"
 #include "profile.h"
+
+/*
+ * Allocation failure on demand: the test links with --wrap=malloc,calloc,realloc,
+ * so calls from our objects (not from libcurl or cmocka) go through here. When
+ * fail_alloc_at is n > 0, the n-th allocation from now fails.
+ */
+static int fail_alloc_at;
+void *__real_malloc(size_t n);
+void *__real_calloc(size_t k, size_t n);
+void *__real_realloc(void *p, size_t n);
+void *__wrap_malloc(size_t n);
+void *__wrap_calloc(size_t k, size_t n);
+void *__wrap_realloc(void *p, size_t n);
+
+/*
+ * Freed memory must not hold the token. Every free() from our objects (wrapped)
+ * and from libcurl (curl_global_init_mem) passes here first; while watch_token
+ * is set, a block that still contains it counts in unscrubbed_frees.
+ * malloc_usable_size bounds the scan (ASan reports the requested size).
+ */
+static const char *watch_token;
+static int unscrubbed_frees;
+void __real_free(void *p);
+void __wrap_free(void *p);
+
+static void check_freed(void *p)
+{
+    const char *b = p;
+    size_t n, k, i;
+
+    if (!p || !watch_token)
+        return;
+    n = malloc_usable_size(p);
+    k = strlen(watch_token);
+    for (i = 0; i + k <= n; i++) {
+        if (memcmp(b + i, watch_token, k) == 0) {
+            unscrubbed_frees++;
+            return;
+        }
+    }
+}
+
+void __wrap_free(void *p)
+{
+    check_freed(p);
+    __real_free(p);
+}
+
+static int alloc_should_fail(void)
+{
+    return fail_alloc_at > 0 && --fail_alloc_at == 0;
+}
+
+void *__wrap_malloc(size_t n)
+{
+    return alloc_should_fail() ? NULL : __real_malloc(n);
+}
+
+void *__wrap_calloc(size_t k, size_t n)
+{
+    return alloc_should_fail() ? NULL : __real_calloc(k, n);
+}
+
+void *__wrap_realloc(void *p, size_t n)
+{
+    return alloc_should_fail() ? NULL : __real_realloc(p, n);
+}
 
 static void retry_after_seconds(void **state)
 {
@@ -42,10 +112,11 @@ static void retry_after_http_date(void **state)
 
 static void token_auth(void **state)
 {
-    struct auth *a = auth_new_token("gAAAAABk-token_value");
+    struct auth *a = NULL;
     struct curl_slist *h = NULL;
 
     (void)state;
+    assert_int_equal(auth_new_token("gAAAAABk-token_value", &a), 0);
     assert_non_null(a);
     assert_string_equal(auth_method_name(a), "token");
     assert_int_equal(auth_decorate(a, &h, "GET", "http://127.0.0.1/x", NULL, 0), 0);
@@ -55,16 +126,78 @@ static void token_auth(void **state)
     curl_slist_free_all(h);
     auth_free(a);
     auth_free(NULL);
-    /* a token that would break the header line is refused */
-    assert_null(auth_new_token(""));
-    assert_null(auth_new_token("abc\r\nX-Evil: 1"));
-    assert_null(auth_new_token("has space"));
-    assert_null(auth_new_token(NULL));
+}
+
+/* A token that would break the header line, or none, is -EINVAL; *out stays as it was. */
+static void token_invalid(void **state)
+{
+    static const char *const bad[] = {
+        "",         "abc\r\nX-Evil: 1", "has space", "tab\there", "del\x7f",
+        "\xc3\xbc", "ctl\x01",          " lead",     "trail ",
+    };
+    struct auth *sentinel = (struct auth *)&sentinel, *a = sentinel;
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        a = sentinel;
+        assert_int_equal(auth_new_token(bad[i], &a), -EINVAL);
+        assert_ptr_equal(a, sentinel);
+    }
+    assert_int_equal(auth_new_token(NULL, &a), -EINVAL);
+    assert_ptr_equal(a, sentinel);
+}
+
+/* Out of memory is -ENOMEM, not a bad token, at each allocation; nothing leaks. */
+static void token_out_of_memory(void **state)
+{
+    struct auth *sentinel = (struct auth *)&sentinel, *a = sentinel;
+    int k, rc;
+
+    (void)state;
+    for (k = 0;; k++) {
+        fail_alloc_at = k + 1;
+        rc = auth_new_token("gAAAAABk-token_value", &a);
+        fail_alloc_at = 0;
+        if (rc == 0)
+            break;
+        assert_int_equal(rc, -ENOMEM);
+        assert_ptr_equal(a, sentinel);
+        assert_true(k < 8);
+    }
+    assert_true(k >= 1); /* at least one allocation was made to fail */
+    assert_ptr_not_equal(a, sentinel);
+    auth_free(a);
+}
+
+/* One cap, AUTH_TOKEN_MAX, for config and auth: a token at it works, one byte more does not. */
+static void token_cap(void **state)
+{
+    char *tok = malloc(AUTH_TOKEN_MAX + 2);
+    struct curl_slist *h = NULL;
+    struct auth *a = NULL;
+
+    (void)state;
+    assert_non_null(tok);
+    memset(tok, 'k', AUTH_TOKEN_MAX + 1);
+    tok[AUTH_TOKEN_MAX] = '\0';
+    assert_int_equal(auth_new_token(tok, &a), 0);
+    assert_non_null(a);
+    assert_int_equal(auth_decorate(a, &h, "GET", "http://127.0.0.1/x", NULL, 0), 0);
+    assert_int_equal(strlen(h->data), strlen("X-Auth-Token: ") + AUTH_TOKEN_MAX);
+    curl_slist_free_all(h);
+    auth_free(a);
+    tok[AUTH_TOKEN_MAX] = 'k';
+    tok[AUTH_TOKEN_MAX + 1] = '\0';
+    a = NULL;
+    assert_int_equal(auth_new_token(tok, &a), -EINVAL);
+    assert_null(a);
+    free(tok);
 }
 
 static void request_url_and_failure(void **state)
 {
-    struct auth *a = auth_new_token("t");
+    struct auth *a = NULL;
     struct api_client c = {
         .endpoint = "http://127.0.0.1:1", /* port 1: nothing listens, connect fails */
         .project_id = "0b3d6ac6dbd84d5aaa0c2a7bfe4c2b32",
@@ -78,6 +211,8 @@ static void request_url_and_failure(void **state)
     CURLcode rc;
 
     (void)state;
+    assert_int_equal(auth_new_token("t", &a), 0);
+    c.auth = a;
     assert_int_equal(api_request_init(&r, &c), 0);
     assert_int_equal(api_request_prepare(&r, &c, "ff8080825ecc523f015ecd0a98f82f77", 7), 0);
     assert_string_equal(r.url, "http://127.0.0.1:1/v1.0/0b3d6ac6dbd84d5aaa0c2a7bfe4c2b32/jobs/"
@@ -102,7 +237,7 @@ static void request_url_and_failure(void **state)
 static void url_too_long(void **state)
 {
     static char endpoint[API_URL_MAX + 16];
-    struct auth *a = auth_new_token("t");
+    struct auth *a = NULL;
     struct api_client c = {.endpoint = endpoint,
                            .project_id = "p",
                            .profile = profile_default(),
@@ -112,6 +247,8 @@ static void url_too_long(void **state)
     struct api_request r;
 
     (void)state;
+    assert_int_equal(auth_new_token("t", &a), 0);
+    c.auth = a;
     memset(endpoint, 'a', sizeof(endpoint) - 1);
     assert_int_equal(api_request_init(&r, &c), 0);
     assert_int_not_equal(api_request_prepare(&r, &c, "abc", 0), 0);
@@ -119,16 +256,88 @@ static void url_too_long(void **state)
     auth_free(a);
 }
 
+/* libcurl's allocator: the real one, with every free checked (see check_freed). */
+static void *curl_malloc_cb(size_t n)
+{
+    return __real_malloc(n);
+}
+
+static void curl_free_cb(void *p)
+{
+    check_freed(p);
+    __real_free(p);
+}
+
+static void *curl_realloc_cb(void *p, size_t n)
+{
+    return __real_realloc(p, n);
+}
+
+static char *curl_strdup_cb(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *d = __real_malloc(n);
+
+    if (d)
+        memcpy(d, s, n);
+    return d;
+}
+
+static void *curl_calloc_cb(size_t k, size_t n)
+{
+    return __real_calloc(k, n);
+}
+
+/*
+ * The token is copied into every request's header list (curl_slist_append
+ * duplicates it); none of those copies, nor auth's own, may be freed with the
+ * token still in it: re-aiming a request, cleaning it up, freeing the auth.
+ */
+static void token_never_freed_unscrubbed(void **state)
+{
+    static const char token[] = "sEcReT-tOkEn-0f1e2d3c4b5a69788796a5b4c3d2e1f0";
+    struct auth *a = NULL;
+    struct api_client c = {
+        .endpoint = "http://127.0.0.1:1",
+        .project_id = "0b3d6ac6dbd84d5aaa0c2a7bfe4c2b32",
+        .profile = profile_default(),
+        .timeout_ms = 2000,
+        .user_agent = "test",
+    };
+    struct api_request r;
+
+    (void)state;
+    unscrubbed_frees = 0;
+    watch_token = token;
+    assert_int_equal(auth_new_token(token, &a), 0);
+    c.auth = a;
+    assert_int_equal(api_request_init(&r, &c), 0);
+    assert_int_equal(api_request_prepare(&r, &c, "ff8080825ecc523f015ecd0a98f82f77", 0), 0);
+    assert_non_null(strstr(r.headers->next->data, token)); /* the watch can see it */
+    assert_int_equal(api_request_prepare(&r, &c, "4010b39b4fd3d5ff014fd943bac41619", 1), 0);
+    api_request_cleanup(&r);
+    auth_free(a);
+    watch_token = NULL;
+    assert_int_equal(unscrubbed_frees, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(retry_after_seconds), cmocka_unit_test(retry_after_http_date),
-        cmocka_unit_test(token_auth),          cmocka_unit_test(request_url_and_failure),
+        cmocka_unit_test(retry_after_seconds),
+        cmocka_unit_test(retry_after_http_date),
+        cmocka_unit_test(token_auth),
+        cmocka_unit_test(token_invalid),
+        cmocka_unit_test(token_out_of_memory),
+        cmocka_unit_test(request_url_and_failure),
         cmocka_unit_test(url_too_long),
+        cmocka_unit_test(token_cap),
+        cmocka_unit_test(token_never_freed_unscrubbed),
     };
     int rc;
 
-    curl_global_init(CURL_GLOBAL_DEFAULT);
+    curl_global_init_mem(CURL_GLOBAL_DEFAULT, curl_malloc_cb, curl_free_cb, curl_realloc_cb,
+                         curl_strdup_cb, curl_calloc_cb);
     rc = cmocka_run_group_tests(tests, NULL, NULL);
     curl_global_cleanup();
     return rc;

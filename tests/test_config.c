@@ -7,6 +7,7 @@
  * The environment is faked through config_parse's getenv_fn, so tests never
  * depend on (or change) the real one, except the test of the NULL fallback.
  */
+#include "auth.h"
 #include "config.h"
 #include "job.h"
 #include "log.h"
@@ -194,6 +195,7 @@ static void test_defaults_demo(void **state)
     assert_int_equal(r.c.poll_concurrency, 8);
     assert_int_equal(r.c.once, 0);
     assert_int_equal(r.c.demo, 1);
+    assert_int_equal(r.c.allow_insecure_http, 0);
     assert_int_equal(r.c.log_level, LOGL_INFO);
     assert_int_equal(r.c.log_format, LOGF_LOGFMT);
     assert_int_equal(r.out_len, 0);
@@ -344,7 +346,7 @@ static void test_project_values(void **state)
 static void test_token_env_only(void **state)
 {
     struct run r = {0};
-    char big[70000];
+    char big[AUTH_TOKEN_MAX + 16], want[ERR_MAX];
 
     (void)state;
     env_full();
@@ -358,15 +360,20 @@ static void test_token_env_only(void **state)
     env_set("OS_AUTH_TOKEN", "SECRET PART");
     PARSE(&r, "--demo");
     expect_err(&r, "OS_AUTH_TOKEN contains whitespace, control or non-ASCII characters");
+    /* the cap is auth.h's AUTH_TOKEN_MAX, the same one auth_new_token applies */
     memset(big, 'k', sizeof(big) - 1);
     big[sizeof(big) - 1] = '\0';
     env_set("OS_AUTH_TOKEN", big);
     PARSE(&r, "--elb.endpoint", ENDPOINT);
-    expect_err(&r, "OS_AUTH_TOKEN is longer than 65536 bytes");
-    big[65536] = '\0';
+    snprintf(want, sizeof(want), "OS_AUTH_TOKEN is longer than %d bytes", AUTH_TOKEN_MAX);
+    expect_err(&r, want);
+    big[AUTH_TOKEN_MAX + 1] = '\0';
+    PARSE(&r, "--elb.endpoint", ENDPOINT);
+    expect_err(&r, want);
+    big[AUTH_TOKEN_MAX] = '\0';
     PARSE(&r, "--elb.endpoint", ENDPOINT);
     expect_ok(&r);
-    assert_int_equal(strlen(r.c.auth_token), 65536);
+    assert_int_equal(strlen(r.c.auth_token), AUTH_TOKEN_MAX);
     run_free(&r);
 }
 
@@ -746,6 +753,87 @@ static void test_endpoint_credentials(void **state)
     run_free(&r);
 }
 
+/*
+ * Plain http:// sends the token unencrypted: refused unless the host is
+ * loopback (127.0.0.0/8, ::1, localhost) or --elb.allow-insecure-http is given.
+ * --demo is exempt (its endpoint is always the in-process simulator on loopback).
+ */
+#define INSECURE_ERR                                                                               \
+    "--elb.endpoint: plain http:// to a host that is not loopback would send the token "           \
+    "unencrypted; use https://, or set --elb.allow-insecure-http to allow it"
+
+static void test_endpoint_insecure_http(void **state)
+{
+    static const char *const remote[] = {
+        "http://x",
+        "http://elb.eu-de.otc.t-systems.com",
+        "HTTP://elb.example.com:8080/base",
+        "http://10.0.0.1",
+        "http://128.0.0.1:80",
+        "http://126.255.255.255",
+        "http://[2001:db8::1]:39124/",
+        "http://[::2]",
+        "http://localhost.example.com",
+        "http://127.0.0.1.nip.io",
+        "http://my-localhost",
+    };
+    static const char *const loopback[] = {
+        "http://127.0.0.1:8080",
+        "http://127.0.0.1",
+        "http://127.1.2.3/base/",
+        "http://127.255.255.254:1",
+        "http://localhost",
+        "http://LocalHost:39124/x",
+        "http://localhost./x",
+        "http://[::1]:39124",
+        "http://[::1]",
+        "http://[0:0:0:0:0:0:0:1]/",
+        "http://[::ffff:127.0.0.1]:80",
+    };
+    struct run r = {0};
+    size_t i;
+
+    (void)state;
+    env_full();
+    for (i = 0; i < sizeof(remote) / sizeof(remote[0]); i++) {
+        print_message("remote %s\n", remote[i]);
+        PARSE(&r, "--elb.endpoint", remote[i]);
+        expect_err(&r, INSECURE_ERR);
+        /* the flag allows it, before or after the endpoint */
+        PARSE(&r, "--elb.endpoint", remote[i], "--elb.allow-insecure-http");
+        expect_ok(&r);
+        assert_int_equal(r.c.allow_insecure_http, 1);
+        assert_int_equal(config_endpoint_insecure(&r.c), 1);
+        PARSE(&r, "--elb.allow-insecure-http=true", "--elb.endpoint", remote[i]);
+        expect_ok(&r);
+        /* and the last word wins */
+        PARSE(&r, "--elb.allow-insecure-http", "--elb.endpoint", remote[i],
+              "--no-elb.allow-insecure-http");
+        expect_err(&r, INSECURE_ERR);
+    }
+    for (i = 0; i < sizeof(loopback) / sizeof(loopback[0]); i++) {
+        print_message("loopback %s\n", loopback[i]);
+        PARSE(&r, "--elb.endpoint", loopback[i]);
+        expect_ok(&r);
+        assert_int_equal(r.c.allow_insecure_http, 0);
+        assert_int_equal(config_endpoint_insecure(&r.c), 0);
+    }
+    /* https never needs it */
+    PARSE(&r, "--elb.endpoint", ENDPOINT);
+    expect_ok(&r);
+    assert_int_equal(config_endpoint_insecure(&r.c), 0);
+    PARSE(&r, "--elb.endpoint", "https://10.0.0.1:8443");
+    expect_ok(&r);
+    assert_int_equal(config_endpoint_insecure(&r.c), 0);
+    /* --demo replaces the endpoint by the loopback simulator: nothing to refuse */
+    PARSE(&r, "--demo", "--elb.endpoint", "http://elb.example.com");
+    expect_ok(&r);
+    /* a bad boolean value is named */
+    PARSE(&r, "--elb.endpoint", ENDPOINT, "--elb.allow-insecure-http=yes");
+    expect_err(&r, "--elb.allow-insecure-http: invalid boolean \"yes\" (true or false)");
+    run_free(&r);
+}
+
 /* ---- --elb.profile ---- */
 
 static void test_profile(void **state)
@@ -1088,7 +1176,7 @@ static void test_jobs_file(void **state)
     PARSE(&r, "--demo", "--jobs.file=/nonexistent/x");
     expect_err(&r, "--jobs.file: cannot read \"/nonexistent/x\": No such file or directory");
     PARSE(&r, "--demo", "--jobs.file", t.dir);
-    snprintf(want, sizeof(want), "--jobs.file: cannot read \"%s\": Is a directory", t.dir);
+    snprintf(want, sizeof(want), "--jobs.file: \"%s\" is not a regular file (a directory)", t.dir);
     expect_err(&r, want);
     PARSE(&r, "--demo", "--jobs.file");
     expect_err(&r, "--jobs.file: missing value");
@@ -1160,6 +1248,43 @@ static void test_jobs_file_reload(void **state)
     assert_int_equal(config_reload_jobs(&r.c, &jobs, &n, err, sizeof(err)), -EINVAL);
     assert_null(jobs);
     run_free(&r);
+    rmdir(t.dir);
+}
+
+/*
+ * A FIFO (or any file that is not a regular one) is refused at once, at start
+ * and on reload: opening one for reading used to wait for a writer forever.
+ * No deadline here on purpose: the calls must simply return.
+ */
+static void test_jobs_file_fifo(void **state)
+{
+    struct tmpdir t;
+    struct run r = {0};
+    char err[ERR_MAX], want[ERR_MAX], **jobs = NULL;
+    size_t n = 0;
+
+    (void)state;
+    snprintf(t.dir, sizeof(t.dir), "/tmp/test_config.XXXXXX");
+    assert_non_null(mkdtemp(t.dir));
+    snprintf(t.path, sizeof(t.path), "%s/jobs.fifo", t.dir);
+    assert_int_equal(mkfifo(t.path, 0600), 0);
+    PARSE(&r, "--demo", "--jobs.file", t.path);
+    snprintf(want, sizeof(want), "--jobs.file: \"%s\" is not a regular file (a FIFO)", t.path);
+    expect_err(&r, want);
+    unlink(t.path);
+
+    /* loaded from a regular file, then the path becomes a FIFO: the reload refuses it */
+    write_file(t.path, "one\n", 4);
+    PARSE(&r, "--demo", "--jobs.file", t.path);
+    expect_ok(&r);
+    unlink(t.path);
+    assert_int_equal(mkfifo(t.path, 0600), 0);
+    assert_int_equal(config_reload_jobs(&r.c, &jobs, &n, err, sizeof(err)), -EINVAL);
+    snprintf(want, sizeof(want), "\"%s\" is not a regular file (a FIFO)", t.path);
+    assert_string_equal(err, want);
+    assert_null(jobs);
+    run_free(&r);
+    unlink(t.path);
     rmdir(t.dir);
 }
 
@@ -1638,6 +1763,7 @@ static void test_usage_matches_parser(void **state)
         {"  --web.listen-address=ADDR\n", "--web.listen-address=:1", "(default: :39123)"},
         {"  --web.telemetry-path=PATH\n", "--web.telemetry-path=/x", "(default: /metrics)"},
         {"  --elb.endpoint=URL\n", "--elb.endpoint=http://x", NULL},
+        {"  --[no-]elb.allow-insecure-http\n", "--elb.allow-insecure-http", NULL},
         {"  --elb.project-id=ID\n", "--elb.project-id=p", "(default: $OS_PROJECT_ID)"},
         {"  --elb.profile=NAME\n", "--elb.profile=elb-v1", "(default: elb-v1)"},
         {"  --job=ID\n", "--job=x", NULL},
@@ -1756,6 +1882,7 @@ int main(void)
         T(test_endpoint_good),
         T(test_endpoint_bad),
         T(test_endpoint_credentials),
+        T(test_endpoint_insecure_http),
         T(test_profile),
         T(test_jobs_flags),
         T(test_jobs_cap_via_flags),
@@ -1767,6 +1894,7 @@ int main(void)
         T(test_jobs_text_many),
         T(test_jobs_file),
         T(test_jobs_file_reload),
+        T(test_jobs_file_fifo),
         T(test_jobs_file_size_cap),
         T(test_poll_interval),
         T(test_poll_timeout),

@@ -44,6 +44,8 @@
 #define ID_SEED "ff8080825ecc523f015ecd0a98f82f77"
 #define ID_RUNEX "4010b39b4fd3d5ff014fd943bac41619"
 #define ID_J(n) "2c9eb2c15e1d4e1a015e1e0c3b8a000" #n
+#define ID_JA "2c9eb2c15e1d4e1a015e1e0c3b8a000a"
+#define ID_JB "2c9eb2c15e1d4e1a015e1e0c3b8a000b"
 #define ID_F429 "fa170000000000000000000000000429"
 #define ID_F500 "fa170000000000000000000000000500"
 #define ID_F503 "fa170000000000000000000000000503"
@@ -621,11 +623,13 @@ static void test_demo_jobs_list(void **state)
         assert_non_null(strstr(r.body, want_id));
         resp_free(&r);
     }
-    /* the seed, the running example, 0001..0009 */
-    assert_int_equal(n, 11);
+    /* the seed, the running example, 0001..0009, 000a, 000b */
+    assert_int_equal(n, 13);
     assert_string_equal(ids[0], ID_SEED);
     assert_string_equal(ids[1], ID_RUNEX);
     assert_string_equal(ids[10], ID_J(9));
+    assert_string_equal(ids[11], ID_JA);
+    assert_string_equal(ids[12], ID_JB);
 }
 
 /* ---- routing, token, project -------------------------------------------------------------- */
@@ -936,6 +940,200 @@ static void test_progress_time_mode(void **state)
     } while (rank < 2 && now_ms() < deadline);
     assert_int_equal(rank, 2);
     assert_int_equal(ts_ms(end) - ts_ms(begin), 150);
+    sim_stop(s);
+}
+
+/* 000a and 000b in step mode: INIT for longer, then RUNNING, then SUCCESS, fixed times. */
+static void test_progress_step_mode_late_starters(void **state)
+{
+    static const struct {
+        const char *id, *statuses[7], *end;
+    } jobs[] = {
+        {ID_JA,
+         {"INIT", "INIT", "RUNNING", "RUNNING", "SUCCESS", "SUCCESS", NULL},
+         "2026-11-28T12:00:35.750Z"},
+        {ID_JB,
+         {"INIT", "INIT", "INIT", "RUNNING", "RUNNING", "SUCCESS", "SUCCESS"},
+         "2026-11-28T12:00:58.125Z"},
+    };
+    char st[HDR_MAX], begin[HDR_MAX], end[HDR_MAX];
+    struct resp r;
+    size_t i, k;
+
+    for (i = 0; i < sizeof(jobs) / sizeof(jobs[0]); i++) {
+        for (k = 0; k < 7 && jobs[i].statuses[k]; k++) {
+            get_job(*state, jobs[i].id, &r);
+            assert_int_equal(r.code, 200);
+            assert_true(json_valid(r.body, r.len));
+            field(r.body, "status", st, sizeof(st));
+            field(r.body, "begin_time", begin, sizeof(begin));
+            field(r.body, "end_time", end, sizeof(end));
+            if (strcmp(st, jobs[i].statuses[k]) != 0)
+                fail_msg("%s answer %zu: %s, want %s", jobs[i].id, k, st, jobs[i].statuses[k]);
+            assert_string_equal(begin, "2026-11-28T12:00:00.000Z");
+            assert_string_equal(end, strcmp(st, "SUCCESS") == 0 ? jobs[i].end : "");
+            resp_free(&r);
+        }
+    }
+}
+
+/* ---- time mode (step_ms > 0, the demo): times relative to the start ------------------------- */
+
+#define HOUR_MS 3600000u
+/*
+ * Slack for "not in the future": the simulator adds monotonic elapsed time to
+ * its start's wall time, in whole milliseconds, while the test reads the wall
+ * clock itself.
+ */
+#define CLOCK_SLACK_MS 50u
+
+static uint64_t wall_now_ms(void)
+{
+    return (uint64_t)(time_now() * 1000.0);
+}
+
+/*
+ * Every "key": "timestamp" in body (any spacing; sub-jobs too) as ms since the
+ * epoch into out (cap entries); "" and null are skipped. Returns how many.
+ */
+static size_t times_of(const char *body, const char *key, uint64_t *out, size_t cap)
+{
+    char pat[HDR_MAX], ts[HDR_MAX];
+    const char *p = body, *q;
+    size_t n = 0, len;
+
+    snprintf(pat, sizeof(pat), "\"%s\"", key);
+    while ((p = strstr(p, pat)) != NULL) {
+        p += strlen(pat);
+        while (*p == ' ' || *p == ':' || *p == '\n')
+            p++;
+        if (*p != '"')
+            continue; /* null */
+        q = strchr(p + 1, '"');
+        assert_non_null(q);
+        len = (size_t)(q - p - 1);
+        if (len == 0)
+            continue; /* "" while running */
+        assert_true(len < sizeof(ts));
+        memcpy(ts, p + 1, len);
+        ts[len] = '\0';
+        assert_true(n < cap);
+        out[n++] = ts_ms(ts);
+    }
+    return n;
+}
+
+/*
+ * A newcomer's demo must not show jobs that began years ago: with step_ms > 0
+ * every demo job began within the last hour, no end_time is in the future,
+ * and the scripted durations are kept.
+ */
+static void test_time_mode_times_are_recent(void **state)
+{
+    const char *const *ids = sim_demo_jobs();
+    uint64_t b[8], e[8], now;
+    size_t nb, ne, i, k;
+    struct sim *s;
+    struct resp r;
+
+    (void)state;
+    s = start_sim(60000, SLOW_MS);
+    for (i = 0; ids[i]; i++) {
+        get_job(s, ids[i], &r);
+        assert_int_equal(r.code, 200);
+        assert_true(json_valid(r.body, r.len));
+        now = wall_now_ms();
+        nb = times_of(r.body, "begin_time", b, 8);
+        ne = times_of(r.body, "end_time", e, 8);
+        assert_true(nb >= 1);
+        for (k = 0; k < nb; k++)
+            if (b[k] + HOUR_MS < now || b[k] > now + CLOCK_SLACK_MS)
+                fail_msg("%s: begin_time %.3f s from now, want within the last hour: %s", ids[i],
+                         ((double)b[k] - (double)now) / 1000.0, r.body);
+        for (k = 0; k < ne; k++)
+            if (e[k] > now + CLOCK_SLACK_MS || e[k] + HOUR_MS < now)
+                fail_msg("%s: end_time %.3f s from now: %s", ids[i],
+                         ((double)e[k] - (double)now) / 1000.0, r.body);
+        /* the seed keeps its 25.873 s, the FAIL job its 2.602 s */
+        if (strcmp(ids[i], ID_SEED) == 0) {
+            assert_int_equal(ne, 1);
+            assert_int_equal(e[0] - b[0], 25873);
+        }
+        if (strcmp(ids[i], ID_J(2)) == 0) {
+            assert_int_equal(ne, 1);
+            assert_int_equal(e[0] - b[0], 2602);
+        }
+        resp_free(&r);
+    }
+    sim_stop(s);
+}
+
+static int status_rank_any(const char *st)
+{
+    if (strcmp(st, "INIT") == 0)
+        return 0;
+    if (strcmp(st, "RUNNING") == 0)
+        return 1;
+    if (strcmp(st, "SUCCESS") == 0 || strcmp(st, "FAIL") == 0)
+        return 2;
+    fail_msg("unexpected status %s", st);
+    return -1;
+}
+
+/*
+ * The progressing demo jobs move while someone watches: three end in SUCCESS
+ * and one in FAIL, each within 6 steps of the start (a minute at the demo's
+ * 10 s step), never going back, never ending in the future.
+ */
+static void test_time_mode_progression(void **state)
+{
+    enum { STEP_MS = 50, N_PROG = 4 };
+    static const struct {
+        const char *id, *final;
+    } prog[N_PROG] = {
+        {ID_J(8), "SUCCESS"},
+        {ID_J(9), "FAIL"},
+        {ID_JA, "SUCCESS"},
+        {ID_JB, "SUCCESS"},
+    };
+    char st[HDR_MAX], begin[HDR_MAX], end[HDR_MAX];
+    int rank[N_PROG] = {0}, done[N_PROG] = {0}, n_done = 0, k, rk;
+    uint64_t deadline;
+    struct sim *s;
+    struct resp r;
+
+    (void)state;
+    s = start_sim(STEP_MS, SLOW_MS);
+    deadline = now_ms() + POLL_DEADLINE_MS;
+    while (n_done < N_PROG && now_ms() < deadline) {
+        for (k = 0; k < N_PROG; k++) {
+            if (done[k])
+                continue;
+            get_job(s, prog[k].id, &r);
+            assert_int_equal(r.code, 200);
+            assert_true(json_valid(r.body, r.len));
+            field(r.body, "status", st, sizeof(st));
+            field(r.body, "begin_time", begin, sizeof(begin));
+            field(r.body, "end_time", end, sizeof(end));
+            rk = status_rank_any(st);
+            if (rk < rank[k])
+                fail_msg("%s went back to %s", prog[k].id, st);
+            rank[k] = rk;
+            if (rk < 2) {
+                assert_string_equal(end, "");
+            } else {
+                assert_string_equal(st, prog[k].final);
+                assert_true(ts_ms(end) <= wall_now_ms() + CLOCK_SLACK_MS);
+                assert_true(ts_ms(end) - ts_ms(begin) <= 6 * STEP_MS);
+                done[k] = 1;
+                n_done++;
+            }
+            resp_free(&r);
+        }
+        if (n_done < N_PROG)
+            nap();
+    }
+    assert_int_equal(n_done, N_PROG);
     sim_stop(s);
 }
 
@@ -1308,7 +1506,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_start_errors, setup, teardown),
         cmocka_unit_test(test_ipv6),
         cmocka_unit_test_setup_teardown(test_progress_step_mode, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_progress_step_mode_late_starters, setup, teardown),
         cmocka_unit_test(test_progress_time_mode),
+        cmocka_unit_test(test_time_mode_times_are_recent),
+        cmocka_unit_test(test_time_mode_progression),
         cmocka_unit_test_setup_teardown(test_reset_restarts_progression, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fault_429_first_answer, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fault_500_503_always, setup, teardown),

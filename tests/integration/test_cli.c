@@ -5,13 +5,15 @@
  * PATH:LINE for a jobs file) and exit code 2, before anything starts;
  * --version/--help exit 0; SIGTERM and SIGINT end the process with 0 within
  * 2 s even with a slow request in flight; --once prints one complete
- * exposition and exits; --jobs.file feeds the tracked jobs.
+ * exposition and exits; --jobs.file feeds the tracked jobs, and one that is
+ * not a regular file (a FIFO) is refused at once.
  */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <setjmp.h>
@@ -20,6 +22,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "auth.h"
 #include "harness.h"
 
 #define EXIT_TIMEOUT_S (10.0 * IT_TIME_SCALE) /* a refused start or --once */
@@ -66,7 +69,8 @@ struct bad_case {
 #define OK_LISTEN "--web.listen-address=127.0.0.1:0"
 #define OK_JOB "--job=" J_SEED
 
-static void check_bad(const struct bad_case *c)
+/* Run a bad case with environment env: exit 2, one line on stderr naming c->must, no stdout. */
+static void check_bad_env(const struct bad_case *c, const char *const *env)
 {
     struct h_proc p;
     char *err, *out, sb[64];
@@ -74,7 +78,7 @@ static void check_bad(const struct bad_case *c)
     int st;
 
     print_message("case %s\n", c->name);
-    st = run_exporter(c->name, c->args, c->with_token ? token_env : no_env, &p);
+    st = run_exporter(c->name, c->args, env, &p);
     err = h_read_file(p.err_path, &el);
     out = h_read_file(p.out_path, &ol);
     assert_non_null(err);
@@ -93,10 +97,16 @@ static void check_bad(const struct bad_case *c)
     free(out);
 }
 
+static void check_bad(const struct bad_case *c)
+{
+    check_bad_env(c, c->with_token ? token_env : no_env);
+}
+
 static void test_bad_flags(void **state)
 {
-    char jf_bad[H_PATH_MAX], jf_missing[H_PATH_MAX], arg_bad[H_PATH_MAX + 16],
-        arg_missing[H_PATH_MAX + 16], where[H_PATH_MAX + 8], long_id[128];
+    char jf_bad[H_PATH_MAX], jf_missing[H_PATH_MAX], jf_fifo[H_PATH_MAX], arg_bad[H_PATH_MAX + 16],
+        arg_missing[H_PATH_MAX + 16], arg_fifo[H_PATH_MAX + 16], where[H_PATH_MAX + 8],
+        long_id[128];
     static const char jobs_bad[] = "# ok so far\n" J_SEED "\n"
                                    "bad/job/id\n" J_FAIL "\n";
 
@@ -108,6 +118,10 @@ static void test_bad_flags(void **state)
     h_fmt(arg_bad, sizeof(arg_bad), "--jobs.file=%s", jf_bad);
     h_fmt(arg_missing, sizeof(arg_missing), "--jobs.file=%s", jf_missing);
     h_fmt(where, sizeof(where), "%s:3", jf_bad);
+    /* a FIFO nobody writes to: refused at once instead of waiting for a writer */
+    h_fmt(jf_fifo, sizeof(jf_fifo), "%s/jobs.fifo", dir);
+    assert_int_equal(mkfifo(jf_fifo, 0600), 0);
+    h_fmt(arg_fifo, sizeof(arg_fifo), "--jobs.file=%s", jf_fifo);
     /* 65 characters: one over the cap */
     h_fmt(long_id, sizeof(long_id), "--job=%s%s", J_SEED, J_SEED "a");
 
@@ -169,12 +183,22 @@ static void test_bad_flags(void **state)
          1,
          {"--elb.endpoint"}},
         {"missing_project", {OK_ENDPOINT, OK_LISTEN, OK_JOB}, 1, {"--elb.project-id"}},
+        /* the token would travel unencrypted: refused, naming the flag that allows it */
+        {"insecure_http",
+         {"--elb.endpoint=http://elb.example.com", OK_PROJECT, OK_LISTEN, OK_JOB, "--once",
+          "--poll.timeout=1s"},
+         1,
+         {"--elb.endpoint", "--elb.allow-insecure-http"}},
         {"missing_token", {OK_ENDPOINT, OK_PROJECT, OK_LISTEN, OK_JOB}, 0, {"OS_AUTH_TOKEN"}},
         {"unreadable_jobs_file",
          {OK_ENDPOINT, OK_PROJECT, OK_LISTEN, arg_missing},
          1,
          {"--jobs.file", jf_missing}},
         {"jobs_file_bad_line", {OK_ENDPOINT, OK_PROJECT, OK_LISTEN, arg_bad}, 1, {where}},
+        {"jobs_file_fifo",
+         {OK_ENDPOINT, OK_PROJECT, OK_LISTEN, arg_fifo},
+         1,
+         {"--jobs.file", jf_fifo, "not a regular file"}},
     };
 
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
@@ -190,6 +214,7 @@ static void test_version_help(void **state)
                                              "web.telemetry-path",
                                              "elb.endpoint",
                                              "elb.project-id",
+                                             "elb.allow-insecure-http",
                                              "--job",
                                              "jobs.file",
                                              "poll.interval",
@@ -224,6 +249,106 @@ static void test_version_help(void **state)
         if (!strstr(out, help_flags[i]))
             fail_msg("--help does not mention %s", help_flags[i]);
     free(out);
+}
+
+/*
+ * The token cap is one constant (auth.h's AUTH_TOKEN_MAX) for the flag check and
+ * the request decorator: a token at the cap starts (--once against a port
+ * nothing answers: exit 1, the API was not reached), one byte more is refused
+ * up front with one line naming OS_AUTH_TOKEN.
+ */
+static void test_token_cap(void **state)
+{
+    static const char prefix[] = "OS_AUTH_TOKEN=";
+    const char *args[] = {OK_ENDPOINT, OK_PROJECT, OK_JOB, "--once", "--poll.timeout=2s", NULL};
+    const char *env[] = {NULL, NULL};
+    size_t n = sizeof(prefix) - 1;
+    char *kv = malloc(n + AUTH_TOKEN_MAX + 2), *err, sb[64];
+    struct h_proc p;
+    int st;
+
+    (void)state;
+    assert_non_null(kv);
+    assert_int_equal(h_test_dir("cli_token_cap", dir, sizeof(dir)), 0);
+    memcpy(kv, prefix, n);
+    memset(kv + n, 'k', AUTH_TOKEN_MAX + 1);
+    kv[n + AUTH_TOKEN_MAX] = '\0';
+    env[0] = kv;
+    st = run_exporter("at_cap", args, env, &p);
+    err = h_read_file(p.err_path, NULL);
+    assert_non_null(err);
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 1)
+        fail_msg("token of %d bytes: %s, want exit 1 (API not reached); stderr: %s", AUTH_TOKEN_MAX,
+                 h_status_str(st, sb, sizeof(sb)), err);
+    assert_null(strstr(err, "OS_AUTH_TOKEN"));
+    free(err);
+
+    kv[n + AUTH_TOKEN_MAX] = 'k';
+    kv[n + AUTH_TOKEN_MAX + 1] = '\0';
+    const struct bad_case over = {"over_cap",
+                                  {OK_ENDPOINT, OK_PROJECT, OK_JOB, "--once"},
+                                  0,
+                                  {"OS_AUTH_TOKEN", "longer than"}};
+    check_bad_env(&over, env);
+    free(kv);
+}
+
+/* How often needle occurs in hay. */
+static int count_of(const char *hay, const char *needle)
+{
+    int n = 0;
+
+    while ((hay = strstr(hay, needle)) != NULL) {
+        n++;
+        hay += strlen(needle);
+    }
+    return n;
+}
+
+/*
+ * --elb.allow-insecure-http lets a plain http:// endpoint that is not loopback
+ * start, with exactly one warning at start-up; loopback http:// (what every
+ * test and the simulator use) starts without one. --once against addresses
+ * that answer nothing: exit 1, the API was not reached.
+ */
+static void test_insecure_http_allowed(void **state)
+{
+    /* 192.0.2.1 (TEST-NET-1) is not loopback and answers nothing */
+    const char *remote[] = {"--elb.endpoint=http://192.0.2.1:9",
+                            "--elb.allow-insecure-http",
+                            OK_PROJECT,
+                            OK_JOB,
+                            "--once",
+                            "--poll.timeout=1s",
+                            NULL};
+    const char *local[] = {OK_ENDPOINT, OK_PROJECT, OK_JOB, "--once", "--poll.timeout=1s", NULL};
+    struct h_proc p;
+    char *err, sb[64];
+    int st;
+
+    (void)state;
+    assert_int_equal(h_test_dir("cli_insecure_http", dir, sizeof(dir)), 0);
+    st = run_exporter("remote", remote, token_env, &p);
+    err = h_read_file(p.err_path, NULL);
+    assert_non_null(err);
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 1)
+        fail_msg("--elb.allow-insecure-http: %s, want exit 1; stderr: %s",
+                 h_status_str(st, sb, sizeof(sb)), err);
+    if (count_of(err, "level=warn") < 1 || count_of(err, "unencrypted") != 1 ||
+        count_of(err, "--elb.allow-insecure-http") != 1)
+        fail_msg("want one start-up warning about the unencrypted token; stderr: %s", err);
+    assert_null(strstr(err, "t0k3n")); /* and the token itself is never logged */
+    free(err);
+
+    st = run_exporter("loopback", local, token_env, &p);
+    err = h_read_file(p.err_path, NULL);
+    assert_non_null(err);
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 1)
+        fail_msg("loopback http://: %s, want exit 1; stderr: %s", h_status_str(st, sb, sizeof(sb)),
+                 err);
+    assert_null(strstr(err, "unencrypted"));
+    assert_null(strstr(err, "insecure"));
+    free(err);
 }
 
 /* ---- signals ---- */
@@ -489,6 +614,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_bad_flags, h_teardown),
         cmocka_unit_test_teardown(test_version_help, h_teardown),
+        cmocka_unit_test_teardown(test_token_cap, h_teardown),
+        cmocka_unit_test_teardown(test_insecure_http_allowed, h_teardown),
         cmocka_unit_test_teardown(test_sigterm_slow_request_in_flight, h_teardown),
         cmocka_unit_test_teardown(test_sigint, h_teardown),
         cmocka_unit_test_teardown(test_sigint_slow_request_in_flight, h_teardown),
