@@ -489,8 +489,9 @@ size_t jobtable_apply_posted(struct jobtable *t, struct jobtable_delta *d)
         next = c->next;
         if (c->op == JOBTABLE_OP_ADD) {
             struct job_state *was = jobtable_find(t, c->profile, c->id, NULL);
-            (void)count_add(d, jobtable_add(t, c->profile, c->id, c->source, NULL),
-                            was && !was->sources);
+            /* read before the add, which sets its sources (argument order is unspecified) */
+            int remembered = was && !was->sources;
+            (void)count_add(d, jobtable_add(t, c->profile, c->id, c->source, NULL), remembered);
         } else if (jobtable_drop(t, c->profile, c->id, c->source)) {
             d->removed++;
         }
