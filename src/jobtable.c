@@ -264,8 +264,12 @@ int jobtable_add(struct jobtable *t, const struct api_profile *profile, const ch
     return 1;
 }
 
-/* Take source bits away from the job in slot i; it leaves (or is remembered) when none is left. */
-static int drop_slot(struct jobtable *t, uint32_t i, unsigned source)
+/*
+ * Take source bits away from the job in slot i; it leaves (or is remembered) when none is left.
+ * bound: forget the oldest remembered job when the memory is now past max_jobs (a sync does
+ * that itself once it has added its list, which may bring remembered jobs back).
+ */
+static int drop_slot(struct jobtable *t, uint32_t i, unsigned source, int bound)
 {
     struct job_state *st = &t->slots[i].st;
 
@@ -278,7 +282,7 @@ static int drop_slot(struct jobtable *t, uint32_t i, unsigned source)
     if (st->finished) {
         st->in_cycle = 0;
         t->n_remembered++;
-        if (t->n_remembered > t->max_jobs)
+        if (bound && t->n_remembered > t->max_jobs)
             forget_oldest_remembered(t);
     } else {
         slot_free(t, i);
@@ -294,7 +298,7 @@ int jobtable_drop(struct jobtable *t, const struct api_profile *profile, const c
     if (!profile || !id)
         return 0;
     i = lookup(t, profile, id);
-    return i == UINT32_MAX ? 0 : drop_slot(t, i, source);
+    return i == UINT32_MAX ? 0 : drop_slot(t, i, source, 1);
 }
 
 /* Count one add's outcome into d. Returns rc unless it is one the caller should stop on. */
@@ -335,7 +339,7 @@ int jobtable_sync_source(struct jobtable *t, unsigned source, const struct job_r
             continue;
         if (st->sources & mark)
             st->sources &= ~mark;
-        else if (drop_slot(t, i, source))
+        else if (drop_slot(t, i, source, 0))
             d->removed++;
     }
     for (k = 0; k < n && rc == 0; k++) {
@@ -344,6 +348,9 @@ int jobtable_sync_source(struct jobtable *t, unsigned source, const struct job_r
         int remembered = before != UINT32_MAX && !t->slots[before].st.sources;
         rc = count_add(d, jobtable_add(t, refs[k].profile, refs[k].id, source, NULL), remembered);
     }
+    /* only now: the jobs the list brought back are no longer candidates */
+    while (t->n_remembered > t->max_jobs)
+        forget_oldest_remembered(t);
     return rc;
 }
 
@@ -489,8 +496,9 @@ size_t jobtable_apply_posted(struct jobtable *t, struct jobtable_delta *d)
         next = c->next;
         if (c->op == JOBTABLE_OP_ADD) {
             struct job_state *was = jobtable_find(t, c->profile, c->id, NULL);
-            (void)count_add(d, jobtable_add(t, c->profile, c->id, c->source, NULL),
-                            was && !was->sources);
+            /* read before the add, which sets its sources (argument order is unspecified) */
+            int remembered = was && !was->sources;
+            (void)count_add(d, jobtable_add(t, c->profile, c->id, c->source, NULL), remembered);
         } else if (jobtable_drop(t, c->profile, c->id, c->source)) {
             d->removed++;
         }
