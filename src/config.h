@@ -18,6 +18,15 @@
 #define CONFIG_MAX_JOBS 10000           /* tracked jobs, all sources together */
 #define CONFIG_JOBS_FILE_MAX (1u << 20) /* bytes of a --jobs.file */
 
+/* --auth.method */
+enum config_auth_method {
+    CONFIG_AUTH_AUTO =
+        0, /* the one the configured credentials allow (token, then aksk, then password) */
+    CONFIG_AUTH_TOKEN,    /* X-Auth-Token from OS_AUTH_TOKEN */
+    CONFIG_AUTH_PASSWORD, /* IAM password login: a token renewed before it expires */
+    CONFIG_AUTH_AKSK      /* every request signed with an access key pair (SDK-HMAC-SHA256) */
+};
+
 struct config {
     char *listen_address; /* "[host]:port" as given, default ":39123" */
     char *listen_host;    /* parsed host, "" for all addresses */
@@ -36,6 +45,28 @@ struct config {
     unsigned poll_concurrency;
     int once, demo;
     int allow_insecure_http; /* --elb.allow-insecure-http: plain http:// to a non-loopback host */
+
+    /*
+     * Issue 7 (logins): what the auth methods need. Filled by the flags,
+     * OS_* variables, --config.file and clouds.yaml (--os-cloud), in that
+     * order of precedence. Secrets (marked) come only from the environment
+     * or *_file keys, are wiped by config_release, and are never logged.
+     */
+    char *config_file; /* --config.file */
+    int config_check;  /* --config.check */
+    char *os_cloud;    /* --os-cloud / $OS_CLOUD */
+    enum config_auth_method
+        auth_method;        /* --auth.method; CONFIG_AUTH_AUTO picks (see config_auth_choose) */
+    char *iam_endpoint;     /* --auth.iam-endpoint / $OS_AUTH_URL, e.g.
+                               https://iam.eu-de.otc.t-systems.com/v3 */
+    char *username;         /* auth.username / $OS_USERNAME */
+    char *user_domain_name; /* auth.user_domain_name / $OS_USER_DOMAIN_NAME / $OS_DOMAIN_NAME */
+    char *project_name;     /* auth.project_name / $OS_PROJECT_NAME: scope by name (e.g. eu-de) */
+    char *password;         /* secret: $OS_PASSWORD / auth.password_file */
+    char *access_key;       /* $OS_ACCESS_KEY / auth.access_key_file */
+    char *secret_key;       /* secret: $OS_SECRET_KEY / auth.secret_key_file */
+    char *tls_ca_file;      /* --tls.ca-file: CA bundle for the cloud API and IAM */
+    int tls_insecure_skip_verify; /* --tls.insecure-skip-verify (logs a warning) */
     enum log_level log_level;
     enum log_format log_format;
 };
