@@ -11,6 +11,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "secret.h"
 #include "timeutil.h"
 
 /* Body sink: keep at most API_MAX_BODY bytes, then abort the transfer. */
@@ -58,16 +59,30 @@ long api_parse_retry_after(const char *v, size_t len, double now)
     return secs > API_RETRY_AFTER_MAX ? API_RETRY_AFTER_MAX : secs;
 }
 
-/* Header sink: only Retry-After matters to us. */
+/* Keep the trimmed value of a header line (a login's token) in a fresh, exactly sized buffer. */
+static void keep_subject_token(struct api_request *r, const char *v, size_t len)
+{
+    while (len && (*v == ' ' || *v == '\t'))
+        v++, len--;
+    while (len && (v[len - 1] == '\r' || v[len - 1] == '\n' || v[len - 1] == ' '))
+        len--;
+    secret_free(r->subject_token);
+    r->subject_token = len && len <= AUTH_TOKEN_MAX ? strndup(v, len) : NULL;
+}
+
+/* Header sink: Retry-After, and X-Subject-Token (IAM logins). */
 static size_t on_header(char *p, size_t size, size_t n, void *ud)
 {
     struct api_request *r = ud;
     size_t len = size * n;
     static const char name[] = "retry-after:";
+    static const char subject[] = "x-subject-token:";
 
     if (len > sizeof(name) - 1 && strncasecmp(p, name, sizeof(name) - 1) == 0)
         r->retry_after =
             api_parse_retry_after(p + sizeof(name) - 1, len - (sizeof(name) - 1), time_now());
+    else if (len > sizeof(subject) - 1 && strncasecmp(p, subject, sizeof(subject) - 1) == 0)
+        keep_subject_token(r, p + sizeof(subject) - 1, len - (sizeof(subject) - 1));
     return len;
 }
 
@@ -114,7 +129,7 @@ int api_request_prepare(struct api_request *r, const struct api_client *c, const
 {
     struct curl_slist *h = NULL, *t;
     char path[API_URL_MAX];
-    int n;
+    int n, rc;
 
     n = snprintf(path, sizeof(path), c->profile->path_fmt, c->project_id, job_id);
     if (n < 0 || (size_t)n >= sizeof(path))
@@ -126,10 +141,12 @@ int api_request_prepare(struct api_request *r, const struct api_client *c, const
     if (!t)
         return -ENOMEM;
     h = t;
-    if (auth_decorate(c->auth, &h, "GET", r->url, NULL, 0) != 0) {
+    rc = auth_decorate(c->auth, &h, "GET", r->url, NULL, 0);
+    if (rc != 0) {
         auth_headers_free(h);
-        return -ENOMEM;
+        return rc;
     }
+    r->auth_gen = auth_generation(c->auth);
     auth_headers_free(r->headers);
     r->headers = h;
     strbuf_truncate(&r->body, 0);
@@ -137,8 +154,47 @@ int api_request_prepare(struct api_request *r, const struct api_client *c, const
     r->retry_after = -1;
     r->errbuf[0] = '\0';
     r->job = job;
+    secret_free(r->subject_token);
+    r->subject_token = NULL;
     if (curl_easy_setopt(r->easy, CURLOPT_URL, r->url) != CURLE_OK ||
         curl_easy_setopt(r->easy, CURLOPT_HTTPHEADER, r->headers) != CURLE_OK)
+        return -ENOMEM;
+    return 0;
+}
+
+int api_request_prepare_login(struct api_request *r, const char *url, const char *body, size_t len)
+{
+    static const char *const lines[] = {"Content-Type: application/json;charset=utf8",
+                                        "Accept: application/json"};
+    struct curl_slist *h = NULL, *t;
+    size_t i;
+    int n;
+
+    n = snprintf(r->url, sizeof(r->url), "%s", url);
+    if (n < 0 || (size_t)n >= sizeof(r->url))
+        return -EINVAL;
+    for (i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+        t = curl_slist_append(h, lines[i]);
+        if (!t) {
+            curl_slist_free_all(h);
+            return -ENOMEM;
+        }
+        h = t;
+    }
+    auth_headers_free(r->headers);
+    r->headers = h;
+    strbuf_truncate(&r->body, 0);
+    r->too_large = 0;
+    r->retry_after = -1;
+    r->errbuf[0] = '\0';
+    r->auth_gen = 0;
+    secret_free(r->subject_token);
+    r->subject_token = NULL;
+    /* CURLOPT_POSTFIELDS does not copy: the password is in no buffer we cannot wipe */
+    if (curl_easy_setopt(r->easy, CURLOPT_URL, r->url) != CURLE_OK ||
+        curl_easy_setopt(r->easy, CURLOPT_HTTPHEADER, r->headers) != CURLE_OK ||
+        curl_easy_setopt(r->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len) != CURLE_OK ||
+        curl_easy_setopt(r->easy, CURLOPT_POSTFIELDS, body) != CURLE_OK)
         return -ENOMEM;
     return 0;
 }
@@ -206,6 +262,8 @@ void api_request_cleanup(struct api_request *r)
         curl_easy_cleanup(r->easy);
     auth_headers_free(r->headers);
     strbuf_release(&r->body);
+    secret_free(r->subject_token);
     r->easy = NULL;
     r->headers = NULL;
+    r->subject_token = NULL;
 }

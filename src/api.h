@@ -40,8 +40,10 @@ struct api_request {
     long retry_after;   /* seconds from Retry-After, -1 if absent */
     char url[API_URL_MAX];
     char errbuf[CURL_ERROR_SIZE];
-    uint64_t job; /* the caller's handle of the job (the poller's job_handle) */
-    int in_cycle; /* the caller's: started as a member of a poll cycle */
+    char *subject_token; /* X-Subject-Token of the answer (a login's token), wiped; NULL if none */
+    unsigned auth_gen;   /* generation of the token the request was decorated with */
+    uint64_t job;        /* the caller's handle of the job (the poller's job_handle) */
+    int in_cycle;        /* the caller's: started as a member of a poll cycle */
 };
 
 /* What a finished request amounts to. */
@@ -55,9 +57,18 @@ struct api_outcome {
 
 /* Create the easy handle with the options all requests share. Returns 0 or -ENOMEM. */
 int api_request_init(struct api_request *r, const struct api_client *c);
-/* Aim r at job_id: URL, fresh headers (auth), empty body. Returns 0, -EINVAL, -ENOMEM. */
+/*
+ * Aim r at job_id: URL, fresh headers (auth), empty body. Returns 0, -EINVAL,
+ * -ENOMEM, or -EAGAIN when the auth holds no token yet.
+ */
 int api_request_prepare(struct api_request *r, const struct api_client *c, const char *job_id,
                         uint64_t job);
+/*
+ * Aim r at an IAM login: POST body[0..len) (not copied: it must stay valid, and
+ * be wiped by the caller, until the transfer is done) to url as JSON, with no
+ * auth header. Returns 0, -EINVAL, -ENOMEM.
+ */
+int api_request_prepare_login(struct api_request *r, const char *url, const char *body, size_t len);
 /* Classify a finished transfer. */
 void api_request_outcome(struct api_request *r, CURLcode rc, struct api_outcome *out);
 /* Free the handle, headers and body; accepts a zeroed or half-built request. */

@@ -6,6 +6,7 @@
 #include <curl/curl.h>
 #include <errno.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,11 +16,13 @@
 #include <unistd.h>
 
 #include "api.h"
+#include "iam.h"
 #include "job.h"
 #include "jobtable.h"
 #include "landing.h"
 #include "log.h"
 #include "procstat.h"
+#include "secret.h"
 #include "stats.h"
 #include "timeutil.h"
 
@@ -29,6 +32,7 @@
 #define PUBLISH_GAP_MS 1000 /* least time between two publishes outside cycle ends */
 #define FILE_CHECK_MS 1000  /* how often --jobs.file is looked at for a change */
 #define LOOP_ERROR_PAUSE_MS 100 /* after a failed curl_multi_poll/perform, before trying again */
+#define LOGIN_BACKOFF_CAP_MS 300000 /* longest wait between two failed IAM logins */
 
 struct poller {
     const struct config *cfg;
@@ -42,6 +46,13 @@ struct poller {
     size_t n_views_cap;
 
     CURLM *multi;
+    struct auth *auth;
+    struct api_request login; /* the IAM login's own handle (password method) */
+    struct strbuf login_body; /* the login body, password included: wiped after each login */
+    int login_ok;             /* login is initialised */
+    int login_in_flight;
+    unsigned login_failures; /* consecutive failed logins */
+    uint64_t login_next_try; /* monotonic ms */
     struct api_request *slots;
     struct api_request **idle; /* stack of free slots */
     unsigned n_idle, n_slots;
@@ -324,6 +335,14 @@ static void complete_error_answer(struct poller *p, struct api_request *r, struc
         return;
     }
     case 401:
+        if (r->auth_gen == 0) { /* marks a 401 worth a fresh login: see complete() */
+            log_msg(t->failures ? LOGL_DEBUG : LOGL_WARN,
+                    "job %s: token refused (401); logging in again, then asking again", t->id);
+            t->result = JOB_RESULT_NONE;
+            set_due(p, t, now); /* started as soon as the new token is there */
+            return;
+        }
+        /* fall through */
     case 403:
         /* both mean the API refuses us, which api_up says; a 401 rejects our credentials */
         if (code == 401)
@@ -355,7 +374,14 @@ static void complete(struct poller *p, struct api_request *r, CURLcode rc, uint6
     stats_observe_duration(&p->stats, o.seconds);
     if (o.http_code > 0)
         stats_count_code(&p->stats, o.http_code);
-    note_reach(p, r->in_cycle, o.http_code > 0, o.http_code == 401 || o.http_code == 403);
+    /* a 401 for a login token that a fresh login may cure is no refusal yet (auth_gen 0 marks it)
+     */
+    if (o.http_code == 401 && auth_rejected(p->auth, r->auth_gen))
+        r->auth_gen = 0;
+    else if (o.http_code >= 200 && o.http_code < 300)
+        auth_accepted(p->auth, r->auth_gen);
+    note_reach(p, r->in_cycle, o.http_code > 0,
+               (o.http_code == 401 && r->auth_gen != 0) || o.http_code == 403);
     if (!o.transport_ok)
         stats_count_error(&p->stats, o.err);
     if (!t) {
@@ -490,6 +516,98 @@ static void apply_changes(struct poller *p)
     }
 }
 
+/* ---- IAM login (password method) ------------------------------------------ */
+
+/* Start a login when the auth wants one and the last failure's backoff has passed. */
+static void login_maybe_start(struct poller *p, uint64_t now)
+{
+    char url[IAM_URL_MAX];
+    int rc;
+
+    if (!p->login_ok || p->login_in_flight || now < p->login_next_try || now < p->pause_until ||
+        !auth_login_due(p->auth, time_now()))
+        return;
+    strbuf_truncate(&p->login_body, 0);
+    rc = auth_login_request(p->auth, url, sizeof(url), &p->login_body);
+    if (rc == 0)
+        rc = api_request_prepare_login(&p->login, url, p->login_body.data, p->login_body.len);
+    if (rc == 0 && curl_multi_add_handle(p->multi, p->login.easy) != CURLM_OK)
+        rc = -ENOMEM;
+    if (rc != 0) {
+        log_error("cannot start an IAM login: %s", strerror(-rc));
+        p->login_next_try = now + LOGIN_BACKOFF_CAP_MS;
+        return;
+    }
+    p->login_in_flight = 1;
+    p->stats.auth_requests++;
+    log_debug("logging in to IAM (%s)", url);
+}
+
+/* Log a failed login: the first of a run of failures loudly, the rest at debug. */
+static void login_failed(struct poller *p, uint64_t now, uint64_t wait_ms, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void login_failed(struct poller *p, uint64_t now, uint64_t wait_ms, const char *fmt, ...)
+{
+    char line[512];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof(line), fmt, ap);
+    va_end(ap);
+    log_msg(p->login_failures ? LOGL_DEBUG : LOGL_ERROR, "IAM login failed: %s; next try in %llus",
+            line, (unsigned long long)(wait_ms / 1000));
+    p->login_failures++;
+    p->stats.auth_failures++;
+    p->login_next_try = now + wait_ms;
+    if (!auth_ready(p->auth, time_now()))
+        p->stats.api_up = 0;
+}
+
+/* A login transfer finished: adopt its token, or back off. */
+static void login_complete(struct poller *p, CURLcode rc, uint64_t now)
+{
+    struct api_request *r = &p->login;
+    uint64_t backoff = poller_backoff_ms(p->login_failures + 1, LOGIN_BACKOFF_CAP_MS,
+                                         75 + (unsigned)(rand_r(&p->rng) % 51));
+    struct api_outcome o;
+    char err[512];
+
+    p->login_in_flight = 0;
+    p->dirty = 1;
+    secret_clear(p->login_body.data);
+    api_request_outcome(r, rc, &o);
+    if (!o.transport_ok) {
+        login_failed(p, now, backoff, "%s (%s)", r->errbuf[0] ? r->errbuf : curl_easy_strerror(rc),
+                     api_err_reason_name(o.err));
+        return;
+    }
+    if (o.http_code == 429) {
+        login_failed(p, now, poller_pause_ms(o.retry_after), "throttled (429)");
+        return;
+    }
+    if (o.http_code < 200 || o.http_code >= 300) {
+        describe_error(r, err, sizeof(err));
+        login_failed(p, now, backoff, "HTTP %ld: %s%s", o.http_code, err,
+                     o.http_code == 401 ? " (user name, password or domain wrong?)" : "");
+        return;
+    }
+    if (auth_login_answer(p->auth, r->subject_token, r->body.data ? r->body.data : "", r->body.len,
+                          time_now(), err, sizeof(err)) != 0) {
+        login_failed(p, now, backoff, "unusable answer: %s", err);
+        return;
+    }
+    secret_free(r->subject_token);
+    r->subject_token = NULL;
+    if (p->login_failures)
+        log_info("IAM login works again after %u failures", p->login_failures);
+    p->login_failures = 0;
+    p->login_next_try = 0;
+    p->stats.auth_token_expiry = auth_token_expiry(p->auth);
+    p->earliest_due = 0; /* jobs waiting for a token are due */
+    log_info("logged in to IAM; the token expires in %.0fs",
+             auth_token_expiry(p->auth) - time_now());
+}
+
 /* ---- scheduling --------------------------------------------------------- */
 
 static void cycle_begin(struct poller *p, uint64_t now)
@@ -535,14 +653,14 @@ static void cycle_end(struct poller *p, uint64_t now)
     publish(p);
 }
 
-/* While requests are paused, hand the cycle's unstarted members to the retry schedule. */
-static void cycle_defer(struct poller *p)
+/* While requests cannot start, hand the cycle's unstarted members to the retry schedule. */
+static void cycle_defer(struct poller *p, uint64_t due)
 {
     for (; p->cycle_cursor < p->n_cycle; p->cycle_cursor++) {
         struct job_state *t = jobtable_get(p->table, p->cycle_jobs[p->cycle_cursor]);
         if (t && t->in_cycle && !t->in_flight) {
             t->in_cycle = 0;
-            set_due(p, t, p->pause_until);
+            set_due(p, t, due);
         }
     }
 }
@@ -557,6 +675,12 @@ static void start(struct poller *p, job_handle h, int in_cycle, uint64_t now)
     rc = api_request_prepare(r, &p->client, t->id, h);
     if (rc == 0 && curl_multi_add_handle(p->multi, r->easy) != CURLM_OK)
         rc = -ENOMEM;
+    if (rc == -EAGAIN) { /* no token right now: not the job's fault */
+        p->idle[p->n_idle++] = r;
+        t->in_cycle = 0;
+        set_due(p, t, 0);
+        return;
+    }
     if (rc != 0) {
         p->idle[p->n_idle++] = r;
         stats_count_error(&p->stats, API_ERR_OTHER);
@@ -618,7 +742,15 @@ static void start_due(struct poller *p, uint64_t now)
 
     if (now < p->pause_until) {
         if (p->cycle_active)
-            cycle_defer(p);
+            cycle_defer(p, p->pause_until);
+        return;
+    }
+    if (!auth_ready(p->auth, time_now())) {
+        /* no usable token (the first login, or logins failing): asked as soon as one comes */
+        if (p->cycle_active) {
+            cycle_defer(p, 0);
+            p->stats.api_up = 0;
+        }
         return;
     }
     while (p->n_idle > 0 && (h = next_job(p, now, &in_cycle)) != JOB_HANDLE_NONE)
@@ -685,6 +817,10 @@ static void transfer(struct poller *p)
         r = (struct api_request *)(void *)priv;
         rc = msg->data.result;
         curl_multi_remove_handle(p->multi, r->easy);
+        if (r == &p->login) {
+            login_complete(p, rc, now);
+            continue;
+        }
         complete(p, r, rc, now);
         p->idle[p->n_idle++] = r;
     }
@@ -699,7 +835,10 @@ static int turn(struct poller *p)
 
     jobs_file_maybe_reload(p, now);
     apply_changes(p);
-    if (!p->cycle_active && now >= p->next_cycle)
+    login_maybe_start(p, now);
+    /* the first cycle waits for the login in flight: it would only find no token */
+    if (!p->cycle_active && now >= p->next_cycle &&
+        !(p->login_in_flight && !auth_ready(p->auth, time_now())))
         cycle_begin(p, now);
     start_due(p, now);
     if (p->cycle_active && p->cycle_cursor >= p->n_cycle && p->cycle_in_flight == 0) {
@@ -815,9 +954,11 @@ struct poller *poller_new(const struct config *cfg, struct auth *auth, struct sn
     atomic_init(&p->reload, 0);
     p->rng = (unsigned)time_mono_ms() ^ (unsigned)getpid();
     snprintf(p->user_agent, sizeof(p->user_agent), "elb_job_exporter/%s", ELB_VERSION);
+    p->auth = auth;
     p->client = (struct api_client){
         .endpoint = cfg->endpoint,
-        .project_id = cfg->project_id,
+        /* a project scoped by name: the id comes with the token */
+        .project_id = cfg->project_id ? cfg->project_id : auth_project_id(auth),
         .profile = cfg->profile,
         .auth = auth,
         .timeout_ms = cfg->poll_timeout_ms,
@@ -837,6 +978,12 @@ struct poller *poller_new(const struct config *cfg, struct auth *auth, struct sn
         if (api_request_init(&p->slots[k], &p->client) != 0)
             goto fail;
         p->idle[p->n_idle++] = &p->slots[k];
+    }
+    strbuf_init(&p->login_body, IAM_BODY_MAX);
+    if (auth_method(auth) == AUTH_PASSWORD) {
+        if (api_request_init(&p->login, &p->client) != 0)
+            goto fail;
+        p->login_ok = 1;
     }
     /* keep one connection per slot alive between cycles */
     curl_multi_setopt(p->multi, CURLMOPT_MAXCONNECTS, (long)p->n_slots);
@@ -892,6 +1039,12 @@ void poller_free(struct poller *p)
             curl_multi_remove_handle(p->multi, p->slots[k].easy);
         api_request_cleanup(&p->slots[k]);
     }
+    if (p->login_ok && p->multi)
+        curl_multi_remove_handle(p->multi, p->login.easy);
+    if (p->login_ok)
+        api_request_cleanup(&p->login);
+    secret_clear(p->login_body.data);
+    strbuf_release(&p->login_body);
     if (p->multi)
         curl_multi_cleanup(p->multi);
     jobtable_free(p->table);

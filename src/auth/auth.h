@@ -25,6 +25,8 @@
 #include <curl/curl.h>
 #include <stddef.h>
 
+#include "strbuf.h"
+
 /*
  * Bytes of a static token (OS_AUTH_TOKEN) at most: IAM tokens run to ~10 KiB.
  * The one cap for every check of a token: config refuses a longer one up
@@ -32,7 +34,7 @@
  */
 #define AUTH_TOKEN_MAX 65536
 
-enum auth_method { AUTH_TOKEN = 0 };
+enum auth_method { AUTH_TOKEN = 0, AUTH_PASSWORD };
 
 struct auth;
 
@@ -45,13 +47,64 @@ struct auth;
 int auth_new_token(const char *token, struct auth **out);
 void auth_free(struct auth *a); /* wipes the token, accepts NULL */
 
+/* What an IAM password login needs (strings are copied; password is a secret). */
+struct auth_password {
+    const char *iam_endpoint; /* e.g. https://iam.eu-de.otc.t-systems.com/v3 */
+    const char *username, *password, *domain;
+    const char *project_id;   /* scope by id, or */
+    const char *project_name; /* by name, when project_id is NULL */
+};
+
+/*
+ * An IAM password authoriser in *out: it holds no token until
+ * auth_login_answer gives it one. Returns 0, -EINVAL (a field missing, an
+ * endpoint that is not http(s)), or -ENOMEM; *out untouched on failure.
+ */
+int auth_new_password(const struct auth_password *p, struct auth **out);
+
+/*
+ * LOGIN PROTOCOL (password method; the poller drives it on its own curl handle):
+ *   auth_login_due(now)   a login should start: no token yet, the token is past
+ *                         three quarters of its life, or a 401 rejected it;
+ *   auth_login_request    the URL and body to POST (wipe the body after);
+ *   auth_login_answer     the X-Subject-Token value and body of a 2xx answer:
+ *                         the new token replaces the old one (which is wiped),
+ *                         and its generation goes up.
+ * Requests are decorated with the newest token while a renewal is in flight,
+ * so polling never waits for a renewal; only before the first token, or once
+ * the token has expired, auth_ready says no.
+ */
+int auth_ready(const struct auth *a, double now);
+int auth_login_due(const struct auth *a, double now);
+int auth_login_request(const struct auth *a, char *url, size_t urlsz, struct strbuf *body);
+int auth_login_answer(struct auth *a, const char *token, const char *body, size_t len, double now,
+                      char *err, size_t errsz);
+/* Expiry of the current token (seconds since the epoch), 0 when unknown (static token). */
+double auth_token_expiry(const struct auth *a);
+/* The project id the token is scoped to ("" if unknown), for a project scoped by name. */
+const char *auth_project_id(const struct auth *a);
+/* Generation of the token requests are decorated with now (0: none yet). */
+unsigned auth_generation(const struct auth *a);
+/*
+ * A request decorated with token generation gen got 401. Returns 1 when it is
+ * worth sending again after a fresh login (the first 401 for this token: a
+ * login is made due; or the token has been replaced since), 0 when a token
+ * that a 401 had already made us fetch is refused as well: the credentials
+ * are wrong, and counting it as an authentication failure is right. A static
+ * token always gives 0.
+ */
+int auth_rejected(struct auth *a, unsigned gen);
+/* A request decorated with generation gen was accepted: a later 401 may log in again. */
+void auth_accepted(struct auth *a, unsigned gen);
+
 enum auth_method auth_method(const struct auth *a);
 const char *auth_method_name(const struct auth *a);
 
 /*
  * Append the authorising headers for one request to *headers (a new list is
- * created when *headers is NULL). Returns 0, or -ENOMEM with *headers as it was
- * (possibly grown by complete headers only).
+ * created when *headers is NULL). Returns 0, -EAGAIN when the password method
+ * holds no token yet, or -ENOMEM with *headers as it was (possibly grown by
+ * complete headers only).
  */
 int auth_decorate(struct auth *a, struct curl_slist **headers, const char *method, const char *url,
                   const char *body, size_t body_len);
