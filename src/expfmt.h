@@ -41,6 +41,12 @@ struct proc_stats {
 
 struct build_info {
     const char *version, *revision, *libcurl, *libmicrohttpd;
+    /*
+     * TRANSITIONAL: carries the HTTP server's counters from main through the
+     * poller (which copies build_info whole) until the poller sets
+     * expfmt_input.http itself; then this field goes. Not build information.
+     */
+    const struct http_counters *http;
 };
 
 struct expfmt_input {
@@ -50,6 +56,12 @@ struct expfmt_input {
     const struct stats *stats;
     const struct proc_stats *proc;
     const struct build_info *build;
+    /*
+     * The HTTP server's counters, read with atomic_load; NULL (no server, as in
+     * --once) leaves the elb_job_exporter_http_* families out. While NULL,
+     * build->http is used instead (see build_info).
+     */
+    const struct http_counters *http;
 };
 
 #define EXPFMT_MAX_OUTPUT (64u << 20) /* cap of one rendered exposition */

@@ -3,8 +3,9 @@
  * and owns start-up and shutdown.
  *
  * Threads: main (signals via sigwait), the poller thread, libmicrohttpd's
- * thread(s), and in --demo the simulator's threads. All signals we handle are
- * blocked before any thread starts, so only sigwait here ever sees them.
+ * thread(s) and the HTTP server's reaper, and in --demo the simulator's
+ * threads. All signals we handle are blocked before any thread starts, so
+ * only sigwait here ever sees them.
  */
 #include <curl/curl.h>
 #include <errno.h>
@@ -91,6 +92,7 @@ int main(int argc, char **argv)
     struct snapshot_store *store = NULL;
     struct poller *poller = NULL;
     struct http_server *http = NULL;
+    struct http_counters http_counters = {0}; /* written by http, rendered by the poller */
     struct build_info build;
     sigset_t sigs;
     char err[512];
@@ -139,6 +141,12 @@ int main(int argc, char **argv)
         .revision = ELB_REVISION,
         .libcurl = curl_version_info(CURLVERSION_NOW)->version,
         .libmicrohttpd = MHD_get_version(),
+        /*
+         * TRANSITIONAL: the poller copies build_info whole and hands it to
+         * expfmt, so the server's counters reach the renderer this way until
+         * the poller sets expfmt_input.http itself. --once has no server.
+         */
+        .http = cfg.once ? NULL : &http_counters,
     };
     store = snapshot_store_new();
     poller = store ? poller_new(&cfg, auth, store, &build) : NULL;
@@ -157,7 +165,8 @@ int main(int argc, char **argv)
     http = http_start(&(struct http_options){.host = cfg.listen_host,
                                              .port = cfg.listen_port,
                                              .telemetry_path = cfg.telemetry_path,
-                                             .store = store},
+                                             .store = store,
+                                             .counters = &http_counters},
                       err, sizeof(err));
     if (!http) {
         log_error("%s", err);
