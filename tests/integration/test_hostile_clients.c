@@ -305,7 +305,7 @@ static void test_one_address_cannot_starve_scrapes(void **state)
 {
     char *raw = NULL;
     size_t len = 0, alive = 0;
-    double t0, took, refused;
+    double t0, took, refused, opened;
     int rc;
 
     (void)state;
@@ -314,6 +314,7 @@ static void test_one_address_cannot_starve_scrapes(void **state)
     raise_nofile(N_HOSTILE + FD_HEADROOM);
     start("hostile_per_ip");
 
+    opened = h_mono();
     for (size_t i = 0; i < N_HOSTILE; i++) {
         hostile[i] = connect_from(HOSTILE_SRC, ev.port, IO_TIMEOUT_S);
         if (hostile[i] < 0)
@@ -342,7 +343,9 @@ static void test_one_address_cannot_starve_scrapes(void **state)
     assert_int_equal((long)refused, N_HOSTILE - PER_IP_LIMIT);
     for (size_t i = 0; i < N_HOSTILE; i++)
         alive += !closed_by_server(hostile[i]);
-    assert_int_equal(alive, PER_IP_LIMIT);
+    /* the kept ones stay until their header deadline, which may have passed on a slow machine */
+    if (alive > PER_IP_LIMIT || (alive < PER_IP_LIMIT && h_mono() - opened < HEADER_DEADLINE_S))
+        fail_msg("%zu connections from " HOSTILE_SRC " open, want %d", alive, PER_IP_LIMIT);
 
     /* once they are gone, the address is served again */
     close_hostile();
