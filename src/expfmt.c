@@ -615,6 +615,54 @@ static int render_exporter(struct writer *w, const struct expfmt_input *in)
     return sample(w, SK_VALUE, l, 4, 1);
 }
 
+/* Label values of the HTTP server's counters, indexed by their enums (stats.h). */
+static const char *const http_refuse_names[HTTP_REFUSE_COUNT] = {
+    [HTTP_REFUSE_PER_IP_LIMIT] = "per_ip_limit",
+};
+static const char *const http_cut_names[HTTP_CUT_COUNT] = {
+    [HTTP_CUT_HEADER_TIMEOUT] = "header_timeout",
+};
+
+/* One counter family with a "reason" label, every reason always present. */
+static int reason_family(struct writer *w, const char *name, const char *help,
+                         const char *const *names, const atomic_uint_least64_t *values, size_t n)
+{
+    struct label l = {"reason", NULL};
+    size_t i;
+    int rc = family_begin(w, name, MT_COUNTER, help);
+
+    for (i = 0; rc == 0 && i < n; i++) {
+        l.value = names[i];
+        rc = sample(w, SK_VALUE, &l, 1, (double)atomic_load(&values[i]));
+    }
+    return rc;
+}
+
+/* The HTTP server's families; left out without counters (no server, as in --once). */
+static int render_http(struct writer *w, const struct expfmt_input *in)
+{
+    const struct http_counters *h = in->http;
+    int rc;
+
+    if (!h)
+        return 0;
+    rc = reason_family(w, "elb_job_exporter_http_connections_refused",
+                       "Client connections the HTTP server closed at accept, by reason.",
+                       http_refuse_names, h->refused, HTTP_REFUSE_COUNT);
+    if (rc)
+        return rc;
+    rc = reason_family(w, "elb_job_exporter_http_connections_cut",
+                       "Client connections the HTTP server shut down before their request was "
+                       "answered, by reason.",
+                       http_cut_names, h->cut, HTTP_CUT_COUNT);
+    if (rc)
+        return rc;
+    return single(w, "elb_job_exporter_http_server_errors", MT_COUNTER,
+                  "Errors the embedded HTTP server (libmicrohttpd) reported, logged or suppressed "
+                  "by the log rate limit.",
+                  (double)atomic_load(&h->server_errors));
+}
+
 static int render_process(struct writer *w, const struct proc_stats *p)
 {
     int rc;
@@ -668,6 +716,9 @@ int expfmt_render(struct strbuf *out, enum expfmt_format fmt, const struct expfm
     if (rc)
         goto out;
     rc = render_exporter(&w, in);
+    if (rc)
+        goto out;
+    rc = render_http(&w, in);
     if (rc)
         goto out;
     rc = render_process(&w, in->proc);

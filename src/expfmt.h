@@ -51,6 +51,11 @@ struct expfmt_input {
     const struct stats *stats;
     const struct proc_stats *proc;
     const struct build_info *build;
+    /*
+     * The HTTP server's counters, read with atomic_load; NULL (no server, as in
+     * --once) leaves the elb_job_exporter_http_* families out.
+     */
+    const struct http_counters *http;
 };
 
 /*

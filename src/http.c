@@ -1,5 +1,38 @@
 /*
  * http: the embedded HTTP server (see http.h).
+ *
+ * DESIGN. libmicrohttpd runs one internal thread (accept, parse, answer, close)
+ * and we add one, the reaper. They meet in the connection table, under
+ * conn_lock:
+ *
+ * - libmicrohttpd's thread adds a slot when a connection starts (its fd, its
+ *   peer address, a header deadline HTTP_HEADER_DEADLINE_MS after accept),
+ *   clears the deadline when a request's headers are complete (on_request's
+ *   first call), sets a new one when a request is over (the next request on a
+ *   kept-alive connection), and frees the slot when the connection closes.
+ * - The reaper wakes every HTTP_REAP_TICK_MS and shutdown(2)s every connection
+ *   past its deadline. It does not close the fd: libmicrohttpd then reads
+ *   end-of-file and closes the connection the ordinary way.
+ * - libmicrohttpd 0.9.75 calls MHD_CONNECTION_NOTIFY_CLOSED before it closes
+ *   the socket (MHD_cleanup_connections, and the failure path of
+ *   new_connection_process_); our CLOSED handler takes conn_lock, so while the
+ *   reaper holds it a slot's fd is open and still that connection's: it
+ *   cannot be shut down after reuse by another connection.
+ *
+ * The per-address limit is ours, not MHD_OPTION_PER_IP_CONNECTION_LIMIT: the
+ * accept policy callback counts the table's slots for the peer address and
+ * refuses past HTTP_PER_IP_LIMIT. libmicrohttpd's own limit refuses with the
+ * same log line as its global limit and nothing we could count by reason.
+ * Accept, the policy callback and the STARTED notification all run in
+ * libmicrohttpd's single internal thread, one connection after the other, so
+ * the count cannot race with the slot being added.
+ *
+ * Logging: every complaint of libmicrohttpd is counted (server_errors), and it
+ * and our own refusal and cut lines share one rate limiter under log_lock: at
+ * most HTTP_LOG_BURST lines per HTTP_LOG_WINDOW_MS, then one line saying how
+ * many were held back, written when the window is over (the reaper looks each
+ * tick) or at stop. The two locks are never held together, and nothing is
+ * logged while conn_lock is held.
  */
 #include "http.h"
 
@@ -8,16 +41,20 @@
 #include <microhttpd.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <pthread.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "expfmt.h"
 #include "log.h"
+#include "ratelimit.h"
 #include "timeutil.h"
 
 #define HTTP_CONNECTION_LIMIT 512  /* concurrent client connections */
@@ -25,6 +62,35 @@
 #define HTTP_LISTEN_BACKLOG 128
 #define HTTP_DRAIN_MS 1000    /* on stop, how long in-flight answers may take to finish */
 #define HTTP_DRAIN_POLL_MS 10 /* how often the stop checks whether they have */
+#define HTTP_PER_IP_LIMIT 64  /* connections one client address may hold at once */
+/* From accept until the first request's headers are complete. */
+#define HTTP_HEADER_DEADLINE_MS 10000
+/*
+ * From the end of a request until the next one's headers are complete on a
+ * kept-alive connection. An idle one is closed by the inactivity timeout
+ * first, so only a connection that keeps trickling bytes is cut by this.
+ */
+#define HTTP_NEXT_HEADER_DEADLINE_MS (HTTP_CONNECTION_TIMEOUT * 1000 + HTTP_HEADER_DEADLINE_MS)
+#define HTTP_REAP_TICK_MS 250 /* how often the reaper looks for connections past a deadline */
+#define HTTP_LOG_BURST 10     /* complaints logged per window; the rest only counted */
+#define HTTP_LOG_WINDOW_MS 60000
+#define HTTP_FD_RESERVE 64 /* descriptors beyond client connections: listener, API, files */
+#define HTTP_LINE_MAX 512  /* bytes of one complaint */
+
+/* A client address, as the per-address limit compares them. */
+struct peer {
+    int family; /* AF_INET, AF_INET6; 0: not an IP peer (never limited) */
+    unsigned char addr[16];
+};
+
+/* One open client connection (a slot of the table). */
+struct conn {
+    int in_use;
+    int fd;
+    int cut;              /* shut down by the reaper; libmicrohttpd has yet to close it */
+    uint64_t deadline_ms; /* monotonic ms the pending request's headers are due; 0: none pending */
+    struct peer peer;
+};
 
 struct http_server {
     struct MHD_Daemon *daemon;
@@ -33,10 +99,243 @@ struct http_server {
     char *telemetry_path;
     struct snapshot_store *store;
     atomic_int active; /* requests handed to on_request and not completed yet */
+    struct http_counters *counters;
+    struct http_counters own_counters; /* when the caller keeps none */
+
+    pthread_mutex_t conn_lock; /* conns, stopping */
+    pthread_cond_t reaper_wake;
+    struct conn conns[HTTP_CONNECTION_LIMIT]; /* libmicrohttpd never starts more at once */
+    int stopping;
+    pthread_t reaper;
+    int reaper_started;
+
+    pthread_mutex_t log_lock; /* log_limit */
+    struct ratelimit log_limit;
 };
 
 /* Marker stored in *con_cls after the first call for a request. */
 static int request_seen;
+
+/* ---- logging, rate-limited ---------------------------------------------- */
+
+/* Say how many lines the limiter held back, if any. */
+static void report_suppressed(uint64_t n)
+{
+    if (n)
+        log_warn("http: %llu more messages suppressed (at most %u are logged per %u s)",
+                 (unsigned long long)n, (unsigned)HTTP_LOG_BURST,
+                 (unsigned)(HTTP_LOG_WINDOW_MS / 1000));
+}
+
+/* Log one complaint at warn unless the limiter holds it back. Never with conn_lock held. */
+static void complain(struct http_server *srv, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void complain(struct http_server *srv, const char *fmt, ...)
+{
+    char line[HTTP_LINE_MAX];
+    uint64_t dropped;
+    va_list ap;
+    int ok;
+
+    pthread_mutex_lock(&srv->log_lock);
+    dropped = ratelimit_roll(&srv->log_limit, time_mono_ms());
+    ok = ratelimit_allow(&srv->log_limit);
+    pthread_mutex_unlock(&srv->log_lock);
+    report_suppressed(dropped);
+    if (!ok)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof(line), fmt, ap);
+    va_end(ap);
+    log_warn("http: %s", line);
+}
+
+/* libmicrohttpd's own complaints: every one counted, logged through the limiter. */
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    struct http_server *srv = cls;
+    char line[HTTP_LINE_MAX];
+    size_t n;
+
+    atomic_fetch_add(&srv->counters->server_errors, 1);
+    vsnprintf(line, sizeof(line), fmt, ap);
+    n = strlen(line);
+    while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+        line[--n] = '\0';
+    complain(srv, "%s", line);
+}
+
+/* ---- the connection table ----------------------------------------------- */
+
+/* The peer of sa (family 0 when it is not IPv4 or IPv6). */
+static struct peer peer_of(const struct sockaddr *sa, socklen_t len)
+{
+    struct peer p;
+
+    memset(&p, 0, sizeof(p));
+    if (sa && sa->sa_family == AF_INET && len >= (socklen_t)sizeof(struct sockaddr_in)) {
+        p.family = AF_INET;
+        memcpy(p.addr, &((const struct sockaddr_in *)sa)->sin_addr, 4);
+    } else if (sa && sa->sa_family == AF_INET6 && len >= (socklen_t)sizeof(struct sockaddr_in6)) {
+        p.family = AF_INET6;
+        memcpy(p.addr, &((const struct sockaddr_in6 *)sa)->sin6_addr, 16);
+    }
+    return p;
+}
+
+static int peer_equal(const struct peer *a, const struct peer *b)
+{
+    return a->family == b->family && memcmp(a->addr, b->addr, sizeof(a->addr)) == 0;
+}
+
+/*
+ * Accept policy: refuse a connection from an address that already holds
+ * HTTP_PER_IP_LIMIT (libmicrohttpd closes it at once). Counted and logged.
+ */
+static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen)
+{
+    struct http_server *srv = cls;
+    struct peer p = peer_of(addr, addrlen);
+    char text[INET6_ADDRSTRLEN];
+    unsigned n = 0;
+    size_t i;
+
+    if (!p.family)
+        return MHD_YES;
+    pthread_mutex_lock(&srv->conn_lock);
+    for (i = 0; i < HTTP_CONNECTION_LIMIT; i++)
+        if (srv->conns[i].in_use && peer_equal(&srv->conns[i].peer, &p))
+            n++;
+    pthread_mutex_unlock(&srv->conn_lock);
+    if (n < HTTP_PER_IP_LIMIT)
+        return MHD_YES;
+    atomic_fetch_add(&srv->counters->refused[HTTP_REFUSE_PER_IP_LIMIT], 1);
+    if (!inet_ntop(p.family, p.addr, text, sizeof(text)))
+        snprintf(text, sizeof(text), "?");
+    complain(srv, "refused a connection from %s: %u already open from that address (the limit)",
+             text, n);
+    return MHD_NO;
+}
+
+/* A connection starts (add its slot, store it as the socket context) or closes (free it). */
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe)
+{
+    struct http_server *srv = cls;
+    const union MHD_ConnectionInfo *fd, *addr;
+    const struct sockaddr *sa;
+    struct conn *slot = NULL;
+    struct peer peer;
+    size_t i;
+
+    if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
+        slot = *socket_context;
+        if (slot) {
+            pthread_mutex_lock(&srv->conn_lock);
+            slot->in_use = 0;
+            slot->fd = -1;
+            pthread_mutex_unlock(&srv->conn_lock);
+        }
+        *socket_context = NULL;
+        return;
+    }
+    if (toe != MHD_CONNECTION_NOTIFY_STARTED)
+        return;
+    fd = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+    addr = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    sa = addr ? addr->client_addr : NULL;
+    /* libmicrohttpd keeps the address accept() gave, at the full length of its family */
+    peer = peer_of(sa, sa && sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+                                                       : sizeof(struct sockaddr_in));
+    pthread_mutex_lock(&srv->conn_lock);
+    for (i = 0; i < HTTP_CONNECTION_LIMIT && !slot; i++)
+        if (!srv->conns[i].in_use)
+            slot = &srv->conns[i];
+    if (slot) {
+        *slot = (struct conn){
+            .in_use = 1,
+            .fd = fd ? fd->connect_fd : -1,
+            .deadline_ms = time_mono_ms() + HTTP_HEADER_DEADLINE_MS,
+            .peer = peer,
+        };
+    }
+    pthread_mutex_unlock(&srv->conn_lock);
+    /* no free slot cannot happen (the table is as large as the connection limit): untracked */
+    *socket_context = slot;
+}
+
+/* The slot of connection c, NULL if untracked. */
+static struct conn *slot_of(struct MHD_Connection *c)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+    return ci ? ci->socket_context : NULL;
+}
+
+/* Set (ms > 0: due then) or clear (0) the header deadline of connection c. */
+static void set_deadline(struct http_server *srv, struct MHD_Connection *c, uint64_t ms)
+{
+    struct conn *slot = slot_of(c);
+
+    if (!slot)
+        return;
+    pthread_mutex_lock(&srv->conn_lock);
+    slot->deadline_ms = ms;
+    pthread_mutex_unlock(&srv->conn_lock);
+}
+
+/*
+ * The reaper thread: every HTTP_REAP_TICK_MS, shut down connections past their
+ * header deadline (counted, logged), and report what the log limiter held back
+ * once its window is over. Ends when stopping is set.
+ */
+static void *reaper_main(void *arg)
+{
+    struct http_server *srv = arg;
+    struct timespec until;
+    uint64_t now, dropped;
+    unsigned cut;
+    size_t i;
+
+    pthread_mutex_lock(&srv->conn_lock);
+    while (!srv->stopping) {
+        now = time_mono_ms();
+        cut = 0;
+        for (i = 0; i < HTTP_CONNECTION_LIMIT; i++) {
+            struct conn *k = &srv->conns[i];
+
+            if (!k->in_use || k->cut || !k->deadline_ms || now < k->deadline_ms || k->fd < 0)
+                continue;
+            shutdown(k->fd, SHUT_RDWR); /* libmicrohttpd reads EOF and closes it */
+            k->cut = 1;
+            cut++;
+        }
+        pthread_mutex_unlock(&srv->conn_lock);
+
+        if (cut) {
+            atomic_fetch_add(&srv->counters->cut[HTTP_CUT_HEADER_TIMEOUT], cut);
+            complain(srv, "cut %u connection(s) whose request headers were not complete in %u s",
+                     cut, (unsigned)(HTTP_HEADER_DEADLINE_MS / 1000));
+        }
+        pthread_mutex_lock(&srv->log_lock);
+        dropped = ratelimit_roll(&srv->log_limit, now);
+        pthread_mutex_unlock(&srv->log_lock);
+        report_suppressed(dropped);
+
+        clock_gettime(CLOCK_MONOTONIC, &until);
+        until.tv_nsec += HTTP_REAP_TICK_MS * 1000000L;
+        until.tv_sec += until.tv_nsec / 1000000000L;
+        until.tv_nsec %= 1000000000L;
+        pthread_mutex_lock(&srv->conn_lock);
+        if (!srv->stopping)
+            pthread_cond_timedwait(&srv->reaper_wake, &srv->conn_lock, &until);
+    }
+    pthread_mutex_unlock(&srv->conn_lock);
+    return NULL;
+}
+
+/* ---- answers ------------------------------------------------------------- */
 
 static void release_snapshot(void *cls)
 {
@@ -105,6 +404,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     if (*con_cls == NULL) {
         *con_cls = &request_seen;
         atomic_fetch_add(&srv->active, 1); /* until on_completed */
+        set_deadline(srv, c, 0);           /* the headers are complete */
         /*
          * We take no bodies. Answering now makes libmicrohttpd discard one unread
          * (and close the connection) instead of feeding us a body of any size.
@@ -156,31 +456,20 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     return answer_text(c, MHD_HTTP_NOT_FOUND, "404 page not found\n", NULL);
 }
 
-/* A request handed to on_request is over (answered, failed or cut): it is no longer in flight. */
+/*
+ * A request handed to on_request is over (answered, failed or cut): it is no
+ * longer in flight, and the next one's headers are due (kept-alive connection).
+ */
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
     struct http_server *srv = cls;
 
-    (void)c;
     (void)toe;
     if (*con_cls != NULL)
         atomic_fetch_sub(&srv->active, 1);
     *con_cls = NULL;
-}
-
-/* libmicrohttpd's own complaints go through our log. */
-static void on_mhd_log(void *cls, const char *fmt, va_list ap)
-{
-    char line[512];
-    size_t n;
-
-    (void)cls;
-    vsnprintf(line, sizeof(line), fmt, ap);
-    n = strlen(line);
-    while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
-        line[--n] = '\0';
-    log_warn("http: %s", line);
+    set_deadline(srv, c, time_mono_ms() + HTTP_NEXT_HEADER_DEADLINE_MS);
 }
 
 /*
@@ -261,9 +550,72 @@ static int open_listener(const char *host, uint16_t port, char *url, size_t urls
     return fd;
 }
 
+/*
+ * Make room for HTTP_CONNECTION_LIMIT clients plus our own descriptors: raise
+ * the soft RLIMIT_NOFILE to the hard limit if it is lower than that (the
+ * server polls with epoll, so high descriptor numbers are fine).
+ */
+static void ensure_fd_room(void)
+{
+    const rlim_t need = HTTP_CONNECTION_LIMIT + HTTP_FD_RESERVE;
+    struct rlimit rl;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= need)
+        return;
+    rl.rlim_cur = rl.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &rl) != 0 || getrlimit(RLIMIT_NOFILE, &rl) != 0 ||
+        (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < need))
+        log_warn("http: RLIMIT_NOFILE is %llu descriptors, fewer than the %u client connections "
+                 "and %u more the exporter may need",
+                 (unsigned long long)rl.rlim_cur, (unsigned)HTTP_CONNECTION_LIMIT,
+                 (unsigned)HTTP_FD_RESERVE);
+}
+
+/* Free a server that is not (or no longer) serving; accepts a half-built one. */
+static void server_free(struct http_server *s, int locks)
+{
+    if (locks) {
+        pthread_cond_destroy(&s->reaper_wake);
+        pthread_mutex_destroy(&s->conn_lock);
+        pthread_mutex_destroy(&s->log_lock);
+    }
+    free(s->telemetry_path);
+    free(s);
+}
+
+/* Set up the locks and the condition variable (monotonic clock). Returns 0 or -errno. */
+static int init_locks(struct http_server *s)
+{
+    pthread_condattr_t ca;
+    int rc;
+
+    rc = pthread_condattr_init(&ca);
+    if (rc)
+        return -rc;
+    rc = pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    if (rc == 0)
+        rc = pthread_cond_init(&s->reaper_wake, &ca);
+    pthread_condattr_destroy(&ca);
+    if (rc)
+        return -rc;
+    rc = pthread_mutex_init(&s->conn_lock, NULL);
+    if (rc) {
+        pthread_cond_destroy(&s->reaper_wake);
+        return -rc;
+    }
+    rc = pthread_mutex_init(&s->log_lock, NULL);
+    if (rc) {
+        pthread_mutex_destroy(&s->conn_lock);
+        pthread_cond_destroy(&s->reaper_wake);
+        return -rc;
+    }
+    return 0;
+}
+
 struct http_server *http_start(const struct http_options *o, char *err, size_t errsz)
 {
     struct http_server *s = calloc(1, sizeof(*s));
+    int rc, locks = 0;
 
     if (!s) {
         snprintf(err, errsz, "out of memory");
@@ -271,29 +623,45 @@ struct http_server *http_start(const struct http_options *o, char *err, size_t e
     }
     atomic_init(&s->active, 0);
     s->store = o->store;
+    s->counters = o->counters ? o->counters : &s->own_counters;
+    ratelimit_init(&s->log_limit, HTTP_LOG_BURST, HTTP_LOG_WINDOW_MS, time_mono_ms());
     s->telemetry_path = strdup(o->telemetry_path);
     if (!s->telemetry_path) {
         snprintf(err, errsz, "out of memory");
         goto fail;
     }
+    rc = init_locks(s);
+    if (rc) {
+        snprintf(err, errsz, "cannot set up the HTTP server: %s", strerror(-rc));
+        goto fail;
+    }
+    locks = 1;
+    ensure_fd_room();
     s->fd = open_listener(o->host, o->port, s->url, sizeof(s->url), err, errsz);
     if (s->fd < 0)
         goto fail;
-    s->daemon = MHD_start_daemon(MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG | MHD_USE_ITC, 0,
-                                 NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log,
-                                 NULL, MHD_OPTION_LISTEN_SOCKET, s->fd, MHD_OPTION_CONNECTION_LIMIT,
-                                 (unsigned)HTTP_CONNECTION_LIMIT, MHD_OPTION_CONNECTION_TIMEOUT,
-                                 (unsigned)HTTP_CONNECTION_TIMEOUT, MHD_OPTION_NOTIFY_COMPLETED,
-                                 on_completed, s, MHD_OPTION_END);
+    s->daemon = MHD_start_daemon(
+        MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG | MHD_USE_ITC, 0, on_accept, s, on_request,
+        s, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, s, MHD_OPTION_LISTEN_SOCKET, s->fd,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_CONNECTION_LIMIT, MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned)HTTP_CONNECTION_TIMEOUT, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+        MHD_OPTION_NOTIFY_CONNECTION, on_connection, s, MHD_OPTION_END);
     if (!s->daemon) {
         snprintf(err, errsz, "cannot start the HTTP server on %s", s->url);
         close(s->fd);
         goto fail;
     }
+    rc = pthread_create(&s->reaper, NULL, reaper_main, s);
+    if (rc) {
+        snprintf(err, errsz, "cannot start the HTTP server's reaper thread: %s", strerror(rc));
+        MHD_stop_daemon(s->daemon);
+        close(s->fd);
+        goto fail;
+    }
+    s->reaper_started = 1;
     return s;
 fail:
-    free(s->telemetry_path);
-    free(s);
+    server_free(s, locks);
     return NULL;
 }
 
@@ -305,7 +673,7 @@ const char *http_url(const struct http_server *s)
 void http_stop(struct http_server *s)
 {
     const struct timespec tick = {0, HTTP_DRAIN_POLL_MS * 1000000L};
-    uint64_t deadline;
+    uint64_t deadline, dropped;
     int fd;
 
     if (!s)
@@ -320,9 +688,19 @@ void http_stop(struct http_server *s)
         nanosleep(&tick, NULL);
     if (atomic_load(&s->active) > 0)
         log_warn("http: stopping with %d answers still being sent", atomic_load(&s->active));
+    pthread_mutex_lock(&s->conn_lock);
+    s->stopping = 1;
+    pthread_cond_signal(&s->reaper_wake);
+    pthread_mutex_unlock(&s->conn_lock);
+    if (s->reaper_started)
+        pthread_join(s->reaper, NULL);
     MHD_stop_daemon(s->daemon);
     if (fd >= 0)
         close(fd);
-    free(s->telemetry_path);
-    free(s);
+    /* what the limiter held back since its last report */
+    pthread_mutex_lock(&s->log_lock);
+    dropped = ratelimit_drain(&s->log_limit);
+    pthread_mutex_unlock(&s->log_lock);
+    report_suppressed(dropped);
+    server_free(s, 1);
 }

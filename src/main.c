@@ -3,8 +3,9 @@
  * and owns start-up and shutdown.
  *
  * Threads: main (signals via sigwait), the poller thread, libmicrohttpd's
- * thread(s), and in --demo the simulator's threads. All signals we handle are
- * blocked before any thread starts, so only sigwait here ever sees them.
+ * thread(s) and the HTTP server's reaper, and in --demo the simulator's
+ * threads. All signals we handle are blocked before any thread starts, so
+ * only sigwait here ever sees them.
  */
 #include <curl/curl.h>
 #include <errno.h>
@@ -110,6 +111,7 @@ int main(int argc, char **argv)
     struct snapshot_store *store = NULL;
     struct poller *poller = NULL;
     struct http_server *http = NULL;
+    struct http_counters http_counters = {0}; /* written by http, rendered by the poller */
     struct build_info build;
     sigset_t sigs;
     char err[512];
@@ -171,7 +173,8 @@ int main(int argc, char **argv)
         .libmicrohttpd = MHD_get_version(),
     };
     store = snapshot_store_new();
-    poller = store ? poller_new(&cfg, auth, store, &build) : NULL;
+    /* --once has no server, so no server counters */
+    poller = store ? poller_new(&cfg, auth, store, &build, cfg.once ? NULL : &http_counters) : NULL;
     if (!poller) {
         log_error("cannot set up the poller: out of memory");
         goto out;
@@ -187,7 +190,8 @@ int main(int argc, char **argv)
     http = http_start(&(struct http_options){.host = cfg.listen_host,
                                              .port = cfg.listen_port,
                                              .telemetry_path = cfg.telemetry_path,
-                                             .store = store},
+                                             .store = store,
+                                             .counters = &http_counters},
                       err, sizeof(err));
     if (!http) {
         log_error("%s", err);

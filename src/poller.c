@@ -39,6 +39,7 @@ struct poller {
     struct api_client client;
     struct snapshot_store *store;
     struct build_info build;
+    const struct http_counters *http; /* the HTTP server's, or NULL */
     char user_agent[64];
 
     struct jobtable *table;
@@ -207,6 +208,7 @@ static void publish(struct poller *p)
         .stats = &p->stats,
         .proc = &proc,
         .build = &p->build,
+        .http = p->http,
     };
     li = (struct landing_input){
         .state = &in, .telemetry_path = p->cfg->telemetry_path, .now = time_now()};
@@ -940,7 +942,7 @@ static int load_config_jobs(struct poller *p)
 }
 
 struct poller *poller_new(const struct config *cfg, struct auth *auth, struct snapshot_store *store,
-                          const struct build_info *build)
+                          const struct build_info *build, const struct http_counters *http)
 {
     struct poller *p = calloc(1, sizeof(*p));
     unsigned k;
@@ -950,6 +952,7 @@ struct poller *poller_new(const struct config *cfg, struct auth *auth, struct sn
     p->cfg = cfg;
     p->store = store;
     p->build = *build;
+    p->http = http;
     atomic_init(&p->stop, 0);
     atomic_init(&p->reload, 0);
     p->rng = (unsigned)time_mono_ms() ^ (unsigned)getpid();

@@ -42,11 +42,12 @@
 struct poller;
 
 /*
- * Build a poller for the jobs in cfg (cfg, auth and store must outlive it) and
- * publish an initial snapshot (every job UNKNOWN, cycles 0). NULL on ENOMEM.
+ * Build a poller for the jobs in cfg (cfg, auth, store and http must outlive
+ * it) and publish an initial snapshot (every job UNKNOWN, cycles 0). http: the
+ * HTTP server's counters to render, or NULL. NULL on ENOMEM.
  */
 struct poller *poller_new(const struct config *cfg, struct auth *auth, struct snapshot_store *store,
-                          const struct build_info *build);
+                          const struct build_info *build, const struct http_counters *http);
 /* Start the thread. Returns 0 or -errno. */
 int poller_start(struct poller *p);
 /*

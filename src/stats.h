@@ -4,10 +4,13 @@
  * The poller thread is the only writer and also the renderer, so these are
  * plain fields: the HTTP threads never see them, only the rendered snapshot.
  * Maps keyed by server-controlled strings (job_type, error_code) are capped.
+ * The exception is struct http_counters at the end: the HTTP server's threads
+ * write it and the renderer reads it, so its fields are C11 atomics.
  */
 #ifndef ELB_STATS_H
 #define ELB_STATS_H
 
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include "job.h"
@@ -72,5 +75,20 @@ void stats_observe_duration(struct stats *s, double seconds);
 /* Count a job seen finished (and failed, with its error code). */
 void stats_count_finished(struct stats *s, const char *job_type);
 void stats_count_failed(struct stats *s, const char *job_type, const char *error_code);
+
+/* Why the HTTP server refused a connection at accept (label values of connections_refused). */
+enum http_refuse_reason { HTTP_REFUSE_PER_IP_LIMIT = 0, HTTP_REFUSE_COUNT };
+/* Why it cut one before the request was answered (label values of connections_cut). */
+enum http_cut_reason { HTTP_CUT_HEADER_TIMEOUT = 0, HTTP_CUT_COUNT };
+
+/*
+ * The HTTP server's counters: owned by main, incremented by the server's
+ * threads (http.c), read with atomic_load by the renderer. Never reset.
+ */
+struct http_counters {
+    atomic_uint_least64_t refused[HTTP_REFUSE_COUNT]; /* connections closed at accept */
+    atomic_uint_least64_t cut[HTTP_CUT_COUNT];        /* connections shut down by us */
+    atomic_uint_least64_t server_errors; /* libmicrohttpd's complaints, logged or not */
+};
 
 #endif

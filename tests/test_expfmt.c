@@ -55,6 +55,7 @@ struct fixture {
     struct stats stats;
     struct proc_stats proc;
     struct build_info build;
+    struct http_counters http;
     struct expfmt_input in;
 };
 
@@ -181,6 +182,11 @@ static void fixture_init(struct fixture *f)
     f->in.stats = st;
     f->in.proc = &f->proc;
     f->in.build = &f->build;
+
+    atomic_store(&f->http.refused[HTTP_REFUSE_PER_IP_LIMIT], 536);
+    atomic_store(&f->http.cut[HTTP_CUT_HEADER_TIMEOUT], 2);
+    atomic_store(&f->http.server_errors, 1234567);
+    f->in.http = &f->http;
 }
 
 /* Render in into a fresh buffer; the caller frees the result. */
@@ -553,6 +559,32 @@ static void exporter_families(void **state)
     free(t);
 }
 
+/* The HTTP server's counters: every reason always present; left out without a server. */
+static void http_families(void **state)
+{
+    struct fixture f;
+    char *t;
+
+    (void)state;
+    fixture_init(&f);
+    t = render(&f.in);
+    assert_line(t, "# TYPE elb_job_exporter_http_connections_refused_total counter");
+    assert_line(t, "elb_job_exporter_http_connections_refused_total{reason=\"per_ip_limit\"} 536");
+    assert_int_equal(count_prefix(t, "elb_job_exporter_http_connections_refused_total{"), 1);
+    assert_line(t, "# TYPE elb_job_exporter_http_connections_cut_total counter");
+    assert_line(t, "elb_job_exporter_http_connections_cut_total{reason=\"header_timeout\"} 2");
+    assert_int_equal(count_prefix(t, "elb_job_exporter_http_connections_cut_total{"), 1);
+    assert_line(t, "# TYPE elb_job_exporter_http_server_errors_total counter");
+    assert_line(t, "elb_job_exporter_http_server_errors_total 1234567");
+    free(t);
+
+    /* no server (--once): no family, not even a header */
+    f.in.http = NULL;
+    t = render(&f.in);
+    assert_null(strstr(t, "elb_job_exporter_http_"));
+    free(t);
+}
+
 static void process_families(void **state)
 {
     struct fixture f;
@@ -594,10 +626,10 @@ static void structure_is_valid(void **state)
     (void)state;
     fixture_init(&f);
     t = render(&f.in);
-    /* 9 per job, 3 aggregate, 14 exporter, 6 process */
-    assert_int_equal(check_structure(t), 32);
-    assert_int_equal(count_prefix(t, "# HELP "), 32);
-    assert_int_equal(count_prefix(t, "# TYPE "), 32);
+    /* 9 per job, 3 aggregate, 14 exporter, 3 HTTP server, 6 process */
+    assert_int_equal(check_structure(t), 35);
+    assert_int_equal(count_prefix(t, "# HELP "), 35);
+    assert_int_equal(count_prefix(t, "# TYPE "), 35);
     /* the escaped newline did not split a line: each sample line has a value */
     assert_int_equal(count_prefix(t, "line2"), 0);
     free(t);
@@ -1117,6 +1149,7 @@ int main(void)
         cmocka_unit_test(per_job_error_subjobs_fetch),
         cmocka_unit_test(aggregates),
         cmocka_unit_test(exporter_families),
+        cmocka_unit_test(http_families),
         cmocka_unit_test(process_families),
         cmocka_unit_test(structure_is_valid),
         cmocka_unit_test(empty_state_has_every_header),
