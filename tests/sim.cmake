@@ -1,5 +1,5 @@
 # Unit test of the API simulator (src/sim/sim.c): a real libmicrohttpd server on
 # 127.0.0.1 (and ::1 when available) queried with libcurl, with threads.
-elb_unit_test(test_sim ${S}/sim/sim.c ${S}/strbuf.c ${S}/timeutil.c ${S}/log.c)
+elb_unit_test(test_sim ${S}/sim/sim.c ${S}/sim/sim_iam.c ${S}/strbuf.c ${S}/timeutil.c ${S}/log.c)
 target_link_libraries(test_sim PkgConfig::MHD PkgConfig::CURL)
 set_tests_properties(test_sim PROPERTIES LABELS "unit;threads")

@@ -84,6 +84,7 @@
  */
 #include "sim.h"
 
+#include "sim_iam.h"
 #include "strbuf.h"
 
 #include <arpa/inet.h>
@@ -108,6 +109,7 @@
 #define SIM_PROJECT_MAX 128               /* project id length cap */
 #define SIM_ID_MAX 64                     /* job ids that are counted: 1..64 of [A-Za-z0-9_-] */
 #define SIM_MAX_TRACKED 1024              /* distinct job ids counted for /_sim/requests */
+#define SIM_IAM_BODY_MAX 65536            /* bytes of an IAM login body */
 #define SIM_MAX_CONNECTIONS 64            /* concurrent connections (one thread each) */
 #define SIM_CONN_TIMEOUT_S 60u            /* idle keep-alive connections are closed after this */
 #define SIM_BODY_MAX (4u * 1024u * 1024u) /* cap on any generated body */
@@ -388,6 +390,7 @@ struct sim_count {
 
 struct sim {
     struct MHD_Daemon *daemon;
+    struct sim_iam *iam; /* the IAM token service (thread-safe on its own) */
     uint16_t port;
     unsigned step_ms;
     unsigned slow_ms;
@@ -904,7 +907,7 @@ static enum MHD_Result serve_api(struct sim *s, struct MHD_Connection *conn, con
         verdict = MHD_HTTP_METHOD_NOT_ALLOWED;
     } else {
         tok = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Auth-Token");
-        if (!tok || strcmp(tok, s->token) != 0)
+        if (!tok || (strcmp(tok, s->token) != 0 && !sim_iam_token_valid(s->iam, tok, wall_ms())))
             verdict = MHD_HTTP_UNAUTHORIZED;
         else if (proj_len != strlen(s->project) || memcmp(proj, s->project, proj_len) != 0)
             verdict = MHD_HTTP_FORBIDDEN;
@@ -997,6 +1000,21 @@ static enum MHD_Result serve_control(struct sim *s, struct MHD_Connection *conn,
         pthread_mutex_unlock(&s->mu);
         return reply(conn, MHD_HTTP_OK, CT_TEXT, "ok\n");
     }
+    if (strcmp(rest, "iam") == 0 && is_get) {
+        char text[128];
+        sim_iam_stats(s->iam, text, sizeof(text));
+        return reply(conn, MHD_HTTP_OK, CT_TEXT, text);
+    }
+    if (strcmp(rest, "iam/revoke") == 0 && is_post) {
+        sim_iam_revoke_all(s->iam);
+        return reply(conn, MHD_HTTP_OK, CT_TEXT, "ok\n");
+    }
+    if (strncmp(rest, "iam/fault/", 10) == 0 && is_post) {
+        if (sim_iam_set_fault(s->iam, rest + 10) != 0)
+            return reply(conn, MHD_HTTP_BAD_REQUEST, CT_TEXT,
+                         "unknown IAM fault mode (none 500 429)\n");
+        return reply(conn, MHD_HTTP_OK, CT_TEXT, "ok\n");
+    }
     if (strncmp(rest, fault_prefix, sizeof(fault_prefix) - 1) == 0) {
         const char *mode = rest + sizeof(fault_prefix) - 1;
         if (!is_post)
@@ -1016,28 +1034,83 @@ static enum MHD_Result serve_control(struct sim *s, struct MHD_Connection *conn,
     return reply(conn, MHD_HTTP_NOT_FOUND, CT_JSON, err_path_404);
 }
 
+/* POST /v3/auth/tokens with the whole body in b: the IAM service answers. */
+static enum MHD_Result serve_iam(struct sim *s, struct MHD_Connection *conn, const struct strbuf *b)
+{
+    struct sim_iam_answer *a = malloc(sizeof(*a));
+    enum MHD_Result ret;
+
+    if (!a)
+        return MHD_NO;
+    sim_iam_login(s->iam, b->data ? b->data : "", b->len, wall_ms(), a);
+    if (a->status == 201)
+        ret = reply_ex(conn, a->status, CT_JSON, a->body, strlen(a->body), 0, "X-Subject-Token",
+                       a->token);
+    else if (a->status == 429)
+        ret = reply_ex(conn, a->status, CT_JSON, a->body, strlen(a->body), 0,
+                       MHD_HTTP_HEADER_RETRY_AFTER, "1");
+    else
+        ret = reply(conn, a->status, CT_JSON, a->body);
+    free(a);
+    return ret;
+}
+
+/* A request's state (*con_cls): a marker, or the body of an IAM login being uploaded. */
+static int request_seen;
+
+/* Free an IAM body left by a request that ended before its last call. */
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    (void)cls;
+    (void)conn;
+    (void)toe;
+    if (*con_cls && *con_cls != &request_seen) {
+        strbuf_release(*con_cls);
+        free(*con_cls);
+    }
+    *con_cls = NULL;
+}
+
 /*
- * MHD access handler. The first call for a request only marks it; upload data
- * (control POSTs may carry some) is discarded; the answer is queued on the
- * final call.
+ * MHD access handler. The first call for a request only marks it (or, for an
+ * IAM login, sets up its body buffer); upload data is discarded, except an
+ * IAM login's (up to SIM_IAM_BODY_MAX); the answer is queued on the final call.
  */
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_data_size, void **con_cls)
 {
     static const char control_prefix[] = "/_sim/";
-    static int seen;
     struct sim *s = cls;
 
     (void)version;
-    (void)upload_data;
     if (*con_cls == NULL) {
-        *con_cls = &seen;
+        struct strbuf *b;
+        if (strcmp(url, "/v3/auth/tokens") != 0 || strcmp(method, MHD_HTTP_METHOD_POST) != 0) {
+            *con_cls = &request_seen;
+            return MHD_YES;
+        }
+        b = malloc(sizeof(*b));
+        if (!b)
+            return MHD_NO;
+        strbuf_init(b, SIM_IAM_BODY_MAX);
+        *con_cls = b;
         return MHD_YES;
     }
     if (*upload_data_size != 0) {
+        if (*con_cls != &request_seen && strbuf_append(*con_cls, upload_data, *upload_data_size))
+            return MHD_NO; /* over the cap: drop the connection */
         *upload_data_size = 0;
         return MHD_YES;
+    }
+    if (*con_cls != &request_seen) {
+        struct strbuf *b = *con_cls;
+        enum MHD_Result ret = serve_iam(s, conn, b);
+        strbuf_release(b);
+        free(b);
+        *con_cls = &request_seen;
+        return ret;
     }
     if (strncmp(url, control_prefix, sizeof(control_prefix) - 1) == 0)
         return serve_control(s, conn, url + sizeof(control_prefix) - 1, method);
@@ -1051,6 +1124,7 @@ static void sim_free(struct sim *s)
 {
     if (!s)
         return;
+    sim_iam_free(s->iam);
     if (s->cv_ok)
         pthread_cond_destroy(&s->cv);
     if (s->mu_ok)
@@ -1103,6 +1177,16 @@ struct sim *sim_start(const struct sim_options *o)
     }
     s->step_ms = o->step_ms;
     s->slow_ms = o->slow_ms ? o->slow_ms : SIM_DEFAULT_SLOW_MS;
+    s->iam = sim_iam_new(&(struct sim_iam_options){.user = o->iam_user,
+                                                   .password = o->iam_password,
+                                                   .domain = o->iam_domain,
+                                                   .project_id = s->project,
+                                                   .project_name = o->iam_project_name,
+                                                   .token_ttl_s = o->iam_token_ttl_s});
+    if (!s->iam) {
+        err = errno;
+        goto fail;
+    }
 
     memset(&sin, 0, sizeof(sin));
     memset(&sin6, 0, sizeof(sin6));
@@ -1142,7 +1226,8 @@ struct sim *sim_start(const struct sim_options *o)
     errno = 0;
     s->daemon = MHD_start_daemon(flags, o->port, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR,
                                  sa, MHD_OPTION_CONNECTION_LIMIT, (unsigned)SIM_MAX_CONNECTIONS,
-                                 MHD_OPTION_CONNECTION_TIMEOUT, SIM_CONN_TIMEOUT_S, MHD_OPTION_END);
+                                 MHD_OPTION_CONNECTION_TIMEOUT, SIM_CONN_TIMEOUT_S,
+                                 MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_END);
     if (!s->daemon) {
         err = errno ? errno : EADDRNOTAVAIL;
         goto fail;

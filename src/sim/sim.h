@@ -12,6 +12,9 @@
  *   POST /_sim/fault/<mode>      every job answer becomes: none | 500 | 503 | 401 | 404 | 429 |
  *                                timeout (wait slow_ms, then 504)
  *   POST /_sim/reset             counters to 0, fault to none, progression restarts
+ *   GET  /_sim/iam               "logins N\nissued N\nrefused N\n" of the IAM service
+ *   POST /_sim/iam/revoke        every token issued so far stops working (401)
+ *   POST /_sim/iam/fault/<mode>  every login answers: none | 500 | 429 (Retry-After: 1)
  */
 #ifndef ELB_SIM_H
 #define ELB_SIM_H
@@ -40,6 +43,14 @@ struct sim_options {
      */
     unsigned step_ms;
     unsigned slow_ms; /* delay of the "slow" job's answer; 0 = the default, 3000 */
+    /*
+     * The IAM token service on the same port (sim_iam.h): POST /v3/auth/tokens.
+     * Job answers also take any token it issued that has not expired or been
+     * revoked. NULL fields take sim_iam's defaults (sim-user, sim-password,
+     * sim-domain, project name eu-de); iam_token_ttl_s 0 = 24 h.
+     */
+    const char *iam_user, *iam_password, *iam_domain, *iam_project_name;
+    unsigned iam_token_ttl_s;
 };
 
 struct sim;

@@ -3,7 +3,8 @@
  * integration tests and for trying the exporter by hand.
  *
  *   elb_api_sim [--listen-address=HOST:PORT] [--token=T] [--project-id=P]
- *               [--step-ms=N] [--slow-ms=N] [--help]
+ *               [--step-ms=N] [--slow-ms=N] [--iam-user=U] [--iam-password=P]
+ *               [--iam-domain=D] [--iam-token-ttl-s=N] [--help]
  *
  * Once it serves, it prints exactly "listening on http://HOST:PORT/" and a
  * newline on stdout (IPv6 hosts in brackets, PORT the real one when 0 was
@@ -28,10 +29,11 @@
 
 static const char usage_text[] =
     "usage: elb_api_sim [--listen-address=HOST:PORT] [--token=T] [--project-id=P]\n"
-    "                   [--step-ms=N] [--slow-ms=N] [--help]\n"
+    "                   [--step-ms=N] [--slow-ms=N] [--iam-user=U] [--iam-password=P]\n"
+    "                   [--iam-domain=D] [--iam-token-ttl-s=N] [--help]\n"
     "\n"
     "Simulates the classic ELB job API (GET /v1.0/{project_id}/jobs/{job_id}) with a\n"
-    "fixed script of jobs, quirks and faults; see the comment at the top of src/sim.c.\n"
+    "fixed script of jobs, quirks and faults; see the comment at the top of src/sim/sim.c.\n"
     "\n"
     "  --listen-address=HOST:PORT  numeric address, IPv6 in brackets (default 127.0.0.1:0,\n"
     "                              port 0 = any free port; the real one is printed)\n"
@@ -42,6 +44,11 @@ static const char usage_text[] =
     "                              time, and all times are relative to the start;\n"
     "                              0 = one step per answer, fixed times (default 0)\n"
     "  --slow-ms=N                 delay of the slow job and the timeout fault (default 3000)\n"
+    "  --iam-user=U, --iam-password=P, --iam-domain=D\n"
+    "                              the one IAM login POST /v3/auth/tokens accepts (default\n"
+    "                              sim-user, sim-password, sim-domain; scope: the project id,\n"
+    "                              or the name eu-de)\n"
+    "  --iam-token-ttl-s=N         lifetime of an issued token (default 86400)\n"
     "\n"
     "Prints \"listening on http://HOST:PORT/\" once serving; stops on SIGTERM or SIGINT.\n";
 
@@ -147,6 +154,16 @@ static int parse_args(int argc, char **argv, struct args *a)
             if (parse_uint(val, UINT_MAX, &v) < 0)
                 goto bad;
             a->opt.step_ms = (unsigned)v;
+        } else if ((val = flag_value(arg, "--iam-user")) != NULL) {
+            a->opt.iam_user = val;
+        } else if ((val = flag_value(arg, "--iam-password")) != NULL) {
+            a->opt.iam_password = val;
+        } else if ((val = flag_value(arg, "--iam-domain")) != NULL) {
+            a->opt.iam_domain = val;
+        } else if ((val = flag_value(arg, "--iam-token-ttl-s")) != NULL) {
+            if (parse_uint(val, 7 * 86400, &v) < 0 || v == 0)
+                goto bad;
+            a->opt.iam_token_ttl_s = (unsigned)v;
         } else if ((val = flag_value(arg, "--slow-ms")) != NULL) {
             if (parse_uint(val, UINT_MAX, &v) < 0 || v == 0)
                 goto bad;
