@@ -40,6 +40,14 @@ struct sim_options {
      */
     unsigned step_ms;
     unsigned slow_ms; /* delay of the "slow" job's answer; 0 = the default, 3000 */
+    /*
+     * HTTPS: a certificate chain and its private key, both PEM text (copied), or
+     * both NULL for plain HTTP. Served by libmicrohttpd's own TLS (GnuTLS); a
+     * build without it makes sim_start fail with ENOTSUP, and one of the two
+     * without the other with EINVAL.
+     */
+    const char *tls_cert_pem;
+    const char *tls_key_pem;
 };
 
 struct sim;
