@@ -82,7 +82,8 @@ void api_request_cleanup(struct api_request *r);
 /*
  * Can path serve as --tls.ca-file: a readable regular file (a FIFO is refused,
  * never waited on) holding at least one PEM certificate? Returns 0, or -errno
- * (-EINVAL: not a regular file or no certificate in it) with one line in err.
+ * (-EINVAL: not a regular file or no certificate in it) with one line in err
+ * (untouched on success).
  */
 int api_check_ca_file(const char *path, char *err, size_t errsz);
 
