@@ -1062,7 +1062,7 @@ static void sim_free(struct sim *s)
     if (s->mu_ok)
         pthread_mutex_destroy(&s->mu);
     if (s->tls_key)
-        memset(s->tls_key, 0, strlen(s->tls_key));
+        explicit_bzero(s->tls_key, strlen(s->tls_key));
     free(s->tls_key);
     free(s->tls_cert);
     free(s->counts);
@@ -1190,9 +1190,8 @@ struct sim *sim_start(const struct sim_options *o)
                                  MHD_OPTION_CONNECTION_TIMEOUT, SIM_CONN_TIMEOUT_S,
                                  MHD_OPTION_ARRAY, tls_opts, MHD_OPTION_END);
     if (!s->daemon) {
-        err = errno         ? errno
-              : s->tls_cert ? EINVAL
-                            : EADDRNOTAVAIL; /* e.g. a key not for the cert */
+        /* without an errno from libmicrohttpd, TLS means a certificate or key it cannot load */
+        err = errno ? errno : s->tls_cert ? EINVAL : EADDRNOTAVAIL;
         goto fail;
     }
     info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);

@@ -210,6 +210,8 @@ static char *read_pem(const char *flag, const char *path)
 fail:
     if (f)
         fclose(f);
+    if (buf)
+        explicit_bzero(buf, n < PEM_FILE_MAX ? n : PEM_FILE_MAX);
     free(buf);
     return NULL;
 }
@@ -221,7 +223,7 @@ int main(int argc, char **argv)
     sigset_t set;
     struct sigaction ign;
     char *cert = NULL, *key = NULL; /* PEM text; sim_start copies it */
-    int sig = 0, rc;
+    int sig = 0, rc, serr;
 
     rc = parse_args(argc, argv, &a);
     if (rc != 0)
@@ -251,14 +253,15 @@ int main(int argc, char **argv)
     sigaction(SIGPIPE, &ign, NULL);
 
     s = sim_start(&a.opt);
+    serr = errno;
     free(cert);
     if (key)
-        memset(key, 0, strlen(key));
+        explicit_bzero(key, strlen(key));
     free(key);
     if (!s) {
         log_error("elb_api_sim: cannot listen on %s%s%s:%u%s: %s", a.ipv6 ? "[" : "", a.host,
                   a.ipv6 ? "]" : "", (unsigned)a.opt.port,
-                  a.cert_file ? " with that certificate and key" : "", strerror(errno));
+                  a.cert_file ? " with that certificate and key" : "", strerror(serr));
         return 1;
     }
     printf("listening on %s://%s%s%s:%u/\n", a.cert_file ? "https" : "http", a.ipv6 ? "[" : "",
