@@ -21,7 +21,7 @@ BUILD_PACKAGES=(
 )
 TEST_PACKAGES=(
   libcmocka-dev curl clang-14 libclang-rt-14-dev valgrind clang-format-14 cppcheck shellcheck
-  prometheus prometheus-alertmanager jq iproute2 chromium systemd wrk
+  prometheus prometheus-alertmanager jq iproute2 chromium systemd wrk openssl
 )
 
 # deps PACKAGE...: install those of the packages that are missing.

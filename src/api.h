@@ -22,6 +22,7 @@
 #define API_URL_MAX 2048
 #define API_RETRY_AFTER_DEFAULT 60 /* seconds, when a 429 names no delay */
 #define API_RETRY_AFTER_MAX 3600   /* seconds; a larger Retry-After is capped */
+#define API_ERR_HINT_MAX 256       /* bytes a hint adds to libcurl's error text */
 
 struct api_client {
     const char *endpoint;   /* base URL without trailing '/' */
@@ -30,6 +31,15 @@ struct api_client {
     struct auth *auth;
     uint64_t timeout_ms;
     const char *user_agent;
+    /*
+     * TLS towards the API. ca_file: a PEM bundle that replaces libcurl's system
+     * CAs (NULL: the system's). insecure_skip_verify: neither the certificate nor
+     * the host name is checked (the caller warns). Proxies come from the
+     * environment as curl users know them (http_proxy, https_proxy, no_proxy, ...):
+     * nothing here turns that off.
+     */
+    const char *ca_file;
+    int insecure_skip_verify;
 };
 
 struct api_request {
@@ -39,7 +49,9 @@ struct api_request {
     int too_large;      /* the body hit the cap */
     long retry_after;   /* seconds from Retry-After, -1 if absent */
     char url[API_URL_MAX];
-    char errbuf[CURL_ERROR_SIZE];
+    /* libcurl's error text (CURL_ERROR_SIZE), then room for a hint api_request_outcome adds */
+    char errbuf[CURL_ERROR_SIZE + API_ERR_HINT_MAX];
+    int ca_file_set;     /* the client named a --tls.ca-file (for the hint) */
     char *subject_token; /* X-Subject-Token of the answer (a login's token), wiped; NULL if none */
     unsigned auth_gen;   /* generation of the token the request was decorated with */
     uint64_t job;        /* the caller's handle of the job (the poller's job_handle) */
@@ -69,10 +81,22 @@ int api_request_prepare(struct api_request *r, const struct api_client *c, const
  * auth header. Returns 0, -EINVAL, -ENOMEM.
  */
 int api_request_prepare_login(struct api_request *r, const char *url, const char *body, size_t len);
-/* Classify a finished transfer. */
+/*
+ * Classify a finished transfer. A certificate that does not verify also
+ * rewrites r->errbuf to "certificate verify failed: <libcurl's reason>" and what
+ * to do about it (--tls.ca-file), since that is what the caller logs.
+ */
 void api_request_outcome(struct api_request *r, CURLcode rc, struct api_outcome *out);
 /* Free the handle, headers and body; accepts a zeroed or half-built request. */
 void api_request_cleanup(struct api_request *r);
+
+/*
+ * Can path serve as --tls.ca-file: a readable regular file (a FIFO is refused,
+ * never waited on) holding at least one PEM certificate? Returns 0, or -errno
+ * (-EINVAL: not a regular file or no certificate in it) with one line in err
+ * (untouched on success).
+ */
+int api_check_ca_file(const char *path, char *err, size_t errsz);
 
 /* Parse a Retry-After value (delta-seconds or HTTP-date relative to now); -1 if invalid. */
 long api_parse_retry_after(const char *v, size_t len, double now);

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api.h"
 #include "auth.h"
 #include "config.h"
 #include "http.h"
@@ -115,7 +116,8 @@ int main(int argc, char **argv)
     struct build_info build;
     sigset_t sigs;
     char err[512];
-    int rc, sig, status = 1;
+    const char *v;
+    int rc, sig, status = 1, bridged_ca = 0;
 
     memset(&cfg, 0, sizeof(cfg));
     rc = config_parse(&cfg, argc, argv, env_lookup, stdout, err, sizeof(err));
@@ -126,6 +128,21 @@ int main(int argc, char **argv)
         return 2;
     }
     log_setup(cfg.log_level, cfg.log_format);
+    /* bridge until --tls.* flags land */
+    if (!cfg.tls_ca_file && (v = getenv("ELB_TLS_CA_FILE")) != NULL && *v) {
+        cfg.tls_ca_file = (char *)v; /* not config's to free: unset again before config_release */
+        bridged_ca = 1;
+    }
+    if (!cfg.tls_insecure_skip_verify && (v = getenv("ELB_TLS_INSECURE_SKIP_VERIFY")) != NULL)
+        cfg.tls_insecure_skip_verify = strcmp(v, "1") == 0 || strcmp(v, "true") == 0;
+    if (cfg.tls_ca_file && api_check_ca_file(cfg.tls_ca_file, err, sizeof(err)) != 0) {
+        fprintf(stderr, "elb_job_exporter: %s\n", err);
+        status = 2;
+        goto out;
+    }
+    if (cfg.tls_insecure_skip_verify)
+        log_warn("--tls.insecure-skip-verify: the API's certificate is not verified; anyone on "
+                 "the way can pose as the API and read the token");
     if (!cfg.demo && config_endpoint_insecure(&cfg))
         log_warn("--elb.endpoint %s is plain http:// to a host that is not loopback: the token "
                  "travels unencrypted (allowed by --elb.allow-insecure-http)",
@@ -229,6 +246,8 @@ out:
     snapshot_store_free(store);
     auth_free(auth);
     sim_stop(sim);
+    if (bridged_ca)
+        cfg.tls_ca_file = NULL;
     config_release(&cfg);
     curl_global_cleanup();
     return status;

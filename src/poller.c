@@ -966,6 +966,8 @@ struct poller *poller_new(const struct config *cfg, struct auth *auth, struct sn
         .auth = auth,
         .timeout_ms = cfg->poll_timeout_ms,
         .user_agent = p->user_agent,
+        .ca_file = cfg->tls_ca_file,
+        .insecure_skip_verify = cfg->tls_insecure_skip_verify,
     };
     p->n_slots = cfg->poll_concurrency ? cfg->poll_concurrency : 1;
     p->slots = calloc(p->n_slots, sizeof(*p->slots));

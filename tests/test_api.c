@@ -1,7 +1,8 @@
 /*
  * Tests for src/api.c and src/auth.c: Retry-After parsing, URL and header
- * construction, the token decorator, and failure classification against a
- * port nothing listens on (loopback only).
+ * construction, the token decorator, failure classification against a port
+ * nothing listens on (loopback only), the certificate-failure hint and the
+ * --tls.ca-file check.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,8 +12,11 @@
 
 #include <errno.h>
 #include <malloc.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "api.h"
 #include "auth.h"
@@ -321,6 +325,103 @@ static void token_never_freed_unscrubbed(void **state)
     assert_int_equal(unscrubbed_frees, 0);
 }
 
+/* A certificate that does not verify is "tls", and its text says what to set. */
+static void tls_failure_hint(void **state)
+{
+    struct api_client c = {.endpoint = "https://127.0.0.1:1",
+                           .project_id = "p",
+                           .profile = profile_default(),
+                           .timeout_ms = 1000,
+                           .user_agent = "test"};
+    struct api_request r;
+    struct api_outcome o;
+
+    (void)state;
+    assert_int_equal(api_request_init(&r, &c), 0);
+    snprintf(r.errbuf, CURL_ERROR_SIZE, "SSL certificate problem: unable to get local issuer");
+    api_request_outcome(&r, CURLE_PEER_FAILED_VERIFICATION, &o);
+    assert_int_equal(o.err, API_ERR_TLS);
+    assert_string_equal(r.errbuf, "certificate verify failed: SSL certificate problem: unable to "
+                                  "get local issuer (set --tls.ca-file to the CA that signed the "
+                                  "API's certificate)");
+    /* libcurl's longest text still fits whole, with the hint */
+    memset(r.errbuf, 'x', CURL_ERROR_SIZE - 1);
+    r.errbuf[CURL_ERROR_SIZE - 1] = '\0';
+    api_request_outcome(&r, CURLE_PEER_FAILED_VERIFICATION, &o);
+    assert_true(strstr(r.errbuf, "(set --tls.ca-file") != NULL);
+    /* no text from libcurl: its name for the code */
+    r.errbuf[0] = '\0';
+    api_request_outcome(&r, CURLE_SSL_CACERT_BADFILE, &o);
+    assert_int_equal(o.err, API_ERR_TLS);
+    assert_true(strncmp(r.errbuf, "CA file not usable: ", 20) == 0);
+    assert_true(strstr(r.errbuf, "(check --tls.ca-file)") != NULL);
+    /* other failures keep libcurl's text as it is */
+    snprintf(r.errbuf, CURL_ERROR_SIZE, "Failed to connect");
+    api_request_outcome(&r, CURLE_COULDNT_CONNECT, &o);
+    assert_string_equal(r.errbuf, "Failed to connect");
+    api_request_cleanup(&r);
+
+    /* with a CA file named, the hint asks whether it is the right one */
+    c.ca_file = "/nonexistent/ca.pem";
+    c.insecure_skip_verify = 1;
+    assert_int_equal(api_request_init(&r, &c), 0);
+    snprintf(r.errbuf, CURL_ERROR_SIZE, "SSL: no alternative certificate subject name matches");
+    api_request_outcome(&r, CURLE_PEER_FAILED_VERIFICATION, &o);
+    assert_string_equal(r.errbuf,
+                        "certificate verify failed: SSL: no alternative certificate subject name "
+                        "matches (is --tls.ca-file the CA that signed the API's certificate?)");
+    api_request_cleanup(&r);
+}
+
+/* --tls.ca-file must be a readable regular file with a PEM certificate in it. */
+static void ca_file_check(void **state)
+{
+    static const char cert[] = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+    char dir[64], path[128], err[512];
+    FILE *f;
+
+    (void)state;
+    snprintf(dir, sizeof(dir), "/tmp/test_api.XXXXXX");
+    assert_non_null(mkdtemp(dir));
+
+    snprintf(path, sizeof(path), "%s/missing.pem", dir);
+    assert_int_equal(api_check_ca_file(path, err, sizeof(err)), -ENOENT);
+    assert_non_null(strstr(err, "--tls.ca-file"));
+    assert_non_null(strstr(err, "missing.pem"));
+
+    assert_int_equal(api_check_ca_file(dir, err, sizeof(err)), -EINVAL);
+    assert_non_null(strstr(err, "not a regular file"));
+
+    snprintf(path, sizeof(path), "%s/fifo", dir);
+    assert_int_equal(mkfifo(path, 0600), 0);
+    assert_int_equal(api_check_ca_file(path, err, sizeof(err)), -EINVAL); /* never waits */
+    assert_non_null(strstr(err, "not a regular file"));
+    unlink(path);
+
+    snprintf(path, sizeof(path), "%s/key.pem", dir);
+    f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("-----BEGIN PRIVATE KEY-----\nMIGH\n-----END PRIVATE KEY-----\n", f);
+    fclose(f);
+    assert_int_equal(api_check_ca_file(path, err, sizeof(err)), -EINVAL);
+    assert_non_null(strstr(err, "no PEM certificate"));
+
+    /* a bundle: comments and lines longer than the reader's buffer before the certificate */
+    f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("# a bundle\n", f);
+    for (int i = 0; i < 300; i++)
+        fputc('#', f);
+    fputs("\n", f);
+    fputs(cert, f);
+    fclose(f);
+    err[0] = '\0';
+    assert_int_equal(api_check_ca_file(path, err, sizeof(err)), 0);
+    assert_string_equal(err, ""); /* untouched */
+    unlink(path);
+    rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -331,6 +432,8 @@ int main(void)
         cmocka_unit_test(token_out_of_memory),
         cmocka_unit_test(request_url_and_failure),
         cmocka_unit_test(url_too_long),
+        cmocka_unit_test(tls_failure_hint),
+        cmocka_unit_test(ca_file_check),
         cmocka_unit_test(token_cap),
         cmocka_unit_test(token_never_freed_unscrubbed),
     };

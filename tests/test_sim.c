@@ -789,6 +789,38 @@ static void test_start_errors(void **state)
     assert_int_not_equal(errno, 0);
 }
 
+/* HTTPS takes a certificate and a key together; a pair libmicrohttpd cannot load is refused. */
+static void test_tls_option_errors(void **state)
+{
+    static const char junk[] =
+        "-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n";
+    struct sim_options o = {.host = "127.0.0.1"};
+    struct sim *s;
+
+    (void)state;
+    o.tls_cert_pem = junk;
+    errno = 0;
+    assert_null(sim_start(&o));
+    assert_int_equal(errno, EINVAL);
+    o.tls_cert_pem = NULL;
+    o.tls_key_pem = junk;
+    errno = 0;
+    assert_null(sim_start(&o));
+    assert_int_equal(errno, EINVAL);
+    o.tls_cert_pem = "";
+    errno = 0;
+    assert_null(sim_start(&o));
+    assert_int_equal(errno, EINVAL);
+    /* both given but unusable: no daemon, an error, nothing leaked (ASan) */
+    o.tls_cert_pem = junk;
+    errno = 0;
+    s = sim_start(&o);
+    if (s)
+        sim_stop(s);
+    assert_null(s);
+    assert_int_not_equal(errno, 0);
+}
+
 static void test_ipv6(void **state)
 {
     struct sim_options o = {0};
@@ -1494,6 +1526,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_json_checker),
+        cmocka_unit_test(test_tls_option_errors),
         cmocka_unit_test_setup_teardown(test_seed_example_verbatim, setup, teardown),
         cmocka_unit_test_setup_teardown(test_running_example_verbatim, setup, teardown),
         cmocka_unit_test_setup_teardown(test_scripted_jobs, setup, teardown),

@@ -72,6 +72,10 @@
  * counters, clears the fault and restarts the progression. Control POSTs answer
  * 200 "ok\n", an unknown mode 400, a wrong method 405.
  *
+ * HTTPS: given a certificate and key (sim_options.tls_cert_pem/tls_key_pem,
+ * elb_api_sim --tls-cert-file/--tls-key-file), everything above is served over
+ * TLS by libmicrohttpd itself (GnuTLS), for the exporter's TLS tests.
+ *
  * DESIGN
  *
  * libmicrohttpd runs one thread per connection, so the slow job holds only its
@@ -117,6 +121,7 @@
 #define SIM_PAD_CHUNK 4096u
 #define SIM_TS_MAX 80 /* a formatted timestamp, with room for any int the compiler imagines */
 #define SIM_LIST_MAX ((size_t)SIM_MAX_TRACKED * (SIM_ID_MAX + 24))
+#define SIM_PEM_MAX (64u * 1024u) /* bytes of the TLS certificate chain or key */
 
 #define CT_JSON "application/json;charset=utf-8"
 #define CT_TEXT "text/plain;charset=utf-8"
@@ -397,6 +402,7 @@ struct sim {
     char host[SIM_HOST_MAX + 1];
     char token[SIM_SECRET_MAX + 1];
     char project[SIM_PROJECT_MAX + 1];
+    char *tls_cert, *tls_key; /* PEM copies, NULL for plain HTTP; the key is wiped when freed */
 
     pthread_mutex_t mu; /* guards everything below */
     pthread_cond_t cv;  /* broadcast by sim_stop */
@@ -1129,8 +1135,36 @@ static void sim_free(struct sim *s)
         pthread_cond_destroy(&s->cv);
     if (s->mu_ok)
         pthread_mutex_destroy(&s->mu);
+    if (s->tls_key)
+        explicit_bzero(s->tls_key, strlen(s->tls_key));
+    free(s->tls_key);
+    free(s->tls_cert);
     free(s->counts);
     free(s);
+}
+
+/*
+ * Take the TLS options: both PEM texts or neither. Returns 0, -EINVAL (one
+ * without the other, empty or over SIM_PEM_MAX), -ENOTSUP (libmicrohttpd built
+ * without TLS) or -ENOMEM.
+ */
+static int copy_tls(struct sim *s, const struct sim_options *o)
+{
+    size_t nc, nk;
+
+    if (!o->tls_cert_pem && !o->tls_key_pem)
+        return 0;
+    if (!o->tls_cert_pem || !o->tls_key_pem)
+        return -EINVAL;
+    nc = strnlen(o->tls_cert_pem, SIM_PEM_MAX + 1);
+    nk = strnlen(o->tls_key_pem, SIM_PEM_MAX + 1);
+    if (nc == 0 || nk == 0 || nc > SIM_PEM_MAX || nk > SIM_PEM_MAX)
+        return -EINVAL;
+    if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES)
+        return -ENOTSUP;
+    s->tls_cert = strndup(o->tls_cert_pem, nc);
+    s->tls_key = strndup(o->tls_key_pem, nk);
+    return s->tls_cert && s->tls_key ? 0 : -ENOMEM;
 }
 
 /* Copy src into dst (cap bytes plus NUL). Returns 0 or -EINVAL when too long or empty. */
@@ -1153,6 +1187,9 @@ struct sim *sim_start(const struct sim_options *o)
     const struct sockaddr *sa;
     unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD;
     const union MHD_DaemonInfo *info;
+    /* the TLS options when serving HTTPS, else just the end marker */
+    struct MHD_OptionItem tls_opts[3] = {
+        {MHD_OPTION_END, 0, NULL}, {MHD_OPTION_END, 0, NULL}, {MHD_OPTION_END, 0, NULL}};
     pthread_condattr_t ca;
     int err = 0;
 
@@ -1186,6 +1223,14 @@ struct sim *sim_start(const struct sim_options *o)
     if (!s->iam) {
         err = errno;
         goto fail;
+    }
+    err = -copy_tls(s, o);
+    if (err)
+        goto fail;
+    if (s->tls_cert) {
+        flags |= MHD_USE_TLS;
+        tls_opts[0] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, s->tls_cert};
+        tls_opts[1] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, s->tls_key};
     }
 
     memset(&sin, 0, sizeof(sin));
@@ -1227,9 +1272,11 @@ struct sim *sim_start(const struct sim_options *o)
     s->daemon = MHD_start_daemon(flags, o->port, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR,
                                  sa, MHD_OPTION_CONNECTION_LIMIT, (unsigned)SIM_MAX_CONNECTIONS,
                                  MHD_OPTION_CONNECTION_TIMEOUT, SIM_CONN_TIMEOUT_S,
-                                 MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_END);
+                                 MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_ARRAY,
+                                 tls_opts, MHD_OPTION_END);
     if (!s->daemon) {
-        err = errno ? errno : EADDRNOTAVAIL;
+        /* without an errno from libmicrohttpd, TLS means a certificate or key it cannot load */
+        err = errno ? errno : s->tls_cert ? EINVAL : EADDRNOTAVAIL;
         goto fail;
     }
     info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);

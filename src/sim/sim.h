@@ -51,6 +51,14 @@ struct sim_options {
      */
     const char *iam_user, *iam_password, *iam_domain, *iam_project_name;
     unsigned iam_token_ttl_s;
+    /*
+     * HTTPS: a certificate chain and its private key, both PEM text (copied), or
+     * both NULL for plain HTTP. Served by libmicrohttpd's own TLS (GnuTLS); a
+     * build without it makes sim_start fail with ENOTSUP, and one of the two
+     * without the other with EINVAL.
+     */
+    const char *tls_cert_pem;
+    const char *tls_key_pem;
 };
 
 struct sim;

@@ -4,9 +4,11 @@
  *
  *   elb_api_sim [--listen-address=HOST:PORT] [--token=T] [--project-id=P]
  *               [--step-ms=N] [--slow-ms=N] [--iam-user=U] [--iam-password=P]
- *               [--iam-domain=D] [--iam-token-ttl-s=N] [--help]
+ *               [--iam-domain=D] [--iam-token-ttl-s=N]
+ *               [--tls-cert-file=PEM --tls-key-file=PEM] [--help]
  *
- * Once it serves, it prints exactly "listening on http://HOST:PORT/" and a
+ * Once it serves, it prints exactly "listening on http://HOST:PORT/" (https://
+ * with a certificate and key) and a
  * newline on stdout (IPv6 hosts in brackets, PORT the real one when 0 was
  * asked for) and flushes: tests read that line to learn the port. It then runs
  * until SIGTERM or SIGINT, which are blocked in every thread and taken with
@@ -24,13 +26,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define HOST_MAX 64 /* numeric address text, without brackets */
+#define HOST_MAX 64              /* numeric address text, without brackets */
+#define PEM_FILE_MAX (64 * 1024) /* bytes of --tls-cert-file or --tls-key-file */
 #define EXIT_USAGE 2
 
 static const char usage_text[] =
     "usage: elb_api_sim [--listen-address=HOST:PORT] [--token=T] [--project-id=P]\n"
     "                   [--step-ms=N] [--slow-ms=N] [--iam-user=U] [--iam-password=P]\n"
-    "                   [--iam-domain=D] [--iam-token-ttl-s=N] [--help]\n"
+    "                   [--iam-domain=D] [--iam-token-ttl-s=N]\n"
+    "                   [--tls-cert-file=PEM --tls-key-file=PEM] [--help]\n"
     "\n"
     "Simulates the classic ELB job API (GET /v1.0/{project_id}/jobs/{job_id}) with a\n"
     "fixed script of jobs, quirks and faults; see the comment at the top of src/sim/sim.c.\n"
@@ -49,12 +53,16 @@ static const char usage_text[] =
     "                              sim-user, sim-password, sim-domain; scope: the project id,\n"
     "                              or the name eu-de)\n"
     "  --iam-token-ttl-s=N         lifetime of an issued token (default 86400)\n"
+    "  --tls-cert-file=PEM         serve HTTPS with this certificate (chain), PEM\n"
+    "  --tls-key-file=PEM          and this private key, PEM; both or neither\n"
     "\n"
-    "Prints \"listening on http://HOST:PORT/\" once serving; stops on SIGTERM or SIGINT.\n";
+    "Prints \"listening on http://HOST:PORT/\" (https:// with --tls-cert-file) once\n"
+    "serving; stops on SIGTERM or SIGINT.\n";
 
 struct args {
     char host[HOST_MAX + 1];
     int ipv6;
+    const char *cert_file, *key_file;
     struct sim_options opt;
 };
 
@@ -168,15 +176,61 @@ static int parse_args(int argc, char **argv, struct args *a)
             if (parse_uint(val, UINT_MAX, &v) < 0 || v == 0)
                 goto bad;
             a->opt.slow_ms = (unsigned)v;
+        } else if ((val = flag_value(arg, "--tls-cert-file")) != NULL) {
+            if (*val == '\0')
+                goto bad;
+            a->cert_file = val;
+        } else if ((val = flag_value(arg, "--tls-key-file")) != NULL) {
+            if (*val == '\0')
+                goto bad;
+            a->key_file = val;
         } else {
             fprintf(stderr, "elb_api_sim: unknown argument '%s' (see --help)\n", arg);
             return -EINVAL;
         }
     }
+    if (!a->cert_file != !a->key_file) {
+        fprintf(stderr, "elb_api_sim: --tls-cert-file and --tls-key-file go together\n");
+        return -EINVAL;
+    }
     return 0;
 bad:
     fprintf(stderr, "elb_api_sim: bad value in '%s' (see --help)\n", argv[i]);
     return -EINVAL;
+}
+
+/*
+ * Read the PEM file path (at most PEM_FILE_MAX bytes) into a NUL-terminated
+ * malloc'd string. Returns it, or NULL after printing one line on stderr.
+ */
+static char *read_pem(const char *flag, const char *path)
+{
+    char *buf = malloc(PEM_FILE_MAX + 1);
+    FILE *f = fopen(path, "r");
+    size_t n = 0;
+
+    if (!buf || !f) {
+        fprintf(stderr, "elb_api_sim: %s=%s: %s\n", flag, path, strerror(buf ? errno : ENOMEM));
+        goto fail;
+    }
+    n = fread(buf, 1, PEM_FILE_MAX + 1, f);
+    if (ferror(f) || n == 0 || n > PEM_FILE_MAX) {
+        fprintf(stderr, "elb_api_sim: %s=%s: %s\n", flag, path,
+                ferror(f) ? "cannot read it"
+                : n == 0  ? "empty"
+                          : "larger than 64 KiB");
+        goto fail;
+    }
+    buf[n] = '\0';
+    fclose(f);
+    return buf;
+fail:
+    if (f)
+        fclose(f);
+    if (buf)
+        explicit_bzero(buf, n < PEM_FILE_MAX ? n : PEM_FILE_MAX);
+    free(buf);
+    return NULL;
 }
 
 int main(int argc, char **argv)
@@ -185,11 +239,22 @@ int main(int argc, char **argv)
     struct sim *s;
     sigset_t set;
     struct sigaction ign;
-    int sig = 0, rc;
+    char *cert = NULL, *key = NULL; /* PEM text; sim_start copies it */
+    int sig = 0, rc, serr;
 
     rc = parse_args(argc, argv, &a);
     if (rc != 0)
         return rc > 0 ? 0 : EXIT_USAGE;
+    if (a.cert_file) {
+        cert = read_pem("--tls-cert-file", a.cert_file);
+        key = cert ? read_pem("--tls-key-file", a.key_file) : NULL;
+        if (!key) {
+            free(cert);
+            return EXIT_USAGE;
+        }
+        a.opt.tls_cert_pem = cert;
+        a.opt.tls_key_pem = key;
+    }
 
     /* Block the stop signals before any thread exists, so every thread inherits the mask. */
     sigemptyset(&set);
@@ -205,13 +270,19 @@ int main(int argc, char **argv)
     sigaction(SIGPIPE, &ign, NULL);
 
     s = sim_start(&a.opt);
+    serr = errno;
+    free(cert);
+    if (key)
+        explicit_bzero(key, strlen(key));
+    free(key);
     if (!s) {
-        log_error("elb_api_sim: cannot listen on %s%s%s:%u: %s", a.ipv6 ? "[" : "", a.host,
-                  a.ipv6 ? "]" : "", (unsigned)a.opt.port, strerror(errno));
+        log_error("elb_api_sim: cannot listen on %s%s%s:%u%s: %s", a.ipv6 ? "[" : "", a.host,
+                  a.ipv6 ? "]" : "", (unsigned)a.opt.port,
+                  a.cert_file ? " with that certificate and key" : "", strerror(serr));
         return 1;
     }
-    printf("listening on http://%s%s%s:%u/\n", a.ipv6 ? "[" : "", a.host, a.ipv6 ? "]" : "",
-           (unsigned)sim_port(s));
+    printf("listening on %s://%s%s%s:%u/\n", a.cert_file ? "https" : "http", a.ipv6 ? "[" : "",
+           a.host, a.ipv6 ? "]" : "", (unsigned)sim_port(s));
     if (fflush(stdout) != 0)
         log_warn("elb_api_sim: cannot write to stdout: %s", strerror(errno));
     log_info("elb_api_sim: serving project %s, step_ms=%u", sim_project_id(s), a.opt.step_ms);

@@ -246,6 +246,15 @@ static int env_dropped(const char *kv, int keep_os)
     return 0;
 }
 
+/* Does the NULL-terminated list kv (may be NULL) set a proxy variable? */
+static int env_has_proxy(const char *const *kv)
+{
+    for (size_t i = 0; kv && kv[i]; i++)
+        if (env_dropped(kv[i], 1))
+            return 1;
+    return 0;
+}
+
 int h_spawn(struct h_proc *p, const char *dir, const char *name, const char *const *argv,
             const struct h_spawn_opts *o)
 {
@@ -276,7 +285,8 @@ int h_spawn(struct h_proc *p, const char *dir, const char *name, const char *con
     for (char **e = environ; *e && ne < H_ENV_MAX - 32; e++)
         if (!env_dropped(*e, o->keep_os_env))
             env[ne++] = *e;
-    env[ne++] = "no_proxy=*";
+    if (!env_has_proxy(o->env_add))
+        env[ne++] = "no_proxy=*";
     for (size_t i = 0; o->env_add && o->env_add[i]; i++) {
         if (ne >= H_ENV_MAX - 1)
             return -E2BIG;
@@ -436,19 +446,24 @@ const char *h_status_str(int status, char *buf, size_t cap)
     return buf;
 }
 
-/* Parse "listening on http://HOST:PORT/" out of text. Returns 0 or -ENOENT. */
+/* Parse "listening on http[s]://HOST:PORT/" out of text. Returns 0 or -ENOENT. */
 static int find_listening(const char *text, char *base, size_t cap, uint16_t *port)
 {
-    static const char key[] = "listening on http://";
+    static const char key[] = "listening on http";
     const char *s = strstr(text, key);
     const char *h, *he, *ps;
     unsigned long v = 0;
     size_t digits = 0;
-    int n;
+    int tls, n;
 
     if (!s)
         return -ENOENT;
     h = s + sizeof(key) - 1;
+    tls = *h == 's';
+    h += tls;
+    if (strncmp(h, "://", 3) != 0)
+        return -ENOENT;
+    h += 3;
     if (*h == '[') {
         he = strchr(h, ']');
         if (!he)
@@ -468,7 +483,7 @@ static int find_listening(const char *text, char *base, size_t cap, uint16_t *po
     }
     if (digits == 0 || v == 0 || v > 65535 || ps[digits] != '/')
         return -ENOENT;
-    n = snprintf(base, cap, "http://%.*s:%lu", (int)(he - h), h, v);
+    n = snprintf(base, cap, "%s://%.*s:%lu", tls ? "https" : "http", (int)(he - h), h, v);
     if (n < 0 || (size_t)n >= cap)
         return -ENOENT;
     *port = (uint16_t)v;

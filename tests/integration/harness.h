@@ -85,7 +85,10 @@ struct h_spawn_opts {
 /*
  * Start argv[0] (an absolute path) with argv in dir: stdout to dir/<name>.out,
  * stderr to dir/<name>.err, own process group, the test's environment minus
- * OS_* and proxy variables, plus o->env_add. The child dies with the test
+ * OS_* and proxy variables, plus no_proxy=* (so that no proxy is ever used),
+ * plus o->env_add. When o->env_add sets a proxy variable (http_proxy,
+ * https_proxy, no_proxy, ... in either case), no_proxy=* is left out: the
+ * test's proxy settings are the only ones. The child dies with the test
  * (PR_SET_PDEATHSIG). Returns 0 or a negative errno (p->pid stays 0).
  */
 int h_spawn(struct h_proc *p, const char *dir, const char *name, const char *const *argv,
@@ -122,7 +125,7 @@ const char *h_status_str(int status, char *buf, size_t cap);
 
 /*
  * Wait until the process's stdout (from_stderr 0) or stderr (1) holds
- * "listening on http://HOST:PORT/". Writes "http://HOST:PORT" to base (cap
+ * "listening on http://HOST:PORT/" (or https://). Writes "http[s]://HOST:PORT" to base (cap
  * bytes) and the port to *port. Fails early if the process exits. Returns 0,
  * -ETIMEDOUT, -ECHILD (exited: p->status valid) or -EINVAL.
  */
