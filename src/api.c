@@ -114,7 +114,7 @@ int api_request_prepare(struct api_request *r, const struct api_client *c, const
 {
     struct curl_slist *h = NULL, *t;
     char path[API_URL_MAX];
-    int n;
+    int n, rc;
 
     n = snprintf(path, sizeof(path), c->profile->path_fmt, c->project_id, job_id);
     if (n < 0 || (size_t)n >= sizeof(path))
@@ -126,9 +126,10 @@ int api_request_prepare(struct api_request *r, const struct api_client *c, const
     if (!t)
         return -ENOMEM;
     h = t;
-    if (auth_decorate(c->auth, &h, "GET", r->url, NULL, 0) != 0) {
+    rc = auth_decorate(c->auth, &h, "GET", r->url, NULL, 0);
+    if (rc != 0) {
         auth_headers_free(h);
-        return -ENOMEM;
+        return rc;
     }
     auth_headers_free(r->headers);
     r->headers = h;

@@ -55,7 +55,10 @@ struct api_outcome {
 
 /* Create the easy handle with the options all requests share. Returns 0 or -ENOMEM. */
 int api_request_init(struct api_request *r, const struct api_client *c);
-/* Aim r at job_id: URL, fresh headers (auth), empty body. Returns 0, -EINVAL, -ENOMEM. */
+/*
+ * Aim r at job_id: URL, fresh headers (auth), empty body. Returns 0, -EINVAL, -ENOMEM, or
+ * what auth_decorate returns (AK/SK: -EINVAL, -E2BIG for a URL the signer refuses).
+ */
 int api_request_prepare(struct api_request *r, const struct api_client *c, const char *job_id,
                         uint64_t job);
 /* Classify a finished transfer. */
