@@ -22,8 +22,8 @@
 static const char *const reasons[] = {
     [SIM_AKSK_OK] = "ok",
     [SIM_AKSK_NO_SIGNATURE] = "no SDK-HMAC-SHA256 Authorization header",
-    [SIM_AKSK_MALFORMED] = "the Authorization header is not \"SDK-HMAC-SHA256 Access=..., "
-                           "SignedHeaders=..., Signature=...\"",
+    [SIM_AKSK_MALFORMED] = "the Authorization header is not of the form SDK-HMAC-SHA256 "
+                           "Access=..., SignedHeaders=..., Signature=...",
     [SIM_AKSK_UNKNOWN_AK] = "the access key does not exist",
     [SIM_AKSK_DATE_MISSING] = "X-Sdk-Date is missing (or given twice)",
     [SIM_AKSK_DATE_GARBLED] = "X-Sdk-Date is not a UTC time YYYYMMDDTHHMMSSZ",

@@ -62,7 +62,7 @@ enum sim_aksk_verdict {
     SIM_AKSK_BAD_SIGNATURE, /* the signature is not the one the request deserves */
 };
 
-/* A one-line reason for a verdict, for the error body. */
+/* A one-line reason for a verdict, for the error body: plain text, no '"' or '\'. */
 const char *sim_aksk_reason(enum sim_aksk_verdict v);
 
 /*
