@@ -329,7 +329,11 @@ static void header_refusals(void **state)
                                             "20060102T250405Z",
                                             "20060102T156005Z",
                                             "2006010xT150405Z",
-                                            "20060102T150405Z0"};
+                                            "20060102T150405Z0",
+                                            "20060230T150405Z", /* no such day */
+                                            "20050229T150405Z",
+                                            "19691231T235959Z",
+                                            "20060102T150460Z"};
     struct strbuf b;
     size_t i;
 
@@ -550,6 +554,10 @@ static void dates_and_hosts(void **state)
     assert_string_equal(d, "20191115T033655Z");
     assert_true(aksk_date_valid(d, strlen(d)));
     assert_false(aksk_date_valid(d, strlen(d) - 1));
+    assert_true(aksk_date_valid("20240229T235959Z", 16)); /* leap years */
+    assert_true(aksk_date_valid("20000229T000000Z", 16));
+    assert_false(aksk_date_valid("21000229T000000Z", 16));
+    assert_int_equal(aksk_format_date(-1, d), -EINVAL);
 
     assert_int_equal(aksk_url_host("https://elb.eu-de.otc.t-systems.com/v1.0/p", host, 64), 0);
     assert_string_equal(host, "elb.eu-de.otc.t-systems.com");

@@ -633,7 +633,7 @@ int aksk_format_date(time_t t, char out[AKSK_DATE_LEN + 1])
     char buf[64];
     int n;
 
-    if (!gmtime_r(&t, &tm) || tm.tm_year + 1900 < 0 || tm.tm_year + 1900 > 9999)
+    if (t < 0 || !gmtime_r(&t, &tm) || tm.tm_year + 1900 > 9999)
         return -EINVAL;
     n = snprintf(buf, sizeof(buf), "%04d%02d%02dT%02d%02d%02dZ", tm.tm_year + 1900, tm.tm_mon + 1,
                  tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
@@ -659,17 +659,21 @@ static int num(const char *p, size_t n)
 
 int aksk_date_valid(const char *v, size_t len)
 {
-    int mon, day, hh, mm, ss;
+    static const int mdays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    int year, mon, day, leap;
 
-    if (len != AKSK_DATE_LEN || v[8] != 'T' || v[15] != 'Z' || num(v, 4) < 0)
+    if (len != AKSK_DATE_LEN || v[8] != 'T' || v[15] != 'Z')
         return 0;
+    year = num(v, 4);
     mon = num(v + 4, 2);
     day = num(v + 6, 2);
-    hh = num(v + 9, 2);
-    mm = num(v + 11, 2);
-    ss = num(v + 13, 2);
-    return mon >= 1 && mon <= 12 && day >= 1 && day <= 31 && hh >= 0 && hh <= 23 && mm >= 0 &&
-           mm <= 59 && ss >= 0 && ss <= 60;
+    if (year < 1970 || mon < 1 || mon > 12 || day < 1)
+        return 0;
+    leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    if (day > mdays[mon - 1] + (mon == 2 && leap))
+        return 0;
+    return num(v + 9, 2) >= 0 && num(v + 9, 2) <= 23 && num(v + 11, 2) >= 0 &&
+           num(v + 11, 2) <= 59 && num(v + 13, 2) >= 0 && num(v + 13, 2) <= 59;
 }
 
 int aksk_url_host(const char *url, char *out, size_t cap)

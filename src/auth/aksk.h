@@ -123,9 +123,15 @@ int aksk_sha256_hex(const void *p, size_t n, char out[AKSK_HEX_LEN + 1]);
 int aksk_hmac_sha256_hex(const void *key, size_t key_len, const void *msg, size_t msg_len,
                          char out[AKSK_HEX_LEN + 1]);
 
-/* t (seconds since the epoch) as an X-Sdk-Date value, UTC. Returns 0 or -EINVAL (out of range). */
+/*
+ * t (seconds since the epoch) as an X-Sdk-Date value, UTC. Returns 0 or -EINVAL
+ * (before 1970 or after 9999).
+ */
 int aksk_format_date(time_t t, char out[AKSK_DATE_LEN + 1]);
-/* Is v (len bytes) shaped as an X-Sdk-Date value, "YYYYMMDDTHHMMSSZ"? 1 or 0. */
+/*
+ * Is v (len bytes) an X-Sdk-Date value, "YYYYMMDDTHHMMSSZ": a day of the
+ * calendar from 1970 on, 00:00:00 to 23:59:59? 1 or 0.
+ */
 int aksk_date_valid(const char *v, size_t len);
 /* Is ak a usable access key (see aksk_sign)? 1 or 0. */
 int aksk_ak_valid(const char *ak);

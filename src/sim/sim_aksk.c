@@ -15,7 +15,7 @@
 
 #define ALG "SDK-HMAC-SHA256"
 #define HEXSIG 64      /* hex characters of a signature */
-#define LIST_MAX 4096  /* bytes of SignedHeaders */
+#define LIST_MAX 16384 /* bytes of SignedHeaders */
 #define ACCESS_MAX 256 /* bytes of an Access value */
 #define DATE_NAME "x-sdk-date"
 
@@ -519,28 +519,33 @@ static int in_list(const char *list, const char *name)
     }
 }
 
-enum sim_aksk_verdict sim_aksk_verify(const struct sim_aksk_req *r, const char *ak, const char *sk,
-                                      const char *const *must_sign, time_t now)
+/* The verdict on everything but the signature itself: the header, the key, the date, the list. */
+static enum sim_aksk_verdict check_header(const struct sim_aksk_req *r, const char *ak,
+                                          const char *const *must_sign, time_t now, struct authz *a,
+                                          char date_z[17])
 {
-    struct authz a;
-    struct strbuf canon;
     const char *h, *date;
-    char want[HEXSIG + 1], date_z[17];
+    char *copy;
     size_t hl, dl, i;
     int64_t t, skew;
-    enum sim_aksk_verdict v;
+    int bad;
 
     if (one_header(r, "authorization", 13, &h, &hl) != 0 || hl < sizeof(ALG) - 1 ||
         strncmp(h, ALG, sizeof(ALG) - 1) != 0)
         return SIM_AKSK_NO_SIGNATURE;
-    {
-        char copy[ACCESS_MAX + LIST_MAX + HEXSIG + 128];
-        if (take(copy, sizeof(copy), h, hl) || parse_authz(copy, &a))
-            return SIM_AKSK_MALFORMED;
-    }
-    if (strlen(a.sig) != HEXSIG || strspn(a.sig, "0123456789abcdef") != HEXSIG || !list_ok(a.list))
+    if (hl > ACCESS_MAX + LIST_MAX + HEXSIG + 128)
         return SIM_AKSK_MALFORMED;
-    if (strcmp(a.access, ak) != 0)
+    copy = malloc(hl + 1);
+    if (!copy)
+        return SIM_AKSK_UNCANONICAL; /* out of memory: refused all the same */
+    memcpy(copy, h, hl);
+    copy[hl] = '\0';
+    bad = parse_authz(copy, a);
+    free(copy);
+    if (bad || strlen(a->sig) != HEXSIG || strspn(a->sig, "0123456789abcdef") != HEXSIG ||
+        !list_ok(a->list))
+        return SIM_AKSK_MALFORMED;
+    if (strcmp(a->access, ak) != 0)
         return SIM_AKSK_UNKNOWN_AK;
     if (one_header(r, DATE_NAME, sizeof(DATE_NAME) - 1, &date, &dl) != 0)
         return SIM_AKSK_DATE_MISSING;
@@ -550,22 +555,39 @@ enum sim_aksk_verdict sim_aksk_verify(const struct sim_aksk_req *r, const char *
     skew = (int64_t)now - t;
     if (skew > SIM_AKSK_SKEW_MAX_S || skew < -SIM_AKSK_SKEW_MAX_S)
         return SIM_AKSK_DATE_SKEW;
-    if (!in_list(a.list, DATE_NAME))
+    if (!in_list(a->list, DATE_NAME))
         return SIM_AKSK_UNSIGNED;
     for (i = 0; must_sign && must_sign[i]; i++)
-        if (!in_list(a.list, must_sign[i]))
+        if (!in_list(a->list, must_sign[i]))
             return SIM_AKSK_UNSIGNED;
-
     memcpy(date_z, date, 16);
     date_z[16] = '\0';
-    strbuf_init(&canon, SIM_AKSK_CANON_MAX);
-    if (sim_aksk_canonical(r, a.list, &canon) != 0 || !canon.data) {
-        v = SIM_AKSK_UNCANONICAL;
-    } else if (sim_aksk_signature(canon.data, canon.len, date_z, sk, want) != 0) {
-        v = SIM_AKSK_BAD_SIGNATURE;
-    } else {
-        v = CRYPTO_memcmp(want, a.sig, HEXSIG) == 0 ? SIM_AKSK_OK : SIM_AKSK_BAD_SIGNATURE;
+    return SIM_AKSK_OK;
+}
+
+enum sim_aksk_verdict sim_aksk_verify(const struct sim_aksk_req *r, const char *ak, const char *sk,
+                                      const char *const *must_sign, time_t now)
+{
+    struct authz *a = malloc(sizeof(*a));
+    struct strbuf canon;
+    char want[HEXSIG + 1], date_z[17];
+    enum sim_aksk_verdict v;
+
+    if (!a)
+        return SIM_AKSK_UNCANONICAL;
+    v = check_header(r, ak, must_sign, now, a, date_z);
+    if (v != SIM_AKSK_OK) {
+        free(a);
+        return v;
     }
+    strbuf_init(&canon, SIM_AKSK_CANON_MAX);
+    if (sim_aksk_canonical(r, a->list, &canon) != 0 || !canon.data)
+        v = SIM_AKSK_UNCANONICAL;
+    else if (sim_aksk_signature(canon.data, canon.len, date_z, sk, want) != 0)
+        v = SIM_AKSK_BAD_SIGNATURE;
+    else
+        v = CRYPTO_memcmp(want, a->sig, HEXSIG) == 0 ? SIM_AKSK_OK : SIM_AKSK_BAD_SIGNATURE;
     strbuf_release(&canon);
+    free(a);
     return v;
 }
