@@ -54,6 +54,7 @@ struct api_request {
     int ca_file_set;     /* the client named a --tls.ca-file (for the hint) */
     char *subject_token; /* X-Subject-Token of the answer (a login's token), wiped; NULL if none */
     unsigned auth_gen;   /* generation of the token the request was decorated with */
+    int relogin;         /* the caller's: a 401 that a fresh login may cure */
     uint64_t job;        /* the caller's handle of the job (the poller's job_handle) */
     int in_cycle;        /* the caller's: started as a member of a poll cycle */
 };
@@ -70,8 +71,9 @@ struct api_outcome {
 /* Create the easy handle with the options all requests share. Returns 0 or -ENOMEM. */
 int api_request_init(struct api_request *r, const struct api_client *c);
 /*
- * Aim r at job_id: URL, fresh headers (auth), empty body. Returns 0, -EINVAL,
- * -ENOMEM, or -EAGAIN when the auth holds no token yet.
+ * Aim r at job_id: URL, fresh headers (auth), empty body. Returns 0, -EINVAL, -ENOMEM,
+ * -EAGAIN when the auth holds no token yet, or what else auth_decorate returns (AK/SK:
+ * -EINVAL, -E2BIG for a URL the signer refuses).
  */
 int api_request_prepare(struct api_request *r, const struct api_client *c, const char *job_id,
                         uint64_t job);

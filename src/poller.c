@@ -337,7 +337,7 @@ static void complete_error_answer(struct poller *p, struct api_request *r, struc
         return;
     }
     case 401:
-        if (r->auth_gen == 0) { /* marks a 401 worth a fresh login: see complete() */
+        if (r->relogin) { /* a fresh login may cure it: see complete() */
             log_msg(t->failures ? LOGL_DEBUG : LOGL_WARN,
                     "job %s: token refused (401); logging in again, then asking again", t->id);
             t->result = JOB_RESULT_NONE;
@@ -376,14 +376,12 @@ static void complete(struct poller *p, struct api_request *r, CURLcode rc, uint6
     stats_observe_duration(&p->stats, o.seconds);
     if (o.http_code > 0)
         stats_count_code(&p->stats, o.http_code);
-    /* a 401 for a login token that a fresh login may cure is no refusal yet (auth_gen 0 marks it)
-     */
-    if (o.http_code == 401 && auth_rejected(p->auth, r->auth_gen))
-        r->auth_gen = 0;
-    else if (o.http_code >= 200 && o.http_code < 300)
+    /* a 401 for a login token that a fresh login may cure is no refusal yet */
+    r->relogin = o.http_code == 401 && auth_rejected(p->auth, r->auth_gen);
+    if (o.http_code >= 200 && o.http_code < 300)
         auth_accepted(p->auth, r->auth_gen);
     note_reach(p, r->in_cycle, o.http_code > 0,
-               (o.http_code == 401 && r->auth_gen != 0) || o.http_code == 403);
+               (o.http_code == 401 && !r->relogin) || o.http_code == 403);
     if (!o.transport_ok)
         stats_count_error(&p->stats, o.err);
     if (!t) {

@@ -1,8 +1,8 @@
 /*
- * Tests for src/api.c and src/auth.c: Retry-After parsing, URL and header
- * construction, the token decorator, failure classification against a port
- * nothing listens on (loopback only), the certificate-failure hint and the
- * --tls.ca-file check.
+ * Tests for src/api.c and src/auth/auth.c: Retry-After parsing, URL and header
+ * construction, the token and AK/SK decorators, failure classification against
+ * a port nothing listens on (loopback only), the certificate-failure hint and
+ * the --tls.ca-file check.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,10 +17,13 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <time.h>
 
+#include "aksk.h"
 #include "api.h"
 #include "auth.h"
 #include "profile.h"
+#include "strbuf.h"
 
 /*
  * Allocation failure on demand: the test links with --wrap=malloc,calloc,realloc,
@@ -197,6 +200,138 @@ static void token_cap(void **state)
     assert_int_equal(auth_new_token(tok, &a), -EINVAL);
     assert_null(a);
     free(tok);
+}
+
+#define AK "QTWAOYTTINDUT2QVKYUC"
+#define SK "MFyfvK41ba2giqM7Uio6PznpdUKGpownRZlmVmHc"
+#define PROJECT "0b3d6ac6dbd84d5aaa0c2a7bfe4c2b32"
+
+/* The value of header name in list h ("Name: value"), or NULL. */
+static const char *header_value(const struct curl_slist *h, const char *name)
+{
+    size_t n = strlen(name);
+
+    for (; h; h = h->next)
+        if (strncmp(h->data, name, n) == 0 && h->data[n] == ':' && h->data[n + 1] == ' ')
+            return h->data + n + 2;
+    return NULL;
+}
+
+/*
+ * AK/SK: X-Sdk-Date (now, UTC), X-Project-Id and Host are added and signed, and
+ * Authorization is exactly what aksk_sign gives for them.
+ */
+static void aksk_auth(void **state)
+{
+    static const char url[] = "http://127.0.0.1:8080/v1.0/" PROJECT "/jobs/ff80?x=1";
+    struct auth *a = NULL;
+    struct curl_slist *h = NULL, *l;
+    const char *date;
+    struct strbuf want;
+    char now[AKSK_DATE_LEN + 1], later[AKSK_DATE_LEN + 1];
+    time_t t0, t1;
+    size_t n = 0;
+
+    (void)state;
+    assert_int_equal(auth_new_aksk(AK, SK, PROJECT, &a), 0);
+    assert_int_equal(auth_method(a), AUTH_AKSK);
+    assert_string_equal(auth_method_name(a), "aksk");
+    h = curl_slist_append(NULL, "Accept: application/json");
+    t0 = time(NULL);
+    assert_int_equal(auth_decorate(a, &h, "GET", url, NULL, 0), 0);
+    t1 = time(NULL);
+    for (l = h; l; l = l->next)
+        n++;
+    assert_int_equal(n, 5); /* what was there, and four more */
+    assert_string_equal(h->data, "Accept: application/json");
+    assert_string_equal(header_value(h, "Host"), "127.0.0.1:8080");
+    assert_string_equal(header_value(h, "X-Project-Id"), PROJECT);
+    date = header_value(h, "X-Sdk-Date");
+    assert_non_null(date);
+    assert_int_equal(aksk_format_date(t0, now), 0);
+    assert_int_equal(aksk_format_date(t1, later), 0);
+    assert_true(strcmp(date, now) >= 0 && strcmp(date, later) <= 0);
+    {
+        const struct aksk_header sh[] = {
+            {"X-Sdk-Date", date}, {"Host", "127.0.0.1:8080"}, {"X-Project-Id", PROJECT}};
+        const struct aksk_request r = {.method = "GET", .url = url, .headers = sh, .n_headers = 3};
+        strbuf_init(&want, AKSK_AUTH_MAX);
+        assert_int_equal(aksk_sign(&r, AK, SK, &want), 0);
+    }
+    assert_string_equal(header_value(h, "Authorization"), want.data);
+    assert_non_null(strstr(want.data, "SDK-HMAC-SHA256 Access=" AK
+                                      ", SignedHeaders=host;x-project-id;x-sdk-date, Signature="));
+    strbuf_release(&want);
+    auth_headers_free(h);
+    auth_free(a);
+}
+
+/* What cannot be signed or sent is -EINVAL; *out stays as it was. */
+static void aksk_invalid(void **state)
+{
+    static const char *const bad_ak[] = {"", "a b", "a,b", "\xc3\xbc", "a\r\nX: 1"};
+    static const char *const bad_project[] = {"", "p q", "p\r\nX: 1", "\x01"};
+    struct auth *sentinel = (struct auth *)&sentinel, *a = sentinel;
+    struct curl_slist *h = NULL;
+    char big[AUTH_PROJECT_MAX + 2];
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(bad_ak) / sizeof(bad_ak[0]); i++)
+        assert_int_equal(auth_new_aksk(bad_ak[i], SK, PROJECT, &a), -EINVAL);
+    for (i = 0; i < sizeof(bad_project) / sizeof(bad_project[0]); i++)
+        assert_int_equal(auth_new_aksk(AK, SK, bad_project[i], &a), -EINVAL);
+    assert_int_equal(auth_new_aksk(NULL, SK, PROJECT, &a), -EINVAL);
+    assert_int_equal(auth_new_aksk(AK, NULL, PROJECT, &a), -EINVAL);
+    assert_int_equal(auth_new_aksk(AK, "", PROJECT, &a), -EINVAL);
+    assert_int_equal(auth_new_aksk(AK, SK, NULL, &a), -EINVAL);
+    memset(big, 'p', sizeof(big) - 1);
+    big[sizeof(big) - 1] = '\0';
+    assert_int_equal(auth_new_aksk(AK, SK, big, &a), -EINVAL);
+    assert_ptr_equal(a, sentinel);
+    big[AUTH_PROJECT_MAX] = '\0';
+    assert_int_equal(auth_new_aksk(AK, SK, big, &a), 0);
+    /* a URL the signer refuses adds nothing */
+    assert_int_equal(auth_decorate(a, &h, "GET", "http://127.0.0.1/bad%zz", NULL, 0), -EINVAL);
+    assert_null(h);
+    assert_int_equal(auth_decorate(a, &h, "GET", "/no/authority", NULL, 0), -EINVAL);
+    assert_null(h);
+    auth_free(a);
+}
+
+/* Out of memory, creating or decorating, is -ENOMEM at each allocation; nothing leaks. */
+static void aksk_out_of_memory(void **state)
+{
+    struct auth *sentinel = (struct auth *)&sentinel, *a = sentinel;
+    struct curl_slist *h = NULL;
+    int k, rc;
+
+    (void)state;
+    for (k = 0;; k++) {
+        fail_alloc_at = k + 1;
+        rc = auth_new_aksk(AK, SK, PROJECT, &a);
+        fail_alloc_at = 0;
+        if (rc == 0)
+            break;
+        assert_int_equal(rc, -ENOMEM);
+        assert_ptr_equal(a, sentinel);
+        assert_true(k < 16);
+    }
+    assert_true(k >= 4); /* the object, its key part and three copies */
+    for (k = 0;; k++) {
+        fail_alloc_at = k + 1;
+        rc = auth_decorate(a, &h, "GET", "https://elb.example.com/v1.0/p/jobs/j?a=1", NULL, 0);
+        fail_alloc_at = 0;
+        if (rc == 0)
+            break;
+        assert_int_equal(rc, -ENOMEM);
+        assert_null(h);
+        assert_true(k < 32);
+    }
+    assert_true(k >= 1);
+    assert_non_null(header_value(h, "Authorization"));
+    auth_headers_free(h);
+    auth_free(a);
 }
 
 static void request_url_and_failure(void **state)
@@ -422,6 +557,42 @@ static void ca_file_check(void **state)
     rmdir(dir);
 }
 
+/*
+ * The secret key is copied into the auth object only (requests carry its
+ * signature, never the key); that copy is wiped before it is freed, and no
+ * buffer the signing used is freed holding it.
+ */
+static void aksk_secret_never_freed_unscrubbed(void **state)
+{
+    static const char sk[] = "sEcReT-kEy-MFyfvK41ba2giqM7Uio6PznpdUKGpownRZlmVmHc";
+    struct auth *a = NULL;
+    struct api_client c = {
+        .endpoint = "http://127.0.0.1:1",
+        .project_id = PROJECT,
+        .profile = profile_default(),
+        .timeout_ms = 2000,
+        .user_agent = "test",
+    };
+    struct api_request r;
+    const struct curl_slist *l;
+
+    (void)state;
+    unscrubbed_frees = 0;
+    watch_token = sk;
+    assert_int_equal(auth_new_aksk(AK, sk, PROJECT, &a), 0);
+    c.auth = a;
+    assert_int_equal(api_request_init(&r, &c), 0);
+    assert_int_equal(api_request_prepare(&r, &c, "ff8080825ecc523f015ecd0a98f82f77", 0), 0);
+    for (l = r.headers; l; l = l->next)
+        assert_null(strstr(l->data, sk));
+    assert_non_null(header_value(r.headers, "Authorization"));
+    assert_int_equal(api_request_prepare(&r, &c, "4010b39b4fd3d5ff014fd943bac41619", 1), 0);
+    api_request_cleanup(&r);
+    auth_free(a);
+    watch_token = NULL;
+    assert_int_equal(unscrubbed_frees, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -436,6 +607,10 @@ int main(void)
         cmocka_unit_test(ca_file_check),
         cmocka_unit_test(token_cap),
         cmocka_unit_test(token_never_freed_unscrubbed),
+        cmocka_unit_test(aksk_auth),
+        cmocka_unit_test(aksk_invalid),
+        cmocka_unit_test(aksk_out_of_memory),
+        cmocka_unit_test(aksk_secret_never_freed_unscrubbed),
     };
     int rc;
 

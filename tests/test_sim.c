@@ -5,10 +5,13 @@
  * libcurl, comparing answers with api-notes.md section 1 and the script at the
  * top of sim.c: bodies byte for byte where they are a contract, status codes and
  * headers for every fault, the token and project checks, step-mode progression,
- * the control endpoints, and sim_stop returning promptly with a slow answer
- * pending. A small strict JSON checker (written here, sharing nothing with the
- * exporter's parser) tells valid bodies from the deliberately broken ones.
- * No fixed sleeps: anything that waits polls against a deadline.
+ * the control endpoints, sim_stop returning promptly with a slow answer
+ * pending, and AK/SK: requests signed by the exporter's signer (src/auth/aksk.c;
+ * the simulator checks them with its own code) are accepted, and every flipped
+ * bit of the signature and a changed byte of every signed header, of the path
+ * and of the query are refused with 401. A small strict JSON checker (written here, sharing nothing
+ * with the exporter's parser) tells valid bodies from the deliberately broken ones. No fixed
+ * sleeps: anything that waits polls against a deadline.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -16,6 +19,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "aksk.h"
 #include "api_examples.h"
 #include "sim.h"
 #include "timeutil.h"
@@ -756,6 +760,275 @@ static void test_defaults_and_null(void **state)
     assert_non_null(s);
     assert_string_equal(sim_token(s), TOKEN);
     sim_stop(s);
+}
+
+/* ---- AK/SK ------------------------------------------------------------------------------- */
+
+#define SIM_AK "sim-ak"
+#define SIM_SK "sim-sk"
+#define AKSK_JOB "/v1.0/" PROJECT "/jobs/" ID_SEED
+#define AKSK_401(reason)                                                                           \
+    "{\"error_msg\":\"Incorrect IAM authentication information: " reason                           \
+    "\",\"error_code\":\"APIGW.0301\"}"
+
+/* The header values of an AK/SK request, as sent; the flip tests change them in place. */
+struct signed_req {
+    char path[URL_MAX]; /* the request target */
+    char host[64];
+    char project[64];
+    char date[AKSK_DATE_LEN + 1];
+    char auth[AKSK_AUTH_MAX];
+    int send_project, send_date; /* send those headers */
+    const char *extra;           /* one more header line, unsigned, or NULL */
+};
+
+/*
+ * Sign GET path for the simulator on port with ak/sk at time when, the way the
+ * exporter does (Host, X-Project-Id: project, X-Sdk-Date), with src/auth/aksk.c.
+ * sign_project 0: X-Project-Id is sent but left out of the signature.
+ */
+static void sign_req_for(struct signed_req *q, uint16_t port, const char *ak, const char *sk,
+                         const char *path, time_t when, const char *project, int sign_project)
+{
+    struct aksk_header h[3];
+    struct aksk_request r;
+    struct strbuf b;
+    char url[URL_MAX + 96];
+
+    memset(q, 0, sizeof(*q));
+    snprintf(q->path, sizeof(q->path), "%s", path);
+    snprintf(q->host, sizeof(q->host), "127.0.0.1:%u", (unsigned)port);
+    snprintf(q->project, sizeof(q->project), "%s", project);
+    assert_int_equal(aksk_format_date(when, q->date), 0);
+    q->send_project = q->send_date = 1;
+    h[0] = (struct aksk_header){"Host", q->host};
+    h[1] = (struct aksk_header){"X-Sdk-Date", q->date};
+    h[2] = (struct aksk_header){"X-Project-Id", q->project};
+    snprintf(url, sizeof(url), "http://%s%s", q->host, path);
+    memset(&r, 0, sizeof(r));
+    r.method = "GET";
+    r.url = url;
+    r.headers = h;
+    r.n_headers = sign_project ? 3 : 2;
+    strbuf_init(&b, sizeof(q->auth) - 1);
+    assert_int_equal(aksk_sign(&r, ak, sk, &b), 0);
+    memcpy(q->auth, b.data, b.len + 1);
+    strbuf_release(&b);
+}
+
+/* sign_req_for the simulator's project. */
+static void sign_req(struct signed_req *q, uint16_t port, const char *ak, const char *sk,
+                     const char *path, time_t when, int sign_project)
+{
+    sign_req_for(q, port, ak, sk, path, when, PROJECT, sign_project);
+}
+
+/* Send q on c (a reused handle: the flip tests send hundreds). Fills r (resp_free it). */
+static void send_signed(CURL *c, uint16_t port, const struct signed_req *q, struct resp *r)
+{
+    char url[URL_MAX + 96], line[5][AKSK_AUTH_MAX + 32];
+    struct curl_slist *headers = NULL, *t;
+    size_t i, n = 0;
+
+    memset(r, 0, sizeof(*r));
+    r->body = calloc(1, 1);
+    assert_non_null(r->body);
+    snprintf(url, sizeof(url), "http://127.0.0.1:%u%s", (unsigned)port, q->path);
+    snprintf(line[n++], sizeof(line[0]), "Host: %s", q->host);
+    if (q->send_project)
+        snprintf(line[n++], sizeof(line[0]), "X-Project-Id: %s", q->project);
+    if (q->send_date)
+        snprintf(line[n++], sizeof(line[0]), "X-Sdk-Date: %s", q->date);
+    snprintf(line[n++], sizeof(line[0]), "Authorization: %s", q->auth);
+    if (q->extra)
+        snprintf(line[n++], sizeof(line[0]), "%s", q->extra);
+    for (i = 0; i < n; i++) {
+        t = curl_slist_append(headers, line[i]);
+        assert_non_null(t);
+        headers = t;
+    }
+    curl_easy_reset(c);
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, REQ_TIMEOUT_MS);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(c, CURLOPT_HEADERDATA, r);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
+    r->rc = curl_easy_perform(c);
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->code);
+    curl_slist_free_all(headers);
+}
+
+/* Send q and expect code (and body, unless NULL). */
+static void expect_signed(CURL *c, uint16_t port, const struct signed_req *q, long code,
+                          const char *body, const char *what)
+{
+    struct resp r;
+
+    send_signed(c, port, q, &r);
+    if (r.rc != CURLE_OK || r.code != code || (body && strcmp(r.body, body) != 0))
+        fail_msg("%s: got %ld (curl %d) %s, want %ld %s", what, r.code, (int)r.rc, r.body, code,
+                 body ? body : "");
+    if (!json_valid(r.body, r.len))
+        fail_msg("%s: not JSON: %s", what, r.body);
+    resp_free(&r);
+}
+
+static void test_aksk_accepted(void **state)
+{
+    struct sim *s = *state;
+    uint16_t port = sim_port(s);
+    struct signed_req q;
+    CURL *c = curl_easy_init();
+
+    assert_non_null(c);
+    assert_string_equal(sim_access_key(s), SIM_AK);
+    assert_string_equal(sim_secret_key(s), SIM_SK);
+    sign_req(&q, port, SIM_AK, SIM_SK, AKSK_JOB, time(NULL), 1);
+    expect_signed(c, port, &q, 200, seed_body, "signed request");
+    /* with a query, which the job path ignores but the signature covers */
+    sign_req(&q, port, SIM_AK, SIM_SK, AKSK_JOB "?b=2&a=x+y&a=%7E&flag", time(NULL), 1);
+    expect_signed(c, port, &q, 200, seed_body, "signed request with a query");
+    /* the clock may be up to 15 minutes off either way */
+    sign_req(&q, port, SIM_AK, SIM_SK, AKSK_JOB, time(NULL) - 14 * 60, 1);
+    expect_signed(c, port, &q, 200, seed_body, "14 minutes behind");
+    sign_req(&q, port, SIM_AK, SIM_SK, AKSK_JOB, time(NULL) + 14 * 60, 1);
+    expect_signed(c, port, &q, 200, seed_body, "14 minutes ahead");
+    curl_easy_cleanup(c);
+}
+
+static void test_aksk_refused(void **state)
+{
+    struct sim *s = *state;
+    uint16_t port = sim_port(s);
+    struct signed_req q;
+    CURL *c = curl_easy_init();
+
+    assert_non_null(c);
+    sign_req(&q, port, SIM_AK, "sim-sk-wrong", AKSK_JOB, time(NULL), 1);
+    expect_signed(c, port, &q, 401, AKSK_401("verify aksk signature fail"), "wrong SK");
+    sign_req(&q, port, "other-ak", SIM_SK, AKSK_JOB, time(NULL), 1);
+    expect_signed(c, port, &q, 401, AKSK_401("the access key does not exist"), "unknown AK");
+    /* X-Sdk-Date: absent, garbled, 16 minutes off either way */
+    sign_req(&q, port, SIM_AK, SIM_SK, AKSK_JOB, time(NULL), 1);
+    q.send_date = 0;
+    expect_signed(c, port, &q, 401, AKSK_401("X-Sdk-Date is missing (or given twice)"),
+                  "no X-Sdk-Date");
+    q.send_date = 1;
+    memcpy(q.date, "2026-11-28T12:00", AKSK_DATE_LEN);
+    expect_signed(c, port, &q, 401, AKSK_401("X-Sdk-Date is not a UTC time YYYYMMDDTHHMMSSZ"),
+                  "garbled X-Sdk-Date");
+    sign_req(&q, port, SIM_AK, SIM_SK, AKSK_JOB, time(NULL) - 16 * 60, 1);
+    expect_signed(c, port, &q, 401,
+                  AKSK_401("X-Sdk-Date is more than 15 minutes away from the server's clock"),
+                  "16 minutes behind");
+    sign_req(&q, port, SIM_AK, SIM_SK, AKSK_JOB, time(NULL) + 16 * 60, 1);
+    expect_signed(c, port, &q, 401,
+                  AKSK_401("X-Sdk-Date is more than 15 minutes away from the server's clock"),
+                  "16 minutes ahead");
+    /* X-Project-Id: unsigned, absent, another project (signed: 403) */
+    sign_req(&q, port, SIM_AK, SIM_SK, AKSK_JOB, time(NULL), 0);
+    expect_signed(c, port, &q, 401,
+                  AKSK_401("SignedHeaders lacks a header that must be signed (host, x-project-id, "
+                           "x-sdk-date)"),
+                  "X-Project-Id not signed");
+    q.send_project = 0;
+    expect_signed(c, port, &q, 401, NULL, "no X-Project-Id");
+    sign_req_for(&q, port, SIM_AK, SIM_SK, AKSK_JOB, time(NULL), "0b3d6ac6dbd84d5aaa0c2a7bfe4c2b33",
+                 1);
+    expect_signed(c, port, &q, 403, body_403, "X-Project-Id of another project");
+    /* the path's project is still checked */
+    sign_req(&q, port, SIM_AK, SIM_SK, "/v1.0/0b3d6ac6dbd84d5aaa0c2a7bfe4c2b33/jobs/" ID_SEED,
+             time(NULL), 1);
+    expect_signed(c, port, &q, 403, body_403, "another project in the path");
+    /* a signed request is judged by its signature, whatever X-Auth-Token it carries */
+    sign_req(&q, port, SIM_AK, "sim-sk-wrong", AKSK_JOB, time(NULL), 1);
+    q.extra = "X-Auth-Token: " TOKEN;
+    expect_signed(c, port, &q, 401, AKSK_401("verify aksk signature fail"),
+                  "good token, bad signature");
+    /* ...and an unsigned extra header changes nothing */
+    sign_req(&q, port, SIM_AK, SIM_SK, AKSK_JOB, time(NULL), 1);
+    q.extra = "X-Whatever: 1";
+    expect_signed(c, port, &q, 200, seed_body, "unsigned extra header");
+    curl_easy_cleanup(c);
+}
+
+/* Another byte of the same kind (digit, letter, other), so that the request stays sendable. */
+static char other_byte(char ch)
+{
+    if (ch >= '0' && ch <= '9')
+        return (char)('0' + (ch - '0' + 1) % 10);
+    if (ch >= 'a' && ch <= 'z')
+        return (char)('a' + (ch - 'a' + 1) % 26);
+    if (ch >= 'A' && ch <= 'Z')
+        return (char)('A' + (ch - 'A' + 1) % 26);
+    return ch == '-' ? '_' : '-';
+}
+
+/* Change each byte of s[from..to) in turn (other_byte); each must get 401. Returns the count. */
+static unsigned change_each(CURL *c, uint16_t port, struct signed_req *q, char *s, size_t from,
+                            size_t to, const char *what)
+{
+    char label[128];
+    size_t i;
+
+    for (i = from; i < to; i++) {
+        char keep = s[i];
+        s[i] = other_byte(keep);
+        snprintf(label, sizeof(label), "%s: byte %zu '%c' -> '%c'", what, i, keep, s[i]);
+        expect_signed(c, port, q, 401, NULL, label);
+        s[i] = keep;
+    }
+    expect_signed(c, port, q, 200, seed_body, what); /* restored: accepted again */
+    return (unsigned)(to - from);
+}
+
+/*
+ * The verifier refuses any flipped bit: every bit of the signature, and a
+ * changed byte anywhere in every signed header value, in the path's project
+ * and job segments (the fixed parts route elsewhere: 404) and in the query.
+ */
+static void test_aksk_flips_refused(void **state)
+{
+    static const char path[] = AKSK_JOB "?limit=2&marker=13551d6b-755d";
+    struct sim *s = *state;
+    uint16_t port = sim_port(s);
+    struct signed_req q;
+    CURL *c = curl_easy_init();
+    char *sig, label[96];
+    size_t i, n, proj_at, query_at;
+    unsigned bit, sent = 0;
+
+    assert_non_null(c);
+    sign_req(&q, port, SIM_AK, SIM_SK, path, time(NULL), 1);
+    expect_signed(c, port, &q, 200, seed_body, "unchanged");
+    sig = strstr(q.auth, "Signature=") + strlen("Signature=");
+    n = strlen(sig);
+    assert_int_equal(n, AKSK_HEX_LEN);
+    for (i = 0; i < n; i++) {
+        for (bit = 0; bit < 8; bit++) {
+            sig[i] ^= (char)(1u << bit);
+            snprintf(label, sizeof(label), "signature byte %zu bit %u", i, bit);
+            expect_signed(c, port, &q, 401, NULL, label);
+            sig[i] ^= (char)(1u << bit);
+            sent++;
+        }
+    }
+    assert_int_equal(sent, 8 * AKSK_HEX_LEN);
+    sent += change_each(c, port, &q, q.host, 0, strlen(q.host), "Host");
+    sent += change_each(c, port, &q, q.project, 0, strlen(q.project), "X-Project-Id");
+    sent += change_each(c, port, &q, q.date, 0, strlen(q.date), "X-Sdk-Date");
+    proj_at = strlen("/v1.0/");
+    query_at = strlen(AKSK_JOB) + 1;
+    sent += change_each(c, port, &q, q.path, proj_at, proj_at + strlen(PROJECT), "path project");
+    sent += change_each(c, port, &q, q.path, query_at - 1 - strlen(ID_SEED), query_at - 1,
+                        "path job id");
+    sent += change_each(c, port, &q, q.path, query_at, strlen(q.path), "query");
+    assert_true(sent > 600);
+    curl_easy_cleanup(c);
 }
 
 static void test_start_errors(void **state)
@@ -1536,6 +1809,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_other_paths_404, setup, teardown),
         cmocka_unit_test(test_custom_token_and_project),
         cmocka_unit_test(test_defaults_and_null),
+        cmocka_unit_test_setup_teardown(test_aksk_accepted, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_aksk_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_aksk_flips_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_start_errors, setup, teardown),
         cmocka_unit_test(test_ipv6),
         cmocka_unit_test_setup_teardown(test_progress_step_mode, setup, teardown),

@@ -3,8 +3,10 @@
  *
  * An auth object decorates each outgoing request (adds headers) right before
  * it is sent. This version knows the static token (X-Auth-Token, from
- * OS_AUTH_TOKEN); IAM password tokens and AK/SK request signing plug in behind
- * the same decorate call, which is why it sees the method, URL and body.
+ * OS_AUTH_TOKEN) and AK/SK request signing (SDK-HMAC-SHA256, aksk.h: every
+ * request gets X-Sdk-Date, X-Project-Id, Host and an Authorization header
+ * signed for its method, URL and body); IAM password tokens plug in behind the
+ * same decorate call, which is why it sees the method, URL and body.
  * Secrets never reach a log line.
  *
  * SCRUBBING. Every copy of the token this program makes is wiped
@@ -14,10 +16,15 @@
  *   - the "X-Auth-Token: <token>" line an auth object holds (auth_free);
  *   - the copies in request header lists (curl_slist_append duplicates each
  *     line): free those lists with auth_headers_free, not curl_slist_free_all.
+ * The same holds for the secret key of AK/SK signing: the auth object's copy
+ * is wiped by auth_free; it never enters a header (only the signature does,
+ * and the lines holding it are wiped like the token's); libcrypto wipes the
+ * copies HMAC makes of it (OPENSSL_cleanse) itself.
  * Not covered, because this program does not own them: the process
- * environment (OS_AUTH_TOKEN stays there, readable in /proc/PID/environ by the
- * same user and root), and libcurl's own per-transfer buffers (the request as
- * sent, and the TLS library's), which libcurl frees without wiping.
+ * environment (OS_AUTH_TOKEN, OS_SECRET_KEY stay there, readable in
+ * /proc/PID/environ by the same user and root), and libcurl's own per-transfer
+ * buffers (the request as sent, and the TLS library's), which libcurl frees
+ * without wiping.
  */
 #ifndef ELB_AUTH_H
 #define ELB_AUTH_H
@@ -34,7 +41,10 @@
  */
 #define AUTH_TOKEN_MAX 65536
 
-enum auth_method { AUTH_TOKEN = 0, AUTH_PASSWORD };
+/* Bytes of a project ID that AK/SK signing sends as X-Project-Id, at most. */
+#define AUTH_PROJECT_MAX 128
+
+enum auth_method { AUTH_TOKEN = 0, AUTH_PASSWORD, AUTH_AKSK };
 
 struct auth;
 
@@ -45,7 +55,16 @@ struct auth;
  * is untouched on failure.
  */
 int auth_new_token(const char *token, struct auth **out);
-void auth_free(struct auth *a); /* wipes the token, accepts NULL */
+/*
+ * An AK/SK authoriser: every request is signed with the access key ak and the
+ * secret key sk (SDK-HMAC-SHA256) and carries X-Project-Id: project_id. All
+ * three are copied. Returns 0, -EINVAL when ak is not 1..AKSK_KEY_MAX printable
+ * ASCII bytes without space or ',', sk is NULL, empty or longer than
+ * AKSK_KEY_MAX, or project_id is not 1..AUTH_PROJECT_MAX bytes a header can
+ * carry; or -ENOMEM. *out is untouched on failure.
+ */
+int auth_new_aksk(const char *ak, const char *sk, const char *project_id, struct auth **out);
+void auth_free(struct auth *a); /* wipes the token or secret key, accepts NULL */
 
 /* What an IAM password login needs (strings are copied; password is a secret). */
 struct auth_password {
@@ -102,8 +121,10 @@ const char *auth_method_name(const struct auth *a);
 
 /*
  * Append the authorising headers for one request to *headers (a new list is
- * created when *headers is NULL). Returns 0, -EAGAIN when the password method
- * holds no token yet, or -ENOMEM with *headers as it was (possibly grown by
+ * created when *headers is NULL). AK/SK reads the clock (X-Sdk-Date, UTC) and
+ * signs method, url (absolute) and body[0..body_len). Returns 0, -EAGAIN when the
+ * password method holds no token yet, -ENOMEM, or (AK/SK only) -EINVAL / -E2BIG for
+ * a request the signer refuses (aksk.h), with *headers as it was (possibly grown by
  * complete headers only).
  */
 int auth_decorate(struct auth *a, struct curl_slist **headers, const char *method, const char *url,

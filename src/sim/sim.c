@@ -7,10 +7,19 @@
  *
  * THE SCRIPT
  *
- * Every job answer below needs `X-Auth-Token: <token>` (else 401 APIGW.0301,
- * error shape 1) and the configured project id in the path (else 403 ELB.1001,
- * error shape 2). Order of checks: path (404), method (405, Allow: GET),
- * token (401), project (403), fault mode, job script. Unknown job ids answer
+ * Every job answer below needs credentials and the configured project id in
+ * the path (else 403 ELB.1001, error shape 2). Credentials are either
+ * `X-Auth-Token: <token>` (else 401 APIGW.0301, error shape 1) or, when the
+ * request carries `Authorization: SDK-HMAC-SHA256 ...`, an AK/SK signature
+ * for the configured access key pair, checked by sim_aksk.c (its own
+ * implementation of api-notes.md section 2, never the exporter's): host,
+ * x-project-id and x-sdk-date must be signed, X-Sdk-Date within 15 minutes of
+ * the clock; any failure is 401
+ * `{"error_msg":"Incorrect IAM authentication information: <reason>","error_code":"APIGW.0301"}`
+ * with the reason (bad signature: "verify aksk signature fail"), and an
+ * X-Project-Id other than the project is 403 ELB.1001. Order of checks: path
+ * (404), method (405, Allow: GET), credentials (401), project (403), fault
+ * mode, job script. Unknown job ids answer
  * 404 `{"message":"Job not found","code":"ELB.1017"}` (shape 3). JSON answers
  * carry `Content-Type: application/json;charset=utf-8`.
  *
@@ -88,6 +97,7 @@
  */
 #include "sim.h"
 
+#include "sim_aksk.h"
 #include "sim_iam.h"
 #include "strbuf.h"
 
@@ -105,6 +115,8 @@
 
 #define SIM_DEFAULT_HOST "127.0.0.1"
 #define SIM_DEFAULT_TOKEN "sim-token"
+#define SIM_DEFAULT_AK "sim-ak"
+#define SIM_DEFAULT_SK "sim-sk"
 #define SIM_DEFAULT_PROJECT "0b3d6ac6dbd84d5aaa0c2a7bfe4c2b32"
 #define SIM_DEFAULT_SLOW_MS 3000u
 
@@ -122,6 +134,7 @@
 #define SIM_TS_MAX 80 /* a formatted timestamp, with room for any int the compiler imagines */
 #define SIM_LIST_MAX ((size_t)SIM_MAX_TRACKED * (SIM_ID_MAX + 24))
 #define SIM_PEM_MAX (64u * 1024u) /* bytes of the TLS certificate chain or key */
+#define SIM_ERR_MAX 512           /* bytes of a generated error body */
 
 #define CT_JSON "application/json;charset=utf-8"
 #define CT_TEXT "text/plain;charset=utf-8"
@@ -273,6 +286,9 @@ static const char body_html[] = "<html><body>Bad Gateway</body></html>";
 static const char err_401[] = "{\"error\":{\"message\":\"Incorrect IAM authentication information: "
                               "verify aksk signature fail\",\"code\":\"APIGW.0301\"}}";
 static const char err_403[] = "{\"error_msg\":\"project id mismatch\",\"error_code\":\"ELB.1001\"}";
+/* An AK/SK refusal, as the API gateway words it: %s is sim_aksk_reason(). */
+static const char err_401_aksk_fmt[] = "{\"error_msg\":\"Incorrect IAM authentication information: "
+                                       "%s\",\"error_code\":\"APIGW.0301\"}";
 static const char err_job_404[] = "{\"message\":\"Job not found\",\"code\":\"ELB.1017\"}";
 static const char err_path_404[] = "{\"message\":\"Not Found\",\"code\":\"APIGW.0101\"}";
 static const char err_405[] = "{\"message\":\"Method Not Allowed\",\"code\":\"APIGW.0405\"}";
@@ -401,6 +417,7 @@ struct sim {
     unsigned slow_ms;
     char host[SIM_HOST_MAX + 1];
     char token[SIM_SECRET_MAX + 1];
+    char ak[SIM_SECRET_MAX + 1], sk[SIM_SECRET_MAX + 1];
     char project[SIM_PROJECT_MAX + 1];
     char *tls_cert, *tls_key; /* PEM copies, NULL for plain HTTP; the key is wiped when freed */
 
@@ -892,11 +909,78 @@ out:
     return ret;
 }
 
-/* Serve the job API path. */
-static enum MHD_Result serve_api(struct sim *s, struct MHD_Connection *conn, const char *url,
-                                 const char *method)
+/* The request's headers, for the AK/SK check. */
+struct sim_headers {
+    struct sim_aksk_header h[SIM_AKSK_HEADERS_MAX];
+    size_t n;
+    int overflow; /* more than SIM_AKSK_HEADERS_MAX */
+};
+
+static enum MHD_Result collect_header(void *cls, enum MHD_ValueKind kind, const char *key,
+                                      const char *value)
 {
-    const char *proj, *id, *tok;
+    struct sim_headers *hs = cls;
+
+    (void)kind;
+    if (hs->n == SIM_AKSK_HEADERS_MAX) {
+        hs->overflow = 1;
+        return MHD_NO;
+    }
+    hs->h[hs->n].name = key;
+    hs->h[hs->n].value = value ? value : "";
+    hs->n++;
+    return MHD_YES;
+}
+
+/*
+ * Judge an AK/SK request (it carries Authorization: SDK-HMAC-SHA256 ...): the
+ * signature over the raw target (NULL when it was too long to keep) and the
+ * headers, then X-Project-Id. Returns MHD_HTTP_OK, MHD_HTTP_FORBIDDEN, or
+ * MHD_HTTP_UNAUTHORIZED with the reason in *why.
+ */
+static unsigned check_aksk(const struct sim *s, struct MHD_Connection *conn, const char *method,
+                           const char *target, const char **why)
+{
+    static const char *const must_sign[] = {"host", "x-project-id", "x-sdk-date", NULL};
+    struct sim_headers hs;
+    struct sim_aksk_req r;
+    enum sim_aksk_verdict v;
+    const char *pid;
+
+    memset(&hs, 0, sizeof(hs));
+    MHD_get_connection_values(conn, MHD_HEADER_KIND, collect_header, &hs);
+    if (hs.overflow || !target) {
+        *why = sim_aksk_reason(SIM_AKSK_UNCANONICAL);
+        return MHD_HTTP_UNAUTHORIZED;
+    }
+    memset(&r, 0, sizeof(r));
+    r.method = method;
+    r.target = target;
+    r.headers = hs.h;
+    r.n_headers = hs.n;
+    v = sim_aksk_verify(&r, s->ak, s->sk, must_sign, time(NULL));
+    if (v != SIM_AKSK_OK) {
+        *why = sim_aksk_reason(v);
+        return MHD_HTTP_UNAUTHORIZED;
+    }
+    pid = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Project-Id");
+    return pid && strcmp(pid, s->project) == 0 ? MHD_HTTP_OK : MHD_HTTP_FORBIDDEN;
+}
+
+/* Answer an AK/SK refusal: 401 with the API gateway's error shape and the reason. */
+static enum MHD_Result reply_aksk_401(struct MHD_Connection *conn, const char *why)
+{
+    char body[SIM_ERR_MAX];
+
+    snprintf(body, sizeof(body), err_401_aksk_fmt, why);
+    return reply(conn, MHD_HTTP_UNAUTHORIZED, CT_JSON, body);
+}
+
+/* Serve the job API path; target is the raw request target (NULL if not kept). */
+static enum MHD_Result serve_api(struct sim *s, struct MHD_Connection *conn, const char *url,
+                                 const char *target, const char *method)
+{
+    const char *proj, *id, *tok, *authz, *why = NULL;
     size_t proj_len, id_len;
     char idbuf[SIM_ID_MAX + 1];
     unsigned verdict = MHD_HTTP_OK;
@@ -912,10 +996,15 @@ static enum MHD_Result serve_api(struct sim *s, struct MHD_Connection *conn, con
     if (strcmp(method, MHD_HTTP_METHOD_GET) != 0) {
         verdict = MHD_HTTP_METHOD_NOT_ALLOWED;
     } else {
+        authz = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
         tok = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Auth-Token");
-        if (!tok || (strcmp(tok, s->token) != 0 && !sim_iam_token_valid(s->iam, tok, wall_ms())))
+        if (authz && strncmp(authz, "SDK-HMAC-SHA256", 15) == 0)
+            verdict = check_aksk(s, conn, method, target, &why);
+        else if (!tok ||
+                 (strcmp(tok, s->token) != 0 && !sim_iam_token_valid(s->iam, tok, wall_ms())))
             verdict = MHD_HTTP_UNAUTHORIZED;
-        else if (proj_len != strlen(s->project) || memcmp(proj, s->project, proj_len) != 0)
+        if (verdict == MHD_HTTP_OK &&
+            (proj_len != strlen(s->project) || memcmp(proj, s->project, proj_len) != 0))
             verdict = MHD_HTTP_FORBIDDEN;
     }
 
@@ -940,7 +1029,7 @@ static enum MHD_Result serve_api(struct sim *s, struct MHD_Connection *conn, con
         return reply_ex(conn, verdict, CT_JSON, err_405, strlen(err_405), 0, MHD_HTTP_HEADER_ALLOW,
                         MHD_HTTP_METHOD_GET);
     case MHD_HTTP_UNAUTHORIZED:
-        return reply(conn, verdict, CT_JSON, err_401);
+        return why ? reply_aksk_401(conn, why) : reply(conn, verdict, CT_JSON, err_401);
     case MHD_HTTP_FORBIDDEN:
         return reply(conn, verdict, CT_JSON, err_403);
     default:
@@ -1061,27 +1150,61 @@ static enum MHD_Result serve_iam(struct sim *s, struct MHD_Connection *conn, con
     return ret;
 }
 
-/* A request's state (*con_cls): a marker, or the body of an IAM login being uploaded. */
-static int request_seen;
+/*
+ * Per request: the raw request target as on the request line (MHD hands the
+ * access handler the path decoded and the query parsed; the AK/SK check needs
+ * them as signed), kept by on_uri, and an IAM login's body while it is
+ * uploaded (up to SIM_IAM_BODY_MAX); both freed by on_completed.
+ */
+struct sim_req {
+    int seen;                /* the access handler was called for it */
+    struct strbuf *iam_body; /* POST /v3/auth/tokens: the body so far, else NULL */
+    char target[];
+};
 
-/* Free an IAM body left by a request that ended before its last call. */
+/* Marks a request whose target was not kept (too long, out of memory). */
+static int no_target;
+
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+    size_t n = strnlen(uri, SIM_AKSK_TARGET_MAX + 1);
+    struct sim_req *q;
+
+    (void)cls;
+    (void)conn;
+    if (n > SIM_AKSK_TARGET_MAX)
+        return NULL;
+    q = malloc(sizeof(*q) + n + 1);
+    if (!q)
+        return NULL;
+    q->seen = 0;
+    q->iam_body = NULL;
+    memcpy(q->target, uri, n + 1);
+    return q;
+}
+
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
+    struct sim_req *q = *con_cls;
+
     (void)cls;
     (void)conn;
     (void)toe;
-    if (*con_cls && *con_cls != &request_seen) {
-        strbuf_release(*con_cls);
-        free(*con_cls);
+    if (q && *con_cls != &no_target) {
+        if (q->iam_body) {
+            strbuf_release(q->iam_body);
+            free(q->iam_body);
+        }
+        free(q);
     }
     *con_cls = NULL;
 }
 
 /*
- * MHD access handler. The first call for a request only marks it (or, for an
- * IAM login, sets up its body buffer); upload data is discarded, except an
- * IAM login's (up to SIM_IAM_BODY_MAX); the answer is queued on the final call.
+ * MHD access handler. The first call for a request only marks it (and, for an
+ * IAM login, sets up its body buffer); other upload data (control POSTs may
+ * carry some) is discarded; the answer is queued on the final call.
  */
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version, const char *upload_data,
@@ -1089,38 +1212,34 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 {
     static const char control_prefix[] = "/_sim/";
     struct sim *s = cls;
+    struct sim_req *q = *con_cls == &no_target ? NULL : *con_cls;
 
     (void)version;
     if (*con_cls == NULL) {
-        struct strbuf *b;
-        if (strcmp(url, "/v3/auth/tokens") != 0 || strcmp(method, MHD_HTTP_METHOD_POST) != 0) {
-            *con_cls = &request_seen;
-            return MHD_YES;
+        *con_cls = &no_target;
+        return MHD_YES;
+    }
+    if (q && !q->seen) {
+        q->seen = 1;
+        if (strcmp(url, "/v3/auth/tokens") == 0 && strcmp(method, MHD_HTTP_METHOD_POST) == 0) {
+            q->iam_body = malloc(sizeof(*q->iam_body));
+            if (!q->iam_body)
+                return MHD_NO;
+            strbuf_init(q->iam_body, SIM_IAM_BODY_MAX);
         }
-        b = malloc(sizeof(*b));
-        if (!b)
-            return MHD_NO;
-        strbuf_init(b, SIM_IAM_BODY_MAX);
-        *con_cls = b;
         return MHD_YES;
     }
     if (*upload_data_size != 0) {
-        if (*con_cls != &request_seen && strbuf_append(*con_cls, upload_data, *upload_data_size))
+        if (q && q->iam_body && strbuf_append(q->iam_body, upload_data, *upload_data_size))
             return MHD_NO; /* over the cap: drop the connection */
         *upload_data_size = 0;
         return MHD_YES;
     }
-    if (*con_cls != &request_seen) {
-        struct strbuf *b = *con_cls;
-        enum MHD_Result ret = serve_iam(s, conn, b);
-        strbuf_release(b);
-        free(b);
-        *con_cls = &request_seen;
-        return ret;
-    }
+    if (q && q->iam_body)
+        return serve_iam(s, conn, q->iam_body);
     if (strncmp(url, control_prefix, sizeof(control_prefix) - 1) == 0)
         return serve_control(s, conn, url + sizeof(control_prefix) - 1, method);
-    return serve_api(s, conn, url, method);
+    return serve_api(s, conn, url, q ? q->target : NULL, method);
 }
 
 /* ---- lifecycle -------------------------------------------------------------------------- */
@@ -1207,6 +1326,8 @@ struct sim *sim_start(const struct sim_options *o)
     }
     if (copy_opt(s->host, SIM_HOST_MAX, o->host ? o->host : SIM_DEFAULT_HOST) < 0 ||
         copy_opt(s->token, SIM_SECRET_MAX, o->token ? o->token : SIM_DEFAULT_TOKEN) < 0 ||
+        copy_opt(s->ak, SIM_SECRET_MAX, o->access_key ? o->access_key : SIM_DEFAULT_AK) < 0 ||
+        copy_opt(s->sk, SIM_SECRET_MAX, o->secret_key ? o->secret_key : SIM_DEFAULT_SK) < 0 ||
         copy_opt(s->project, SIM_PROJECT_MAX, o->project_id ? o->project_id : SIM_DEFAULT_PROJECT) <
             0) {
         err = EINVAL;
@@ -1270,10 +1391,11 @@ struct sim *sim_start(const struct sim_options *o)
 
     errno = 0;
     s->daemon = MHD_start_daemon(flags, o->port, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR,
-                                 sa, MHD_OPTION_CONNECTION_LIMIT, (unsigned)SIM_MAX_CONNECTIONS,
+                                 sa, MHD_OPTION_URI_LOG_CALLBACK, on_uri, (void *)s,
+                                 MHD_OPTION_NOTIFY_COMPLETED, on_completed, (void *)s,
+                                 MHD_OPTION_CONNECTION_LIMIT, (unsigned)SIM_MAX_CONNECTIONS,
                                  MHD_OPTION_CONNECTION_TIMEOUT, SIM_CONN_TIMEOUT_S,
-                                 MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_ARRAY,
-                                 tls_opts, MHD_OPTION_END);
+                                 MHD_OPTION_ARRAY, tls_opts, MHD_OPTION_END);
     if (!s->daemon) {
         /* without an errno from libmicrohttpd, TLS means a certificate or key it cannot load */
         err = errno ? errno : s->tls_cert ? EINVAL : EADDRNOTAVAIL;
@@ -1308,6 +1430,16 @@ const char *sim_project_id(const struct sim *s)
 const char *sim_token(const struct sim *s)
 {
     return s->token;
+}
+
+const char *sim_access_key(const struct sim *s)
+{
+    return s->ak;
+}
+
+const char *sim_secret_key(const struct sim *s)
+{
+    return s->sk;
 }
 
 const char *const *sim_demo_jobs(void)

@@ -7,6 +7,11 @@
  * share code with src/job.c. Served by libmicrohttpd on loopback, one thread
  * per connection, so a slow answer does not hold the others.
  *
+ * A job request is authorised by X-Auth-Token or by an AK/SK signature
+ * (SDK-HMAC-SHA256) for the configured key pair, which sim_aksk.c checks
+ * (refusals: 401 APIGW.0301 with the reason; X-Sdk-Date more than 15 minutes
+ * off is one).
+ *
  * Control endpoints for tests (no token needed):
  *   GET  /_sim/requests          "<job_id> <count>\n" per job asked for so far
  *   POST /_sim/fault/<mode>      every job answer becomes: none | 500 | 503 | 401 | 404 | 429 |
@@ -26,6 +31,8 @@ struct sim_options {
     const char *host;       /* numeric address to bind, default "127.0.0.1" */
     uint16_t port;          /* 0: any free port */
     const char *token;      /* required X-Auth-Token value, default "sim-token" */
+    const char *access_key; /* AK/SK requests: the access key, default "sim-ak" */
+    const char *secret_key; /* ... and its secret key, default "sim-sk" */
     const char *project_id; /* default "0b3d6ac6dbd84d5aaa0c2a7bfe4c2b32" */
     /*
      * 0: the test mode. Progressing jobs advance one step per answer and every
@@ -67,9 +74,11 @@ struct sim;
 struct sim *sim_start(const struct sim_options *o);
 /* The bound port. */
 uint16_t sim_port(const struct sim *s);
-/* The project id and token in use. */
+/* The project id, token and access key pair in use. */
 const char *sim_project_id(const struct sim *s);
 const char *sim_token(const struct sim *s);
+const char *sim_access_key(const struct sim *s);
+const char *sim_secret_key(const struct sim *s);
 /*
  * IDs of the scripted jobs that answer 200 (every state, sub-jobs, quirks,
  * progressing ones): what --demo tracks. NULL-terminated, static.

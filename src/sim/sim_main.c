@@ -3,8 +3,8 @@
  * integration tests and for trying the exporter by hand.
  *
  *   elb_api_sim [--listen-address=HOST:PORT] [--token=T] [--project-id=P]
- *               [--step-ms=N] [--slow-ms=N] [--iam-user=U] [--iam-password=P]
- *               [--iam-domain=D] [--iam-token-ttl-s=N]
+ *               [--access-key=AK] [--secret-key=SK] [--step-ms=N] [--slow-ms=N]
+ *               [--iam-user=U] [--iam-password=P] [--iam-domain=D] [--iam-token-ttl-s=N]
  *               [--tls-cert-file=PEM --tls-key-file=PEM] [--help]
  *
  * Once it serves, it prints exactly "listening on http://HOST:PORT/" (https://
@@ -32,8 +32,8 @@
 
 static const char usage_text[] =
     "usage: elb_api_sim [--listen-address=HOST:PORT] [--token=T] [--project-id=P]\n"
-    "                   [--step-ms=N] [--slow-ms=N] [--iam-user=U] [--iam-password=P]\n"
-    "                   [--iam-domain=D] [--iam-token-ttl-s=N]\n"
+    "                   [--access-key=AK] [--secret-key=SK] [--step-ms=N] [--slow-ms=N]\n"
+    "                   [--iam-user=U] [--iam-password=P] [--iam-domain=D] [--iam-token-ttl-s=N]\n"
     "                   [--tls-cert-file=PEM --tls-key-file=PEM] [--help]\n"
     "\n"
     "Simulates the classic ELB job API (GET /v1.0/{project_id}/jobs/{job_id}) with a\n"
@@ -44,6 +44,9 @@ static const char usage_text[] =
     "  --token=T                   required X-Auth-Token (default sim-token)\n"
     "  --project-id=P              project id in the path (default\n"
     "                              0b3d6ac6dbd84d5aaa0c2a7bfe4c2b32)\n"
+    "  --access-key=AK             access key of AK/SK-signed requests (default sim-ak)\n"
+    "  --secret-key=SK             its secret key (default sim-sk; a test fixture's, so a\n"
+    "                              flag is fine here)\n"
     "  --step-ms=N                 progressing jobs advance one step per N ms of wall\n"
     "                              time, and all times are relative to the start;\n"
     "                              0 = one step per answer, fixed times (default 0)\n"
@@ -158,6 +161,14 @@ static int parse_args(int argc, char **argv, struct args *a)
             if (*val == '\0')
                 goto bad;
             a->opt.project_id = val;
+        } else if ((val = flag_value(arg, "--access-key")) != NULL) {
+            if (*val == '\0')
+                goto bad;
+            a->opt.access_key = val;
+        } else if ((val = flag_value(arg, "--secret-key")) != NULL) {
+            if (*val == '\0')
+                goto bad;
+            a->opt.secret_key = val;
         } else if ((val = flag_value(arg, "--step-ms")) != NULL) {
             if (parse_uint(val, UINT_MAX, &v) < 0)
                 goto bad;
