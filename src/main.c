@@ -102,6 +102,63 @@ static int run_once(struct poller *p, struct snapshot_store *store)
     return poller_once_exit_code(&r);
 }
 
+/* Print config_parse's problems, one line each, to stderr. */
+static void print_problems(const char *err)
+{
+    const char *line = err, *nl;
+
+    do {
+        nl = strchr(line, '\n');
+        fprintf(stderr, "elb_job_exporter: %.*s\n", nl ? (int)(nl - line) : (int)strlen(line),
+                line);
+        line = nl ? nl + 1 : NULL;
+    } while (line);
+}
+
+/*
+ * SIGHUP with --config.file: read the configuration again and apply what can
+ * change live (log.level, log.format); name every other changed setting as
+ * needing a restart. The jobs file is re-read by the poller (the caller asks).
+ */
+static void reload_config(struct config *cfg)
+{
+    struct config_change ch[32];
+    struct config fresh;
+    char err[CONFIG_ERR_MAX];
+    const char *line, *nl;
+    size_t i, n;
+
+    if (config_reload_file(cfg, &fresh, err, sizeof(err)) != CONFIG_OK) {
+        for (line = err; line; line = nl ? nl + 1 : NULL) {
+            nl = strchr(line, '\n');
+            log_error("SIGHUP: configuration not reloaded, the running one stays: %.*s",
+                      nl ? (int)(nl - line) : (int)strlen(line), line);
+        }
+        return;
+    }
+    n = config_changes(cfg, &fresh, ch, sizeof(ch) / sizeof(ch[0]));
+    if (n == 0)
+        log_info("SIGHUP: %s re-read: no setting changed", cfg->config_file);
+    for (i = 0; i < n && i < sizeof(ch) / sizeof(ch[0]); i++) {
+        if (strncmp(ch[i].key, "log.", 4) == 0) {
+            /* log's settings are atomics: safe to change while threads log */
+            cfg->log_level = fresh.log_level;
+            cfg->log_format = fresh.log_format;
+            log_setup(cfg->log_level, cfg->log_format);
+            log_info("SIGHUP: %s changed: applied", ch[i].key);
+        } else if (ch[i].restart) {
+            log_warn("SIGHUP: %s changed: takes effect after a restart", ch[i].key);
+        } else {
+            /* jobs.ids: live by design, once the poller syncs JOB_SRC_CONFIG from
+               config_reload_config_jobs; this poller reads it at start only */
+            log_warn("SIGHUP: %s changed: takes effect after a restart (this version's poller "
+                     "reads the config file's jobs at start only)",
+                     ch[i].key);
+        }
+    }
+    config_release(&fresh);
+}
+
 int main(int argc, char **argv)
 {
     struct config cfg;
@@ -112,7 +169,10 @@ int main(int argc, char **argv)
     struct http_server *http = NULL;
     struct build_info build;
     sigset_t sigs;
-    char err[512];
+    char err[CONFIG_ERR_MAX], why[512];
+    enum config_auth_method method = CONFIG_AUTH_TOKEN;
+    const char *warning;
+    size_t w;
     int rc, sig, status = 1;
 
     memset(&cfg, 0, sizeof(cfg));
@@ -120,14 +180,27 @@ int main(int argc, char **argv)
     if (rc == CONFIG_EXIT)
         return 0;
     if (rc != CONFIG_OK) {
-        fprintf(stderr, "elb_job_exporter: %s\n", err);
-        return 2;
+        print_problems(err);
+        return rc == CONFIG_CHECK_FAILED ? 1 : 2;
     }
     log_setup(cfg.log_level, cfg.log_format);
+    for (w = 0; (warning = config_warning(&cfg, w)) != NULL; w++)
+        log_warn("%s", warning);
     if (!cfg.demo && config_endpoint_insecure(&cfg))
         log_warn("--elb.endpoint %s is plain http:// to a host that is not loopback: the token "
                  "travels unencrypted (allowed by --elb.allow-insecure-http)",
                  cfg.endpoint);
+    if (!cfg.demo) {
+        if (config_auth_choose(&cfg, &method, why, sizeof(why)) == 0)
+            log_info("auth method %s: %s", config_auth_method_name(method), why);
+        if (method != CONFIG_AUTH_TOKEN) {
+            /* config accepts every method; the password and AK/SK logins are not wired yet */
+            fprintf(stderr, "elb_job_exporter: --auth.method=%s: not available in this build yet\n",
+                    config_auth_method_name(method));
+            config_release(&cfg);
+            return 2;
+        }
+    }
 
     /*
      * Before any thread exists: handled signals go to sigwait only; SIGPIPE never
@@ -206,11 +279,13 @@ int main(int argc, char **argv)
         if (sigwait(&sigs, &sig) != 0)
             continue;
         if (sig == SIGHUP) {
+            if (cfg.config_file)
+                reload_config(&cfg);
             if (cfg.jobs_file) {
                 log_info("SIGHUP received: re-reading %s", cfg.jobs_file);
                 poller_request_reload(poller);
-            } else {
-                log_info("SIGHUP received: no --jobs.file to re-read");
+            } else if (!cfg.config_file) {
+                log_info("SIGHUP received: no --config.file or --jobs.file to re-read");
             }
             continue;
         }
