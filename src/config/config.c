@@ -279,8 +279,11 @@ static void check_ca_file(struct parse *p)
     close(fd);
 }
 
-/* The checks that need every layer merged. */
-static void validate(struct parse *p)
+/*
+ * The checks that need every layer merged. With secrets_ok 0 (a secret could
+ * not be read, already reported) the auth method is not judged again.
+ */
+static void validate(struct parse *p, int secrets_ok)
 {
     struct config *c = p->c;
 
@@ -295,9 +298,8 @@ static void validate(struct parse *p)
                         "the token unencrypted; use https://, or set --elb.allow-insecure-http to "
                         "allow it");
     }
-    if (stop(p))
-        return;
-    credentials_validate(p);
+    if (!stop(p) && secrets_ok)
+        credentials_validate(p);
 }
 
 /*
@@ -346,10 +348,26 @@ void problems_free(struct parse *p)
     p->n_problems = 0;
 }
 
+/* What a passed --config.check prints: the warnings, the auth method, "config OK". */
+static void print_check(const struct config *c, FILE *out)
+{
+    enum config_auth_method m;
+    char why[CONFIG_LINE_MAX];
+    const char *w;
+    size_t i;
+
+    for (i = 0; (w = config_warning(c, i)) != NULL; i++)
+        fprintf(out, "warning: %s\n", w);
+    if (!c->demo && config_auth_choose(c, &m, why, sizeof(why)) == 0)
+        fprintf(out, "auth method %s: %s\n", config_auth_method_name(m), why);
+    fprintf(out, "config OK\n");
+}
+
 int config_parse(struct config *c, int argc, char **argv, const char *(*getenv_fn)(const char *),
                  FILE *out, char *err, size_t errsz)
 {
     struct parse p;
+    size_t before;
     int rc;
 
     memset(c, 0, sizeof(*c));
@@ -384,10 +402,11 @@ int config_parse(struct config *c, int argc, char **argv, const char *(*getenv_f
         credentials_apply_clouds(&p);
     if (!stop(&p) && c->jobs_file)
         jobs_file_load(&p);
+    before = p.n_problems;
     if (!stop(&p))
         credentials_resolve(&p);
     if (!stop(&p))
-        validate(&p);
+        validate(&p, p.n_problems == before);
     if (!stop(&p) && c->tls_insecure_skip_verify &&
         config_warn(p.v, "--tls.insecure-skip-verify: the cloud API's TLS certificates are not "
                          "verified; anyone on the network path can read the credentials") < 0)
@@ -398,7 +417,7 @@ done:
         problems_format(&p, err, errsz);
     problems_free(&p);
     if (rc == CONFIG_OK && c->config_check) {
-        fprintf(p.out, "config OK\n");
+        print_check(c, p.out);
         rc = CONFIG_EXIT;
     }
     if (rc != CONFIG_OK)
@@ -424,6 +443,7 @@ static void release_private(struct config_private *v)
     free_list(v->argv, (size_t)v->argc);
     for (i = 0; i < SECRET_COUNT; i++) {
         free(v->secret[i].path);
+        free(v->secret[i].from);
         secret_free(v->secret[i].value);
     }
     free(v->clouds_path);

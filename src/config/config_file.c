@@ -279,11 +279,13 @@ static void apply_jobs(struct walk *w, const char *key, const yaml_node_t *val)
 
         if (!item)
             continue;
-        w->p->who = who_at(w, item, key, who, sizeof(who));
         if (!first_visit(w, item)) {
+            /* an alias has no place of its own: name the list */
+            w->p->who = who_at(w, val, key, who, sizeof(who));
             problem(w->p, "YAML aliases are not supported");
             continue;
         }
+        w->p->who = who_at(w, item, key, who, sizeof(who));
         apply_scalar(w, S_JOB, item);
     }
 }
@@ -369,6 +371,7 @@ static void walk_pair(struct walk *w, const yaml_node_t *k, const yaml_node_t *v
         problem(w->p, "YAML aliases are not supported");
         return;
     }
+    w->p->who = who_at(w, val, full, who, sizeof(who));
     if (s == S_COUNT) { /* a section: web, elb, auth, ... */
         if (val->type == YAML_MAPPING_NODE)
             walk_mapping(w, val, full);
@@ -376,7 +379,6 @@ static void walk_pair(struct walk *w, const yaml_node_t *k, const yaml_node_t *v
             problem(w->p, "expected a mapping of settings, got %s", yaml_kind(val));
         return;
     }
-    w->p->who = who_at(w, val, full, who, sizeof(who));
     if (config_flags[s].scope == SCOPE_ARGV_ONLY) {
         problem(w->p,
                 "only a command-line flag (--%s): the file cannot name itself or ask to be "

@@ -99,6 +99,8 @@ enum secret_slot {
 struct config_secret {
     char *path;  /* a *_file setting's path, or NULL */
     char *value; /* inline (environment, clouds.yaml/secure.yaml): secret, wiped */
+    char *from;  /* the clouds.yaml/secure.yaml an inline value came from, or NULL */
+    mode_t mode; /* that file's mode, for the permission warning */
 };
 
 struct config_private {

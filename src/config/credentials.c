@@ -108,7 +108,9 @@ static int set_inline_secret(struct parse *p, enum setting s, const char *val, s
         return problem_oom(p);
     secret_free(sec->value);
     free(sec->path);
+    free(sec->from);
     sec->path = NULL;
+    sec->from = NULL;
     sec->value = d;
     return CONFIG_OK;
 }
@@ -127,7 +129,9 @@ int set_secret_file(struct parse *p, const struct flag *f, const char *val)
     if (replace_str(&sec->path, val, n) < 0)
         return problem_oom(p);
     secret_free(sec->value);
+    free(sec->from);
     sec->value = NULL;
+    sec->from = NULL;
     return CONFIG_OK;
 }
 
@@ -213,7 +217,7 @@ struct cloud_read {
 static void apply_cloud_value(struct parse *p, struct cloud_read *r, size_t i, const yaml_node_t *n)
 {
     const char *v = (const char *)n->data.scalar.value;
-    char sb[CONFIG_SHOW_BUF];
+    struct config_secret *sec;
 
     if (n->type != YAML_SCALAR_NODE || yaml_is_null(n)) {
         problem(p, "expected a single value, got %s", yaml_kind(n));
@@ -227,15 +231,14 @@ static void apply_cloud_value(struct parse *p, struct cloud_read *r, size_t i, c
         flag_set(p, cloud_keys[i].s, p->who, v);
         return;
     }
-    if (set_inline_secret(p, cloud_keys[i].s, v, n->data.scalar.length) != CONFIG_OK)
+    if (set_inline_secret(p, cloud_keys[i].s, v, n->data.scalar.length) != CONFIG_OK ||
+        p->v->rank[cloud_keys[i].s] != LAYER_CLOUDS)
         return;
-    if ((r->mode & 044) &&
-        config_warn(
-            p->v,
-            "--os-cloud: \"%s\" holds the %s of cloud \"%s\" and is readable by %s (mode %04o)",
-            show(sb, r->path, strlen(r->path)), secret_what[config_flags[cloud_keys[i].s].arg],
-            r->cloud, (r->mode & 04) ? "every user" : "its group", (unsigned)(r->mode & 07777)) < 0)
+    /* remembered for the permission warning, given only if this value is the one used */
+    sec = &p->v->secret[config_flags[cloud_keys[i].s].arg];
+    if (replace_str(&sec->from, r->path, strlen(r->path)) < 0)
         problem_oom(p);
+    sec->mode = r->mode;
 }
 
 /* Read the cloud r->cloud of the clouds.yaml or secure.yaml at r->path (layer CLOUDS). */
@@ -510,6 +513,17 @@ static void resolve_one(struct parse *p, enum setting s)
         }
     } else if (sec->value) {
         snprintf(name, sizeof(name), "%s", origin);
+        if (sec->from && (sec->mode & 044) &&
+            config_warn(p->v,
+                        "--os-cloud: \"%s\" holds the %s of cloud \"%s\" and is readable by %s "
+                        "(mode %04o)",
+                        show(sb, sec->from, strlen(sec->from)), secret_what[slot],
+                        p->c->os_cloud ? p->c->os_cloud : "",
+                        (sec->mode & 04) ? "every user" : "its group",
+                        (unsigned)(sec->mode & 07777)) < 0) {
+            problem_oom(p);
+            return;
+        }
         len = strlen(sec->value);
         if (len > max) {
             problem_line(p, "%s is longer than %zu bytes", name, max);
