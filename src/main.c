@@ -128,6 +128,7 @@ static void reload_config(struct config *cfg)
     const char *line, *nl;
     size_t i, n;
 
+    log_info("SIGHUP received: re-reading %s", cfg->config_file);
     if (config_reload_file(cfg, &fresh, err, sizeof(err)) != CONFIG_OK) {
         for (line = err; line; line = nl ? nl + 1 : NULL) {
             nl = strchr(line, '\n');
@@ -138,7 +139,7 @@ static void reload_config(struct config *cfg)
     }
     n = config_changes(cfg, &fresh, ch, sizeof(ch) / sizeof(ch[0]));
     if (n == 0)
-        log_info("SIGHUP: %s re-read: no setting changed", cfg->config_file);
+        log_info("SIGHUP: no setting changed");
     for (i = 0; i < n && i < sizeof(ch) / sizeof(ch[0]); i++) {
         if (strncmp(ch[i].key, "log.", 4) == 0) {
             /* log's settings are atomics: safe to change while threads log */
