@@ -35,7 +35,7 @@
 
 #include "secret.h"
 
-const char *show(char buf[CONFIG_SHOW_BUF], const char *s, size_t n)
+const char *cfg_show(char buf[CONFIG_SHOW_BUF], const char *s, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
     size_t i, o = 0, lim = n > CONFIG_SHOW_MAX ? CONFIG_SHOW_MAX : n;
@@ -63,7 +63,7 @@ const char *show(char buf[CONFIG_SHOW_BUF], const char *s, size_t n)
     return buf;
 }
 
-void set_err(char *err, size_t errsz, const char *fmt, ...)
+void cfg_set_err(char *err, size_t errsz, const char *fmt, ...)
 {
     va_list ap;
 
@@ -96,7 +96,7 @@ static int add_problem(struct parse *p, const char *line)
     return CONFIG_ERROR;
 }
 
-int problem(struct parse *p, const char *fmt, ...)
+int cfg_problem(struct parse *p, const char *fmt, ...)
 {
     char line[CONFIG_LINE_MAX];
     va_list ap;
@@ -111,7 +111,7 @@ int problem(struct parse *p, const char *fmt, ...)
     return add_problem(p, line);
 }
 
-int problem_line(struct parse *p, const char *fmt, ...)
+int cfg_problem_line(struct parse *p, const char *fmt, ...)
 {
     char line[CONFIG_LINE_MAX];
     va_list ap;
@@ -122,10 +122,10 @@ int problem_line(struct parse *p, const char *fmt, ...)
     return add_problem(p, line);
 }
 
-int problem_oom(struct parse *p)
+int cfg_problem_oom(struct parse *p)
 {
     p->nomem = 1;
-    return problem(p, "out of memory");
+    return cfg_problem(p, "out of memory");
 }
 
 int config_warn(struct config_private *v, const char *fmt, ...)
@@ -147,7 +147,7 @@ int config_warn(struct config_private *v, const char *fmt, ...)
     return 0;
 }
 
-int claim(struct parse *p, enum setting s)
+int cfg_claim(struct parse *p, enum setting s)
 {
     if (!p->v)
         return 1;
@@ -158,7 +158,7 @@ int claim(struct parse *p, enum setting s)
     return 1;
 }
 
-int replace_str(char **slot, const char *s, size_t n)
+int cfg_replace_str(char **slot, const char *s, size_t n)
 {
     char *d = strndup(s, n);
 
@@ -169,7 +169,7 @@ int replace_str(char **slot, const char *s, size_t n)
     return 0;
 }
 
-const char *errno_text(int err, char buf[CONFIG_ERRNO_TEXT])
+const char *cfg_errno_text(int err, char buf[CONFIG_ERRNO_TEXT])
 {
     if (strerror_r(err, buf, CONFIG_ERRNO_TEXT) != 0)
         snprintf(buf, CONFIG_ERRNO_TEXT, "error %d", err);
@@ -181,7 +181,7 @@ static int is_alnum(unsigned char ch)
     return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9');
 }
 
-int project_id_valid(const char *s, size_t n)
+int cfg_project_id_valid(const char *s, size_t n)
 {
     size_t i;
 
@@ -193,7 +193,7 @@ int project_id_valid(const char *s, size_t n)
     return 1;
 }
 
-const char *setting_origin(const struct config *c, enum setting s, char *buf, size_t len)
+const char *cfg_setting_origin(const struct config *c, enum setting s, char *buf, size_t len)
 {
     char key[CONFIG_KEY_MAX], sb[CONFIG_SHOW_BUF];
     const struct config_private *v = c->priv;
@@ -210,13 +210,13 @@ const char *setting_origin(const struct config *c, enum setting s, char *buf, si
         snprintf(buf, len, "%s", v->env_name[s] ? v->env_name[s] : "environment");
         break;
     case LAYER_FILE:
-        flag_key(&config_flags[s], key, sizeof(key));
+        cfg_flag_key(&config_flags[s], key, sizeof(key));
         snprintf(buf, len, "%s in %s", key,
-                 c->config_file ? show(sb, c->config_file, strlen(c->config_file)) : "-");
+                 c->config_file ? cfg_show(sb, c->config_file, strlen(c->config_file)) : "-");
         break;
     case LAYER_CLOUDS:
         snprintf(buf, len, "cloud \"%s\" in %s",
-                 c->os_cloud ? show(sb, c->os_cloud, strlen(c->os_cloud)) : "",
+                 c->os_cloud ? cfg_show(sb, c->os_cloud, strlen(c->os_cloud)) : "",
                  v->secure_path && !v->clouds_path ? "secure.yaml" : "clouds.yaml");
         break;
     case LAYER_DEFAULT:
@@ -268,14 +268,15 @@ static void check_ca_file(struct parse *p)
 
     if (!path)
         return;
-    p->who = setting_origin(p->c, S_TLS_CA_FILE, who, sizeof(who));
+    p->who = cfg_setting_origin(p->c, S_TLS_CA_FILE, who, sizeof(who));
     fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
     if (fd < 0) {
-        problem(p, "cannot read \"%s\": %s", show(sb, path, strlen(path)), errno_text(errno, eb));
+        cfg_problem(p, "cannot read \"%s\": %s", cfg_show(sb, path, strlen(path)),
+                    cfg_errno_text(errno, eb));
         return;
     }
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
-        problem(p, "\"%s\" is not a regular file", show(sb, path, strlen(path)));
+        cfg_problem(p, "\"%s\" is not a regular file", cfg_show(sb, path, strlen(path)));
     close(fd);
 }
 
@@ -292,11 +293,12 @@ static void validate(struct parse *p, int secrets_ok)
         return;
     p->who = NULL;
     if (!c->endpoint) {
-        problem_line(p, "--elb.endpoint is required (or use --demo)");
+        cfg_problem_line(p, "--elb.endpoint is required (or use --demo)");
     } else if (!c->allow_insecure_http && config_endpoint_insecure(c)) {
-        problem_line(p, "--elb.endpoint: plain http:// to a host that is not loopback would send "
-                        "the token unencrypted; use https://, or set --elb.allow-insecure-http to "
-                        "allow it");
+        cfg_problem_line(p,
+                         "--elb.endpoint: plain http:// to a host that is not loopback would send "
+                         "the token unencrypted; use https://, or set --elb.allow-insecure-http to "
+                         "allow it");
     }
     if (!stop(p) && secrets_ok)
         credentials_validate(p);
@@ -306,17 +308,17 @@ static void validate(struct parse *p, int secrets_ok)
  * Join p's problems into err, one per line: the first always (cut to fit),
  * each later one only whole, then a count of those left out.
  */
-void problems_format(const struct parse *p, char *err, size_t errsz)
+void cfg_problems_format(const struct parse *p, char *err, size_t errsz)
 {
     char tail[64];
     size_t i, used, n, more;
 
     if (!err || errsz == 0 || p->n_problems == 0) {
         if (err && errsz && p->nomem)
-            set_err(err, errsz, "out of memory");
+            cfg_set_err(err, errsz, "out of memory");
         return;
     }
-    set_err(err, errsz, "%s", p->problems[0]);
+    cfg_set_err(err, errsz, "%s", p->problems[0]);
     used = strlen(err);
     for (i = 1; i < p->n_problems; i++) {
         n = strlen(p->problems[i]);
@@ -337,7 +339,7 @@ void problems_format(const struct parse *p, char *err, size_t errsz)
     }
 }
 
-void problems_free(struct parse *p)
+void cfg_problems_free(struct parse *p)
 {
     size_t i;
 
@@ -372,7 +374,7 @@ int config_parse(struct config *c, int argc, char **argv, const char *(*getenv_f
 
     memset(c, 0, sizeof(*c));
     memset(&p, 0, sizeof(p));
-    set_err(err, errsz, "%s", "");
+    cfg_set_err(err, errsz, "%s", "");
     p.c = c;
     p.out = out ? out : stdout;
     p.getenv_fn = getenv_fn ? getenv_fn : default_getenv;
@@ -382,14 +384,14 @@ int config_parse(struct config *c, int argc, char **argv, const char *(*getenv_f
     c->priv = p.v = calloc(1, sizeof(*p.v));
     if (!p.v || keep_argv(p.v, argc, argv) < 0) {
         config_release(c);
-        set_err(err, errsz, "out of memory");
+        cfg_set_err(err, errsz, "out of memory");
         return CONFIG_ERROR;
     }
     p.v->getenv_fn = p.getenv_fn;
 
-    rc = flags_apply_defaults(&p);
+    rc = cfg_flags_defaults(&p);
     if (rc == CONFIG_OK)
-        rc = flags_parse_argv(&p, argc, argv);
+        rc = cfg_flags_argv(&p, argc, argv);
     if (rc != CONFIG_OK)
         goto done; /* a bad command line stops at once, --config.check or not */
     p.check = c->config_check;
@@ -401,7 +403,7 @@ int config_parse(struct config *c, int argc, char **argv, const char *(*getenv_f
     if (!stop(&p))
         credentials_apply_clouds(&p);
     if (!stop(&p) && c->jobs_file)
-        jobs_file_load(&p);
+        cfg_jobs_file_load(&p);
     before = p.n_problems;
     if (!stop(&p))
         credentials_resolve(&p);
@@ -410,12 +412,12 @@ int config_parse(struct config *c, int argc, char **argv, const char *(*getenv_f
     if (!stop(&p) && c->tls_insecure_skip_verify &&
         config_warn(p.v, "--tls.insecure-skip-verify: the cloud API's TLS certificates are not "
                          "verified; anyone on the network path can read the credentials") < 0)
-        problem_line(&p, "out of memory");
+        cfg_problem_line(&p, "out of memory");
     rc = p.n_problems || p.nomem ? (p.check ? CONFIG_CHECK_FAILED : CONFIG_ERROR) : CONFIG_OK;
 done:
     if (rc == CONFIG_ERROR || rc == CONFIG_CHECK_FAILED)
-        problems_format(&p, err, errsz);
-    problems_free(&p);
+        cfg_problems_format(&p, err, errsz);
+    cfg_problems_free(&p);
     if (rc == CONFIG_OK && c->config_check) {
         print_check(c, p.out);
         rc = CONFIG_EXIT;
@@ -493,7 +495,7 @@ int config_reload_file(const struct config *running, struct config *fresh, char 
 
     if (!v || !v->argv) {
         memset(fresh, 0, sizeof(*fresh));
-        set_err(err, errsz, "not reloadable: this configuration was not built by config_parse");
+        cfg_set_err(err, errsz, "not reloadable: this configuration was not built by config_parse");
         return CONFIG_ERROR;
     }
     return config_parse(fresh, v->argc, v->argv, v->getenv_fn, stdout, err, errsz);

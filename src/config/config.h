@@ -96,7 +96,7 @@ struct config {
 enum config_rc {
     CONFIG_OK = 0,    /* run */
     CONFIG_EXIT = 1,  /* --help, --version or a passed --config.check printed to out: exit 0 */
-    CONFIG_ERROR = 2, /* err holds the problem(s), one per line: exit 2 */
+    CONFIG_ERROR = 2, /* err holds the cfg_problem(s), one per line: exit 2 */
     CONFIG_CHECK_FAILED = 3 /* --config.check found problems, listed in err: exit 1 */
 };
 

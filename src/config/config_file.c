@@ -36,11 +36,11 @@ static const struct {
 /* Words that make an unknown key look like a secret. */
 static const char *const secret_words[] = {"password", "passwd", "token", "secret", "credential"};
 
-const char *yaml_where(const char *path, const yaml_node_t *n, char *buf, size_t len)
+const char *cfg_yaml_where(const char *path, const yaml_node_t *n, char *buf, size_t len)
 {
     char sb[CONFIG_SHOW_BUF];
 
-    snprintf(buf, len, "%s:%zu:%zu", show(sb, path, strlen(path)), n->start_mark.line + 1,
+    snprintf(buf, len, "%s:%zu:%zu", cfg_show(sb, path, strlen(path)), n->start_mark.line + 1,
              n->start_mark.column + 1);
     return buf;
 }
@@ -69,27 +69,27 @@ static int syntax_problem(struct parse *p, const char *path, const char *text, s
     char sb[CONFIG_SHOW_BUF];
     size_t line, col;
 
-    show(sb, path, strlen(path));
+    cfg_show(sb, path, strlen(path));
     if (y->error == YAML_MEMORY_ERROR) {
         p->nomem = 1;
-        return problem_line(p, "%s: out of memory", sb);
+        return cfg_problem_line(p, "%s: out of memory", sb);
     }
     if (y->error == YAML_READER_ERROR) {
         offset_mark(text, len, y->problem_offset, &line, &col);
-        return problem_line(p, "%s:%zu:%zu: invalid YAML: %s", sb, line, col,
-                            y->problem ? y->problem : "unreadable input");
+        return cfg_problem_line(p, "%s:%zu:%zu: invalid YAML: %s", sb, line, col,
+                                y->problem ? y->problem : "unreadable input");
     }
     if (y->context)
-        return problem_line(p, "%s:%zu:%zu: invalid YAML: %s (%s at line %zu, column %zu)", sb,
-                            y->problem_mark.line + 1, y->problem_mark.column + 1,
-                            y->problem ? y->problem : "syntax error", y->context,
-                            y->context_mark.line + 1, y->context_mark.column + 1);
-    return problem_line(p, "%s:%zu:%zu: invalid YAML: %s", sb, y->problem_mark.line + 1,
-                        y->problem_mark.column + 1, y->problem ? y->problem : "syntax error");
+        return cfg_problem_line(p, "%s:%zu:%zu: invalid YAML: %s (%s at line %zu, column %zu)", sb,
+                                y->problem_mark.line + 1, y->problem_mark.column + 1,
+                                y->problem ? y->problem : "syntax error", y->context,
+                                y->context_mark.line + 1, y->context_mark.column + 1);
+    return cfg_problem_line(p, "%s:%zu:%zu: invalid YAML: %s", sb, y->problem_mark.line + 1,
+                            y->problem_mark.column + 1, y->problem ? y->problem : "syntax error");
 }
 
-int yaml_load_text(struct parse *p, const char *path, const char *text, size_t len,
-                   yaml_document_t *doc)
+int cfg_yaml_load(struct parse *p, const char *path, const char *text, size_t len,
+                  yaml_document_t *doc)
 {
     yaml_parser_t y;
     yaml_document_t extra;
@@ -99,7 +99,7 @@ int yaml_load_text(struct parse *p, const char *path, const char *text, size_t l
 
     memset(doc, 0, sizeof(*doc));
     if (!yaml_parser_initialize(&y))
-        return problem_oom(p);
+        return cfg_problem_oom(p);
     yaml_parser_set_input_string(&y, (const unsigned char *)text, len);
     if (!yaml_parser_load(&y, doc)) {
         rc = syntax_problem(p, path, text, len, &y);
@@ -112,8 +112,8 @@ int yaml_load_text(struct parse *p, const char *path, const char *text, size_t l
         } else {
             root = yaml_document_get_root_node(&extra);
             if (root)
-                rc = problem_line(p, "%s: only one YAML document is allowed",
-                                  yaml_where(path, root, where, sizeof(where)));
+                rc = cfg_problem_line(p, "%s: only one YAML document is allowed",
+                                      cfg_yaml_where(path, root, where, sizeof(where)));
             yaml_document_delete(&extra);
         }
         if (rc != CONFIG_OK) {
@@ -126,7 +126,7 @@ out:
     return rc;
 }
 
-yaml_node_t *yaml_map_get(yaml_document_t *d, yaml_node_t *map, const char *key)
+yaml_node_t *cfg_yaml_get(yaml_document_t *d, yaml_node_t *map, const char *key)
 {
     yaml_node_pair_t *pair;
     size_t kl = strlen(key);
@@ -143,7 +143,7 @@ yaml_node_t *yaml_map_get(yaml_document_t *d, yaml_node_t *map, const char *key)
     return NULL;
 }
 
-int yaml_is_null(const yaml_node_t *n)
+int cfg_yaml_is_null(const yaml_node_t *n)
 {
     const char *v;
 
@@ -154,13 +154,13 @@ int yaml_is_null(const yaml_node_t *n)
            strcmp(v, "Null") == 0 || strcmp(v, "NULL") == 0;
 }
 
-const char *yaml_kind(const yaml_node_t *n)
+const char *cfg_yaml_kind(const yaml_node_t *n)
 {
     if (n->type == YAML_MAPPING_NODE)
         return "a mapping";
     if (n->type == YAML_SEQUENCE_NODE)
         return "a list";
-    if (yaml_is_null(n))
+    if (cfg_yaml_is_null(n))
         return "nothing";
     return "a single value";
 }
@@ -192,7 +192,7 @@ static const char *who_at(const struct walk *w, const yaml_node_t *n, const char
 {
     size_t used;
 
-    yaml_where(w->path, n, buf, len);
+    cfg_yaml_where(w->path, n, buf, len);
     used = strlen(buf);
     snprintf(buf + used, len - used, ": key %s", key);
     return buf;
@@ -205,7 +205,7 @@ static int is_section(const char *prefix)
     size_t k, n = strlen(prefix);
 
     for (k = 0; k < S_COUNT; k++) {
-        flag_key(&config_flags[k], key, sizeof(key));
+        cfg_flag_key(&config_flags[k], key, sizeof(key));
         if (strncmp(key, prefix, n) == 0 && key[n] == '.')
             return 1;
     }
@@ -219,7 +219,7 @@ static enum setting find_key(const char *key)
     size_t k;
 
     for (k = 0; k < S_COUNT; k++) {
-        flag_key(&config_flags[k], k2, sizeof(k2));
+        cfg_flag_key(&config_flags[k], k2, sizeof(k2));
         if (k2[0] && strcmp(k2, key) == 0)
             return (enum setting)k;
     }
@@ -234,27 +234,27 @@ static void apply_scalar(struct walk *w, enum setting s, const yaml_node_t *val)
     int b;
 
     if (val->type != YAML_SCALAR_NODE) {
-        problem(w->p, "expected %s, got %s",
-                s == S_JOB             ? "a job ID"
-                : f->type == FLAG_BOOL ? "true or false"
-                                       : "a single value",
-                yaml_kind(val));
+        cfg_problem(w->p, "expected %s, got %s",
+                    s == S_JOB             ? "a job ID"
+                    : f->type == FLAG_BOOL ? "true or false"
+                                           : "a single value",
+                    cfg_yaml_kind(val));
         return;
     }
-    if (yaml_is_null(val)) {
-        problem(w->p, "no value (give one, or remove the key)");
+    if (cfg_yaml_is_null(val)) {
+        cfg_problem(w->p, "no value (give one, or remove the key)");
         return;
     }
     if (strlen(v) != val->data.scalar.length) {
-        problem(w->p, "contains a NUL byte");
+        cfg_problem(w->p, "contains a NUL byte");
         return;
     }
     if (f->type == FLAG_BOOL) {
-        b = flag_parse_bool(v);
+        b = cfg_parse_bool(v);
         if (b < 0) {
             char sb[CONFIG_SHOW_BUF];
 
-            problem(w->p, "invalid boolean \"%s\" (true or false)", show(sb, v, strlen(v)));
+            cfg_problem(w->p, "invalid boolean \"%s\" (true or false)", cfg_show(sb, v, strlen(v)));
             return;
         }
         v = b ? "1" : "0";
@@ -268,10 +268,10 @@ static void apply_jobs(struct walk *w, const char *key, const yaml_node_t *val)
     char who[WHO_MAX];
     yaml_node_item_t *it;
 
-    if (yaml_is_null(val))
+    if (cfg_yaml_is_null(val))
         return;
     if (val->type != YAML_SEQUENCE_NODE) {
-        problem(w->p, "expected a list of job IDs, got %s", yaml_kind(val));
+        cfg_problem(w->p, "expected a list of job IDs, got %s", cfg_yaml_kind(val));
         return;
     }
     for (it = val->data.sequence.items.start; it < val->data.sequence.items.top; it++) {
@@ -282,7 +282,7 @@ static void apply_jobs(struct walk *w, const char *key, const yaml_node_t *val)
         if (!first_visit(w, item)) {
             /* an alias has no place of its own: name the list */
             w->p->who = who_at(w, val, key, who, sizeof(who));
-            problem(w->p, "YAML aliases are not supported");
+            cfg_problem(w->p, "YAML aliases are not supported");
             continue;
         }
         w->p->who = who_at(w, item, key, who, sizeof(who));
@@ -298,19 +298,19 @@ static void unknown_key(struct walk *w, const char *full)
 
     for (i = 0; i < sizeof(inline_secrets) / sizeof(inline_secrets[0]); i++) {
         if (strcmp(full, inline_secrets[i].key) == 0) {
-            problem(w->p,
-                    "a secret is not accepted inline in the config file; put it in a file and "
-                    "name that with %s (or set %s)",
-                    inline_secrets[i].file_key, inline_secrets[i].env);
+            cfg_problem(w->p,
+                        "a secret is not accepted inline in the config file; put it in a file and "
+                        "name that with %s (or set %s)",
+                        inline_secrets[i].file_key, inline_secrets[i].env);
             return;
         }
     }
     for (i = 0; i < sizeof(secret_words) / sizeof(secret_words[0]); i++) {
         if (strstr(full, secret_words[i])) {
-            problem(w->p,
-                    "looks like a secret, which is not accepted inline in the config file; use "
-                    "a *_file key (auth.token_file, auth.password_file, auth.secret_key_file) "
-                    "or the environment");
+            cfg_problem(w->p,
+                        "looks like a secret, which is not accepted inline in the config file; use "
+                        "a *_file key (auth.token_file, auth.password_file, auth.secret_key_file) "
+                        "or the environment");
             return;
         }
     }
@@ -320,13 +320,14 @@ static void unknown_key(struct walk *w, const char *full)
             if (guess[i] == '-')
                 guess[i] = '_';
         if (strcmp(guess, full) != 0 && (find_key(guess) != S_COUNT || is_section(guess))) {
-            problem(w->p, "unknown key (did you mean %s? keys use '_' where flags use '-')",
-                    show(sb, guess, strlen(guess)));
+            cfg_problem(w->p, "unknown key (did you mean %s? keys use '_' where flags use '-')",
+                        cfg_show(sb, guess, strlen(guess)));
             return;
         }
     }
-    problem(w->p, "unknown key (the keys are the flags: --a.b-c is key b_c in mapping a; the job "
-                  "list is jobs.ids)");
+    cfg_problem(w->p,
+                "unknown key (the keys are the flags: --a.b-c is key b_c in mapping a; the job "
+                "list is jobs.ids)");
 }
 
 static void walk_mapping(struct walk *w, const yaml_node_t *map, const char *prefix);
@@ -352,7 +353,8 @@ static void walk_pair(struct walk *w, const yaml_node_t *k, const yaml_node_t *v
     if (!known) {
         char shown[CONFIG_SHOW_BUF + CONFIG_KEY_MAX];
 
-        snprintf(shown, sizeof(shown), "%s%s%s", prefix, plen ? "." : "", show(kshow, key, klen));
+        snprintf(shown, sizeof(shown), "%s%s%s", prefix, plen ? "." : "",
+                 cfg_show(kshow, key, klen));
         w->p->who = who_at(w, k, shown, who, sizeof(who));
         unknown_key(w, n > 0 && (size_t)n < sizeof(full) ? full : shown);
         return;
@@ -360,30 +362,30 @@ static void walk_pair(struct walk *w, const yaml_node_t *k, const yaml_node_t *v
     w->p->who = who_at(w, k, full, who, sizeof(who));
     for (i = 0; i < *n_seen; i++) {
         if (strcmp(seen[i], key) == 0) {
-            problem(w->p, "duplicate key (first at %s)",
-                    yaml_where(w->path, seen_at[i], where, sizeof(where)));
+            cfg_problem(w->p, "duplicate key (first at %s)",
+                        cfg_yaml_where(w->path, seen_at[i], where, sizeof(where)));
             return;
         }
     }
     seen[*n_seen] = key;
     seen_at[(*n_seen)++] = k;
     if (!first_visit(w, val)) {
-        problem(w->p, "YAML aliases are not supported");
+        cfg_problem(w->p, "YAML aliases are not supported");
         return;
     }
     w->p->who = who_at(w, val, full, who, sizeof(who));
     if (s == S_COUNT) { /* a section: web, elb, auth, ... */
         if (val->type == YAML_MAPPING_NODE)
             walk_mapping(w, val, full);
-        else if (!yaml_is_null(val))
-            problem(w->p, "expected a mapping of settings, got %s", yaml_kind(val));
+        else if (!cfg_yaml_is_null(val))
+            cfg_problem(w->p, "expected a mapping of settings, got %s", cfg_yaml_kind(val));
         return;
     }
     if (config_flags[s].scope == SCOPE_ARGV_ONLY) {
-        problem(w->p,
-                "only a command-line flag (--%s): the file cannot name itself or ask to be "
-                "checked",
-                config_flags[s].name);
+        cfg_problem(w->p,
+                    "only a command-line flag (--%s): the file cannot name itself or ask to be "
+                    "checked",
+                    config_flags[s].name);
         return;
     }
     if (s == S_JOB)
@@ -408,7 +410,7 @@ static void walk_mapping(struct walk *w, const yaml_node_t *map, const char *pre
             continue;
         if (k->type != YAML_SCALAR_NODE || !first_visit(w, k)) {
             w->p->who = who_at(w, k, prefix[0] ? prefix : "(top level)", who, sizeof(who));
-            problem(w->p, "a key must be a plain string, not %s", yaml_kind(k));
+            cfg_problem(w->p, "a key must be a plain string, not %s", cfg_yaml_kind(k));
             continue;
         }
         /* seen[] holds distinct known keys only: fewer than S_COUNT per mapping */
@@ -425,21 +427,22 @@ int config_file_apply(struct parse *p, const char *path, const char *text, size_
     size_t before = p->n_problems + p->dropped;
 
     p->layer = LAYER_FILE;
-    if (yaml_load_text(p, path, text, len, &doc) != CONFIG_OK)
+    if (cfg_yaml_load(p, path, text, len, &doc) != CONFIG_OK)
         return CONFIG_ERROR;
     root = yaml_document_get_root_node(&doc);
-    if (root && !yaml_is_null(root)) {
+    if (root && !cfg_yaml_is_null(root)) {
         w.doc = &doc;
         w.n_nodes = (size_t)(doc.nodes.top - doc.nodes.start);
         w.visited = calloc(w.n_nodes ? w.n_nodes : 1, 1);
         if (!w.visited) {
-            problem_line(p, "%s: out of memory", yaml_where(path, root, where, sizeof(where)));
+            cfg_problem_line(p, "%s: out of memory",
+                             cfg_yaml_where(path, root, where, sizeof(where)));
             p->nomem = 1;
         } else if (root->type != YAML_MAPPING_NODE) {
-            problem_line(p,
-                         "%s: the top level must be a mapping of settings (like \"poll: "
-                         "{interval: 15s}\"), not %s",
-                         yaml_where(path, root, where, sizeof(where)), yaml_kind(root));
+            cfg_problem_line(p,
+                             "%s: the top level must be a mapping of settings (like \"poll: "
+                             "{interval: 15s}\"), not %s",
+                             cfg_yaml_where(path, root, where, sizeof(where)), cfg_yaml_kind(root));
         } else {
             first_visit(&w, root);
             walk_mapping(&w, root, "");
@@ -461,15 +464,16 @@ int config_file_load(struct parse *p, const char *path)
     p->who = "--config.file";
     rc = config_read_file(path, CONFIG_FILE_MAX, &text, &len, &kind, NULL);
     if (rc == -EFBIG)
-        return problem(p, "\"%s\" is larger than %u bytes", show(sb, path, strlen(path)),
-                       CONFIG_FILE_MAX);
+        return cfg_problem(p, "\"%s\" is larger than %u bytes", cfg_show(sb, path, strlen(path)),
+                           CONFIG_FILE_MAX);
     if (rc == -EINVAL && kind)
-        return problem(p, "\"%s\" is not a regular file (%s)", show(sb, path, strlen(path)), kind);
+        return cfg_problem(p, "\"%s\" is not a regular file (%s)", cfg_show(sb, path, strlen(path)),
+                           kind);
     if (rc == -ENOMEM)
-        return problem_oom(p);
+        return cfg_problem_oom(p);
     if (rc < 0)
-        return problem(p, "cannot read \"%s\": %s", show(sb, path, strlen(path)),
-                       errno_text(-rc, eb));
+        return cfg_problem(p, "cannot read \"%s\": %s", cfg_show(sb, path, strlen(path)),
+                           cfg_errno_text(-rc, eb));
     rc = config_file_apply(p, path, text, len);
     free(text);
     return rc;
@@ -482,11 +486,11 @@ int config_file_apply_text(struct config *c, const char *path, const char *text,
     int rc;
 
     memset(&p, 0, sizeof(p));
-    set_err(err, errsz, "%s", "");
+    cfg_set_err(err, errsz, "%s", "");
     if (!c->priv)
         c->priv = calloc(1, sizeof(*c->priv));
     if (!c->priv) {
-        set_err(err, errsz, "out of memory");
+        cfg_set_err(err, errsz, "out of memory");
         return -ENOMEM;
     }
     if (!c->profile)
@@ -497,8 +501,8 @@ int config_file_apply_text(struct config *c, const char *path, const char *text,
     p.check = 1;
     rc = config_file_apply(&p, path ? path : "-", text ? text : "", text ? len : 0);
     if (rc != CONFIG_OK)
-        problems_format(&p, err, errsz);
-    problems_free(&p);
+        cfg_problems_format(&p, err, errsz);
+    cfg_problems_free(&p);
     return rc == CONFIG_OK ? 0 : -EINVAL;
 }
 
@@ -511,7 +515,7 @@ int config_reload_config_jobs(const struct config *c, char ***ids, size_t *n, ch
 
     *ids = NULL;
     *n = 0;
-    set_err(err, errsz, "%s", "");
+    cfg_set_err(err, errsz, "%s", "");
     if (!c->config_file)
         return 0;
     memset(&tmp, 0, sizeof(tmp));
@@ -519,7 +523,7 @@ int config_reload_config_jobs(const struct config *c, char ***ids, size_t *n, ch
     tmp.profile = profile_default();
     tmp.priv = calloc(1, sizeof(*tmp.priv));
     if (!tmp.priv) {
-        set_err(err, errsz, "out of memory");
+        cfg_set_err(err, errsz, "out of memory");
         return -ENOMEM;
     }
     p.c = &tmp;
@@ -528,7 +532,7 @@ int config_reload_config_jobs(const struct config *c, char ***ids, size_t *n, ch
     p.check = 1;
     rc = config_file_load(&p, c->config_file);
     if (rc != CONFIG_OK) {
-        problems_format(&p, err, errsz);
+        cfg_problems_format(&p, err, errsz);
         rc = p.nomem ? -ENOMEM : -EINVAL;
     } else {
         *ids = tmp.jobs;
@@ -537,7 +541,7 @@ int config_reload_config_jobs(const struct config *c, char ***ids, size_t *n, ch
         tmp.n_jobs = 0;
         rc = 0;
     }
-    problems_free(&p);
+    cfg_problems_free(&p);
     config_release(&tmp);
     return rc;
 }

@@ -164,38 +164,39 @@ struct flag {
 
 extern const struct flag config_flags[S_COUNT];
 /* Apply every default through its setter (layer DEFAULT). CONFIG_OK or CONFIG_ERROR. */
-int flags_apply_defaults(struct parse *p);
+int cfg_flags_defaults(struct parse *p);
 /* Apply argv (layer FLAG). CONFIG_OK, CONFIG_EXIT or CONFIG_ERROR. */
-int flags_parse_argv(struct parse *p, int argc, char **argv);
+int cfg_flags_argv(struct parse *p, int argc, char **argv);
 /* The config file key of setting s into buf ("web.listen_address"); "" for argv-only ones. */
-void flag_key(const struct flag *f, char *buf, size_t len);
+void cfg_flag_key(const struct flag *f, char *buf, size_t len);
 /* Parse a boolean: true/false, 1/0, t/f (kingpin's spellings). -1 if none. */
-int flag_parse_bool(const char *v);
+int cfg_parse_bool(const char *v);
 /* Run setting s's setter for val with p->who set to who. */
-int flag_set(struct parse *p, enum setting s, const char *who, const char *val);
+int cfg_flag_set(struct parse *p, enum setting s, const char *who, const char *val);
 /* The profile table's names, comma separated, into buf. */
-void known_profiles(char *buf, size_t len);
+void cfg_known_profiles(char *buf, size_t len);
 /* Why the URL is not an API base URL, or NULL; *alen, *skip describe it for set_url. */
-const char *url_problem(const char *val, size_t *skip, size_t *alen);
+const char *cfg_url_problem(const char *val, size_t *skip, size_t *alen);
 /* Is the host of a validated http(s) URL loopback? */
-int url_host_is_loopback(const char *url);
+int cfg_url_host_is_loopback(const char *url);
 
 /* ---- config.c: shared helpers ---- */
 
 /* Escape n bytes of s for a message into buf; cut at CONFIG_SHOW_MAX. Returns buf. */
-const char *show(char buf[CONFIG_SHOW_BUF], const char *s, size_t n);
+const char *cfg_show(char buf[CONFIG_SHOW_BUF], const char *s, size_t n);
 /* Write one line to err (if err and errsz > 0); truncated to fit. */
-void set_err(char *err, size_t errsz, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void cfg_set_err(char *err, size_t errsz, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 /* Record a problem line "WHO: reason" (who = p->who). Returns CONFIG_ERROR. */
-int problem(struct parse *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int cfg_problem(struct parse *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Record a problem line as given (no who prefix). Returns CONFIG_ERROR. */
-int problem_line(struct parse *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int cfg_problem_line(struct parse *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Join p's problems into err, one per line (see config_parse). */
-void problems_format(const struct parse *p, char *err, size_t errsz);
+void cfg_problems_format(const struct parse *p, char *err, size_t errsz);
 /* Free p's problem list. */
-void problems_free(struct parse *p);
+void cfg_problems_free(struct parse *p);
 /* Record an out-of-memory problem for p->who. Returns CONFIG_ERROR. */
-int problem_oom(struct parse *p);
+int cfg_problem_oom(struct parse *p);
 /* Add a warning line for main to log. 0 or -ENOMEM. */
 int config_warn(struct config_private *v, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
@@ -203,15 +204,15 @@ int config_warn(struct config_private *v, const char *fmt, ...)
  * May the current layer set setting s? Records the layer (and the variable)
  * when it may. A setter validates first, then claims, then stores.
  */
-int claim(struct parse *p, enum setting s);
+int cfg_claim(struct parse *p, enum setting s);
 /* Replace *slot by a copy of s[0..n). Returns 0 or -ENOMEM (*slot unchanged). */
-int replace_str(char **slot, const char *s, size_t n);
+int cfg_replace_str(char **slot, const char *s, size_t n);
 /* strerror_r into buf, never failing. Returns buf. */
-const char *errno_text(int err, char buf[CONFIG_ERRNO_TEXT]);
+const char *cfg_errno_text(int err, char buf[CONFIG_ERRNO_TEXT]);
 /* Where setting s's value came from ("--auth.username", "OS_USERNAME", "auth.username in F"). */
-const char *setting_origin(const struct config *c, enum setting s, char *buf, size_t len);
+const char *cfg_setting_origin(const struct config *c, enum setting s, char *buf, size_t len);
 /* Is s[0..n) a project ID: 1..64 of [A-Za-z0-9_-]? */
-int project_id_valid(const char *s, size_t n);
+int cfg_project_id_valid(const char *s, size_t n);
 
 /* ---- jobs_file.c ---- */
 
@@ -224,10 +225,10 @@ int project_id_valid(const char *s, size_t n);
 int config_read_file(const char *path, size_t max, char **out, size_t *out_len, const char **kind,
                      struct stat *st);
 /* Why "PROFILE:ID" / "ID" s[0..n) is not a job reference, or NULL; the ID part in *id, *idlen. */
-const char *job_ref_problem(const char *s, size_t n, const char **id, size_t *idlen, char *buf,
-                            size_t len);
+const char *cfg_job_ref_problem(const char *s, size_t n, const char **id, size_t *idlen, char *buf,
+                                size_t len);
 /* Load c->jobs_file (at the end of config_parse). CONFIG_OK or CONFIG_ERROR. */
-int jobs_file_load(struct parse *p);
+int cfg_jobs_file_load(struct parse *p);
 
 /* ---- config_file.c ---- */
 
@@ -238,16 +239,16 @@ int config_file_apply(struct parse *p, const char *path, const char *text, size_
 
 /* Load the one YAML document of text. CONFIG_OK with *doc (yaml_document_delete it, also
  * when it is empty), or CONFIG_ERROR with the syntax problem recorded and *doc empty. */
-int yaml_load_text(struct parse *p, const char *path, const char *text, size_t len,
-                   yaml_document_t *doc);
+int cfg_yaml_load(struct parse *p, const char *path, const char *text, size_t len,
+                  yaml_document_t *doc);
 /* "PATH:LINE:COLUMN" (escaped, 1-based) of node n into buf. */
-const char *yaml_where(const char *path, const yaml_node_t *n, char *buf, size_t len);
+const char *cfg_yaml_where(const char *path, const yaml_node_t *n, char *buf, size_t len);
 /* The value of scalar key in mapping map, or NULL. */
-yaml_node_t *yaml_map_get(yaml_document_t *d, yaml_node_t *map, const char *key);
+yaml_node_t *cfg_yaml_get(yaml_document_t *d, yaml_node_t *map, const char *key);
 /* Is n a plain scalar meaning null: empty, ~, null? */
-int yaml_is_null(const yaml_node_t *n);
+int cfg_yaml_is_null(const yaml_node_t *n);
 /* "a mapping", "a list", "nothing", "a single value": for type errors. */
-const char *yaml_kind(const yaml_node_t *n);
+const char *cfg_yaml_kind(const yaml_node_t *n);
 
 /* ---- credentials.c ---- */
 
@@ -260,6 +261,6 @@ int credentials_resolve(struct parse *p);
 /* Check that the chosen auth method has what it needs (not with --demo). */
 int credentials_validate(struct parse *p);
 /* The shared setter of the *_file settings (f->arg is the slot). */
-int set_secret_file(struct parse *p, const struct flag *f, const char *val);
+int cfg_set_secret_file(struct parse *p, const struct flag *f, const char *val);
 
 #endif

@@ -101,11 +101,11 @@ static int set_inline_secret(struct parse *p, enum setting s, const char *val, s
     struct config_secret *sec = &p->v->secret[config_flags[s].arg];
     char *d;
 
-    if (!claim(p, s))
+    if (!cfg_claim(p, s))
         return CONFIG_OK;
     d = strndup(val, n);
     if (!d)
-        return problem_oom(p);
+        return cfg_problem_oom(p);
     secret_free(sec->value);
     free(sec->path);
     free(sec->from);
@@ -115,19 +115,19 @@ static int set_inline_secret(struct parse *p, enum setting s, const char *val, s
     return CONFIG_OK;
 }
 
-int set_secret_file(struct parse *p, const struct flag *f, const char *val)
+int cfg_set_secret_file(struct parse *p, const struct flag *f, const char *val)
 {
     struct config_secret *sec = &p->v->secret[f->arg];
     size_t n = strlen(val);
 
     if (n == 0)
-        return problem(p, "empty path");
+        return cfg_problem(p, "empty path");
     if (n > CONFIG_LINE_MAX)
-        return problem(p, "path too long (max %d bytes)", CONFIG_LINE_MAX);
-    if (!claim(p, (enum setting)(f - config_flags)))
+        return cfg_problem(p, "path too long (max %d bytes)", CONFIG_LINE_MAX);
+    if (!cfg_claim(p, (enum setting)(f - config_flags)))
         return CONFIG_OK;
-    if (replace_str(&sec->path, val, n) < 0)
-        return problem_oom(p);
+    if (cfg_replace_str(&sec->path, val, n) < 0)
+        return cfg_problem_oom(p);
     secret_free(sec->value);
     free(sec->from);
     sec->value = NULL;
@@ -149,7 +149,7 @@ int credentials_apply_env(struct parse *p)
         if (p->v->rank[env_settings[i].s] > LAYER_ENV)
             continue;
         p->env_name = env_settings[i].var;
-        flag_set(p, env_settings[i].s, env_settings[i].var, val);
+        cfg_flag_set(p, env_settings[i].s, env_settings[i].var, val);
         if (p->nomem)
             return CONFIG_ERROR;
     }
@@ -219,16 +219,16 @@ static void apply_cloud_value(struct parse *p, struct cloud_read *r, size_t i, c
     const char *v = (const char *)n->data.scalar.value;
     struct config_secret *sec;
 
-    if (n->type != YAML_SCALAR_NODE || yaml_is_null(n)) {
-        problem(p, "expected a single value, got %s", yaml_kind(n));
+    if (n->type != YAML_SCALAR_NODE || cfg_yaml_is_null(n)) {
+        cfg_problem(p, "expected a single value, got %s", cfg_yaml_kind(n));
         return;
     }
     if (strlen(v) != n->data.scalar.length) {
-        problem(p, "contains a NUL byte");
+        cfg_problem(p, "contains a NUL byte");
         return;
     }
     if (!cloud_keys[i].secret) {
-        flag_set(p, cloud_keys[i].s, p->who, v);
+        cfg_flag_set(p, cloud_keys[i].s, p->who, v);
         return;
     }
     if (set_inline_secret(p, cloud_keys[i].s, v, n->data.scalar.length) != CONFIG_OK ||
@@ -236,8 +236,8 @@ static void apply_cloud_value(struct parse *p, struct cloud_read *r, size_t i, c
         return;
     /* remembered for the permission warning, given only if this value is the one used */
     sec = &p->v->secret[config_flags[cloud_keys[i].s].arg];
-    if (replace_str(&sec->from, r->path, strlen(r->path)) < 0)
-        problem_oom(p);
+    if (cfg_replace_str(&sec->from, r->path, strlen(r->path)) < 0)
+        cfg_problem_oom(p);
     sec->mode = r->mode;
 }
 
@@ -261,50 +261,50 @@ static void read_cloud_file(struct parse *p, struct cloud_read *r)
         else if (rc == -EFBIG)
             snprintf(eb, sizeof(eb), "larger than %u bytes", CONFIG_FILE_MAX);
         else
-            errno_text(-rc, eb);
-        problem(p, "cannot read \"%s\": %s", show(sb, r->path, strlen(r->path)), eb);
+            cfg_errno_text(-rc, eb);
+        cfg_problem(p, "cannot read \"%s\": %s", cfg_show(sb, r->path, strlen(r->path)), eb);
         return;
     }
     r->mode = st.st_mode;
-    rc = yaml_load_text(p, r->path, text, len, &doc);
+    rc = cfg_yaml_load(p, r->path, text, len, &doc);
     if (rc == CONFIG_OK) {
         root = yaml_document_get_root_node(&doc);
-        clouds = yaml_map_get(&doc, root, "clouds");
-        entry = yaml_map_get(&doc, clouds, r->cloud);
+        clouds = cfg_yaml_get(&doc, root, "clouds");
+        entry = cfg_yaml_get(&doc, clouds, r->cloud);
         if (!clouds || clouds->type != YAML_MAPPING_NODE) {
-            problem_line(p, "%s: no \"clouds:\" mapping",
-                         root ? yaml_where(r->path, root, where, sizeof(where))
-                              : show(sb, r->path, strlen(r->path)));
+            cfg_problem_line(p, "%s: no \"clouds:\" mapping",
+                             root ? cfg_yaml_where(r->path, root, where, sizeof(where))
+                                  : cfg_show(sb, r->path, strlen(r->path)));
         } else if (entry && entry->type != YAML_MAPPING_NODE) {
-            problem_line(p, "%s: clouds.%s: expected a mapping, got %s",
-                         yaml_where(r->path, entry, where, sizeof(where)),
-                         show(cs, r->cloud, strlen(r->cloud)), yaml_kind(entry));
+            cfg_problem_line(p, "%s: clouds.%s: expected a mapping, got %s",
+                             cfg_yaml_where(r->path, entry, where, sizeof(where)),
+                             cfg_show(cs, r->cloud, strlen(r->cloud)), cfg_yaml_kind(entry));
         } else if (entry) {
             r->found = 1;
-            auth = yaml_map_get(&doc, entry, "auth");
+            auth = cfg_yaml_get(&doc, entry, "auth");
             if (auth && auth->type != YAML_MAPPING_NODE) {
-                problem_line(p, "%s: clouds.%s.auth: expected a mapping, got %s",
-                             yaml_where(r->path, auth, where, sizeof(where)),
-                             show(cs, r->cloud, strlen(r->cloud)), yaml_kind(auth));
+                cfg_problem_line(p, "%s: clouds.%s.auth: expected a mapping, got %s",
+                                 cfg_yaml_where(r->path, auth, where, sizeof(where)),
+                                 cfg_show(cs, r->cloud, strlen(r->cloud)), cfg_yaml_kind(auth));
                 auth = NULL;
             }
             for (i = 0; i < sizeof(cloud_keys) / sizeof(cloud_keys[0]); i++) {
-                n = yaml_map_get(&doc, cloud_keys[i].in_auth ? auth : entry, cloud_keys[i].key);
+                n = cfg_yaml_get(&doc, cloud_keys[i].in_auth ? auth : entry, cloud_keys[i].key);
                 if (!n)
                     continue;
                 snprintf(who, sizeof(who), "%s: clouds.%s.%s%s",
-                         yaml_where(r->path, n, where, sizeof(where)),
-                         show(cs, r->cloud, strlen(r->cloud)), cloud_keys[i].in_auth ? "auth." : "",
-                         cloud_keys[i].key);
+                         cfg_yaml_where(r->path, n, where, sizeof(where)),
+                         cfg_show(cs, r->cloud, strlen(r->cloud)),
+                         cloud_keys[i].in_auth ? "auth." : "", cloud_keys[i].key);
                 p->who = who;
                 apply_cloud_value(p, r, i, n);
             }
-            n = yaml_map_get(&doc, entry, "region_name");
-            if (n && n->type == YAML_SCALAR_NODE && !yaml_is_null(n)) {
+            n = cfg_yaml_get(&doc, entry, "region_name");
+            if (n && n->type == YAML_SCALAR_NODE && !cfg_yaml_is_null(n)) {
                 free(r->region);
                 r->region = strndup((const char *)n->data.scalar.value, n->data.scalar.length);
                 if (!r->region)
-                    problem_oom(p);
+                    cfg_problem_oom(p);
             }
         }
         yaml_document_delete(&doc);
@@ -323,15 +323,16 @@ int credentials_apply_clouds(struct parse *p)
     if (!c->os_cloud)
         return CONFIG_OK;
     p->layer = LAYER_CLOUDS;
-    p->who = setting_origin(c, S_OS_CLOUD, who, sizeof(who));
+    p->who = cfg_setting_origin(c, S_OS_CLOUD, who, sizeof(who));
     p->v->clouds_path = find_cloud_file(p, "clouds.yaml", "OS_CLIENT_CONFIG_FILE");
     p->v->secure_path = find_cloud_file(p, "secure.yaml", "OS_CLIENT_SECURE_FILE");
     if (!p->v->clouds_path && !p->v->secure_path)
-        return problem(p,
-                       "no clouds.yaml found for cloud \"%s\" (looked for $OS_CLIENT_CONFIG_FILE, "
-                       "./clouds.yaml, ~/.config/openstack/clouds.yaml, "
-                       "/etc/openstack/clouds.yaml)",
-                       show(sb, c->os_cloud, strlen(c->os_cloud)));
+        return cfg_problem(
+            p,
+            "no clouds.yaml found for cloud \"%s\" (looked for $OS_CLIENT_CONFIG_FILE, "
+            "./clouds.yaml, ~/.config/openstack/clouds.yaml, "
+            "/etc/openstack/clouds.yaml)",
+            cfg_show(sb, c->os_cloud, strlen(c->os_cloud)));
     memset(r, 0, sizeof(r));
     r[0].path = p->v->clouds_path;
     r[1].path = p->v->secure_path; /* merged over clouds.yaml: the same layer, applied later */
@@ -339,22 +340,23 @@ int credentials_apply_clouds(struct parse *p)
         if (!r[i].path)
             continue;
         r[i].cloud = c->os_cloud;
-        p->who = setting_origin(c, S_OS_CLOUD, who, sizeof(who));
+        p->who = cfg_setting_origin(c, S_OS_CLOUD, who, sizeof(who));
         read_cloud_file(p, &r[i]);
     }
-    p->who = setting_origin(c, S_OS_CLOUD, who, sizeof(who));
+    p->who = cfg_setting_origin(c, S_OS_CLOUD, who, sizeof(who));
     if (!r[0].found && !r[1].found && p->n_problems == 0)
-        problem(p, "cloud \"%s\" is not in %s%s%s", show(sb, c->os_cloud, strlen(c->os_cloud)),
-                r[0].path ? show(s1, r[0].path, strlen(r[0].path)) : "",
-                r[0].path && r[1].path ? " nor in " : "",
-                r[1].path ? show(s2, r[1].path, strlen(r[1].path)) : "");
+        cfg_problem(p, "cloud \"%s\" is not in %s%s%s",
+                    cfg_show(sb, c->os_cloud, strlen(c->os_cloud)),
+                    r[0].path ? cfg_show(s1, r[0].path, strlen(r[0].path)) : "",
+                    r[0].path && r[1].path ? " nor in " : "",
+                    r[1].path ? cfg_show(s2, r[1].path, strlen(r[1].path)) : "");
     /* OTC names a region's main project after the region: the scope when none is given */
     if (!c->project_id && !c->project_name && (r[1].region || r[0].region)) {
         const char *region = r[1].region ? r[1].region : r[0].region;
 
         snprintf(origin, sizeof(origin), "clouds.%s.region_name", c->os_cloud);
         p->who = origin;
-        flag_set(p, S_PROJECT_NAME, origin, region);
+        cfg_flag_set(p, S_PROJECT_NAME, origin, region);
     }
     free(r[0].region);
     free(r[1].region);
@@ -481,26 +483,27 @@ static void resolve_one(struct parse *p, enum setting s)
     mode_t mode = 0;
     int rc;
 
-    setting_origin(p->c, s, origin, sizeof(origin));
+    cfg_setting_origin(p->c, s, origin, sizeof(origin));
     if (sec->path) {
-        snprintf(name, sizeof(name), "%s: \"%s\"", origin, show(sb, sec->path, strlen(sec->path)));
+        snprintf(name, sizeof(name), "%s: \"%s\"", origin,
+                 cfg_show(sb, sec->path, strlen(sec->path)));
         rc = read_secret_file(sec->path, max, &value, &len, &mode, &kind);
         if (rc == -EFBIG) {
-            problem_line(p, "%s is longer than %zu bytes", name, max);
+            cfg_problem_line(p, "%s is longer than %zu bytes", name, max);
             return;
         }
         if (rc == -EINVAL && kind) {
-            problem_line(p, "%s is not a regular file (%s)", name, kind);
+            cfg_problem_line(p, "%s is not a regular file (%s)", name, kind);
             return;
         }
         if (rc == -ENOMEM) {
             p->nomem = 1;
-            problem_line(p, "%s: out of memory", origin);
+            cfg_problem_line(p, "%s: out of memory", origin);
             return;
         }
         if (rc < 0) {
-            problem_line(p, "%s: cannot read \"%s\": %s", origin,
-                         show(sb, sec->path, strlen(sec->path)), errno_text(-rc, eb));
+            cfg_problem_line(p, "%s: cannot read \"%s\": %s", origin,
+                             cfg_show(sb, sec->path, strlen(sec->path)), cfg_errno_text(-rc, eb));
             return;
         }
         if ((mode & 044) &&
@@ -508,7 +511,7 @@ static void resolve_one(struct parse *p, enum setting s)
                         name, secret_what[slot], (mode & 04) ? "every user" : "its group",
                         (unsigned)(mode & 07777)) < 0) {
             secret_free(value);
-            problem_oom(p);
+            cfg_problem_oom(p);
             return;
         }
     } else if (sec->value) {
@@ -517,21 +520,21 @@ static void resolve_one(struct parse *p, enum setting s)
             config_warn(p->v,
                         "--os-cloud: \"%s\" holds the %s of cloud \"%s\" and is readable by %s "
                         "(mode %04o)",
-                        show(sb, sec->from, strlen(sec->from)), secret_what[slot],
+                        cfg_show(sb, sec->from, strlen(sec->from)), secret_what[slot],
                         p->c->os_cloud ? p->c->os_cloud : "",
                         (sec->mode & 04) ? "every user" : "its group",
                         (unsigned)(sec->mode & 07777)) < 0) {
-            problem_oom(p);
+            cfg_problem_oom(p);
             return;
         }
         len = strlen(sec->value);
         if (len > max) {
-            problem_line(p, "%s is longer than %zu bytes", name, max);
+            cfg_problem_line(p, "%s is longer than %zu bytes", name, max);
             return;
         }
         value = strdup(sec->value);
         if (!value) {
-            problem_oom(p);
+            cfg_problem_oom(p);
             return;
         }
     } else {
@@ -540,7 +543,7 @@ static void resolve_one(struct parse *p, enum setting s)
     why = secret_problem(slot, value, len);
     if (why) {
         secret_free(value);
-        problem_line(p, "%s %s", name, why);
+        cfg_problem_line(p, "%s %s", name, why);
         return;
     }
     secret_free(*secret_field(p->c, slot));
@@ -576,7 +579,7 @@ static void append(char *buf, size_t len, const char *fmt, ...)
 /* "what (origin)" for a set credential. */
 static const char *from(const struct config *c, enum setting s, char *buf, size_t len)
 {
-    return setting_origin(c, s, buf, len);
+    return cfg_setting_origin(c, s, buf, len);
 }
 
 /* List what a password login still lacks into why. Returns how many are missing. */
@@ -630,45 +633,45 @@ int config_auth_choose(const struct config *c, enum config_auth_method *out, cha
     switch (m) {
     case CONFIG_AUTH_TOKEN:
         if (!have_token) {
-            set_err(why, whysz,
-                    "--auth.method=token needs a token: set OS_AUTH_TOKEN or "
-                    "--auth.token-file / auth.token_file");
+            cfg_set_err(why, whysz,
+                        "--auth.method=token needs a token: set OS_AUTH_TOKEN or "
+                        "--auth.token-file / auth.token_file");
             return -ENOENT;
         }
-        set_err(why, whysz, "%s: token from %s", head, from(c, S_TOKEN_FILE, o1, sizeof(o1)));
+        cfg_set_err(why, whysz, "%s: token from %s", head, from(c, S_TOKEN_FILE, o1, sizeof(o1)));
         break;
     case CONFIG_AUTH_AKSK:
         if (!have_aksk) {
-            set_err(why, whysz, "--auth.method=aksk needs an access key pair; missing: ");
+            cfg_set_err(why, whysz, "--auth.method=aksk needs an access key pair; missing: ");
             missing_aksk(c, why, whysz);
             return -ENOENT;
         }
-        set_err(why, whysz, "%s: %saccess key from %s, secret key from %s", head,
-                c->auth_method == CONFIG_AUTH_AUTO ? "no token; " : "",
-                from(c, S_ACCESS_KEY_FILE, o1, sizeof(o1)),
-                from(c, S_SECRET_KEY_FILE, o2, sizeof(o2)));
+        cfg_set_err(why, whysz, "%s: %saccess key from %s, secret key from %s", head,
+                    c->auth_method == CONFIG_AUTH_AUTO ? "no token; " : "",
+                    from(c, S_ACCESS_KEY_FILE, o1, sizeof(o1)),
+                    from(c, S_SECRET_KEY_FILE, o2, sizeof(o2)));
         break;
     case CONFIG_AUTH_PASSWORD:
         if (!have_pw) {
-            set_err(why, whysz,
-                    "--auth.method=password needs a username, password and IAM "
-                    "endpoint; missing: ");
+            cfg_set_err(why, whysz,
+                        "--auth.method=password needs a username, password and IAM "
+                        "endpoint; missing: ");
             missing_password(c, why, whysz);
             return -ENOENT;
         }
-        set_err(why, whysz,
-                "%s: %spassword login as user from %s, password from %s, at IAM from %s", head,
-                c->auth_method == CONFIG_AUTH_AUTO ? "no token or access key pair; " : "",
-                from(c, S_USERNAME, o1, sizeof(o1)), from(c, S_PASSWORD_FILE, o2, sizeof(o2)),
-                from(c, S_IAM_ENDPOINT, o3, sizeof(o3)));
+        cfg_set_err(why, whysz,
+                    "%s: %spassword login as user from %s, password from %s, at IAM from %s", head,
+                    c->auth_method == CONFIG_AUTH_AUTO ? "no token or access key pair; " : "",
+                    from(c, S_USERNAME, o1, sizeof(o1)), from(c, S_PASSWORD_FILE, o2, sizeof(o2)),
+                    from(c, S_IAM_ENDPOINT, o3, sizeof(o3)));
         break;
     case CONFIG_AUTH_AUTO:
     default:
-        set_err(why, whysz,
-                "no credentials: set OS_AUTH_TOKEN (or --auth.token-file), an access key pair "
-                "(OS_ACCESS_KEY and OS_SECRET_KEY), or a username, password and IAM endpoint "
-                "(OS_USERNAME, OS_PASSWORD, OS_AUTH_URL), or name a cloud of clouds.yaml "
-                "(--os-cloud)");
+        cfg_set_err(why, whysz,
+                    "no credentials: set OS_AUTH_TOKEN (or --auth.token-file), an access key pair "
+                    "(OS_ACCESS_KEY and OS_SECRET_KEY), or a username, password and IAM endpoint "
+                    "(OS_USERNAME, OS_PASSWORD, OS_AUTH_URL), or name a cloud of clouds.yaml "
+                    "(--os-cloud)");
         if (c->access_key || c->secret_key) {
             append(why, whysz, "; for the access key pair, missing: ");
             missing_aksk(c, why, whysz);
@@ -691,22 +694,22 @@ int credentials_validate(struct parse *p)
     char why[CONFIG_LINE_MAX];
 
     if (config_auth_choose(c, &m, why, sizeof(why)) != 0)
-        return problem_line(p, "%s", why);
+        return cfg_problem_line(p, "%s", why);
     if (m == CONFIG_AUTH_PASSWORD) {
         if (!c->user_domain_name)
-            problem_line(p, "password auth needs the user's domain: --auth.user-domain-name, "
-                            "auth.user_domain_name or OS_USER_DOMAIN_NAME");
+            cfg_problem_line(p, "password auth needs the user's domain: --auth.user-domain-name, "
+                                "auth.user_domain_name or OS_USER_DOMAIN_NAME");
         if (!c->allow_insecure_http && strncmp(c->iam_endpoint, "http://", 7) == 0 &&
-            !url_host_is_loopback(c->iam_endpoint))
-            problem_line(p, "--auth.iam-endpoint: plain http:// to a host that is not loopback "
-                            "would send the password unencrypted; use https://, or set "
-                            "--elb.allow-insecure-http to allow it");
+            !cfg_url_host_is_loopback(c->iam_endpoint))
+            cfg_problem_line(p, "--auth.iam-endpoint: plain http:// to a host that is not loopback "
+                                "would send the password unencrypted; use https://, or set "
+                                "--elb.allow-insecure-http to allow it");
         if (!c->project_id && !c->project_name)
-            problem_line(p, "--elb.project-id (or OS_PROJECT_ID) is required, or for password "
-                            "auth a project name (--auth.project-name, OS_PROJECT_NAME)");
+            cfg_problem_line(p, "--elb.project-id (or OS_PROJECT_ID) is required, or for password "
+                                "auth a project name (--auth.project-name, OS_PROJECT_NAME)");
     } else if (!c->project_id) {
-        problem_line(p, "--elb.project-id or OS_PROJECT_ID is required%s",
-                     m == CONFIG_AUTH_AKSK ? " (AK/SK signing needs it)" : "");
+        cfg_problem_line(p, "--elb.project-id or OS_PROJECT_ID is required%s",
+                         m == CONFIG_AUTH_AKSK ? " (AK/SK signing needs it)" : "");
     }
     return p->n_problems ? CONFIG_ERROR : CONFIG_OK;
 }

@@ -218,16 +218,16 @@ static int set_listen(struct parse *p, const struct flag *f, const char *val)
     (void)f;
     why = split_listen(val, &host, &hlen, &port);
     if (why)
-        return problem(p, "invalid address \"%s\": %s " LISTEN_RULE, show(sb, val, strlen(val)),
-                       why);
-    if (!claim(p, S_LISTEN))
+        return cfg_problem(p, "invalid address \"%s\": %s " LISTEN_RULE,
+                           cfg_show(sb, val, strlen(val)), why);
+    if (!cfg_claim(p, S_LISTEN))
         return CONFIG_OK;
     addr = strdup(val);
     h = strndup(host, hlen);
     if (!addr || !h) {
         free(addr);
         free(h);
-        return problem_oom(p);
+        return cfg_problem_oom(p);
     }
     free(p->c->listen_address);
     free(p->c->listen_host);
@@ -284,9 +284,10 @@ static int set_telemetry_path(struct parse *p, const struct flag *f, const char 
 
     (void)f;
     if (why)
-        return problem(p, "invalid path \"%s\": %s", show(sb, val, strlen(val)), why);
-    if (claim(p, S_TELEMETRY_PATH) && replace_str(&p->c->telemetry_path, val, strlen(val)) < 0)
-        return problem_oom(p);
+        return cfg_problem(p, "invalid path \"%s\": %s", cfg_show(sb, val, strlen(val)), why);
+    if (cfg_claim(p, S_TELEMETRY_PATH) &&
+        cfg_replace_str(&p->c->telemetry_path, val, strlen(val)) < 0)
+        return cfg_problem_oom(p);
     return CONFIG_OK;
 }
 
@@ -357,7 +358,7 @@ static int host_is_loopback(const char *h, size_t n)
     return inet_pton(AF_INET, ip, &a4) == 1 && (ntohl(a4.s_addr) >> 24) == 127;
 }
 
-int url_host_is_loopback(const char *url)
+int cfg_url_host_is_loopback(const char *url)
 {
     const char *auth, *colon, *close;
     size_t alen;
@@ -380,10 +381,10 @@ int config_endpoint_insecure(const struct config *c)
 {
     if (!c->endpoint || strncmp(c->endpoint, "http://", 7) != 0)
         return 0; /* https://, or none */
-    return !url_host_is_loopback(c->endpoint);
+    return !cfg_url_host_is_loopback(c->endpoint);
 }
 
-const char *url_problem(const char *val, size_t *skip, size_t *alen)
+const char *cfg_url_problem(const char *val, size_t *skip, size_t *alen)
 {
     size_t n = strlen(val), i;
     const char *auth;
@@ -425,19 +426,19 @@ static int set_url(struct parse *p, const struct flag *f, const char *val)
         auth = val + 7;
     if (memchr(auth, '@', strcspn(auth, "/?#"))) {
         /* user:password@host: the value holds a secret, so it is not echoed */
-        return problem(p, "credentials in the URL are not allowed (the token is read from "
-                          "OS_AUTH_TOKEN only)");
+        return cfg_problem(p, "credentials in the URL are not allowed (the token is read from "
+                              "OS_AUTH_TOKEN only)");
     }
-    why = url_problem(val, &skip, &alen);
+    why = cfg_url_problem(val, &skip, &alen);
     if (why)
-        return problem(p, "invalid URL \"%s\": %s", show(sb, val, n), why);
-    if (!claim(p, (enum setting)(f - config_flags)))
+        return cfg_problem(p, "invalid URL \"%s\": %s", cfg_show(sb, val, n), why);
+    if (!cfg_claim(p, (enum setting)(f - config_flags)))
         return CONFIG_OK;
     while (n > skip + alen && val[n - 1] == '/')
         n--;
     d = strndup(val, n);
     if (!d)
-        return problem_oom(p);
+        return cfg_problem_oom(p);
     for (i = 0; i < skip; i++) /* scheme in lower case, as libcurl and logs expect */
         if (d[i] >= 'A' && d[i] <= 'Z')
             d[i] = (char)(d[i] - 'A' + 'a');
@@ -453,14 +454,15 @@ static int set_project_id(struct parse *p, const struct flag *f, const char *val
     size_t n = strlen(val);
 
     (void)f;
-    if (!project_id_valid(val, n))
-        return problem(p, "invalid project ID \"%s\" (1-64 of A-Za-z0-9_-)", show(sb, val, n));
-    if (claim(p, S_PROJECT_ID) && replace_str(&p->c->project_id, val, n) < 0)
-        return problem_oom(p);
+    if (!cfg_project_id_valid(val, n))
+        return cfg_problem(p, "invalid project ID \"%s\" (1-64 of A-Za-z0-9_-)",
+                           cfg_show(sb, val, n));
+    if (cfg_claim(p, S_PROJECT_ID) && cfg_replace_str(&p->c->project_id, val, n) < 0)
+        return cfg_problem_oom(p);
     return CONFIG_OK;
 }
 
-void known_profiles(char *buf, size_t len)
+void cfg_known_profiles(char *buf, size_t len)
 {
     const struct api_profile *prof;
     size_t i, used = 0;
@@ -482,11 +484,11 @@ static int set_profile(struct parse *p, const struct flag *f, const char *val)
 
     (void)f;
     if (!prof) {
-        known_profiles(known, sizeof(known));
-        return problem(p, "unknown API profile \"%s\" (known: %s)", show(sb, val, strlen(val)),
-                       known);
+        cfg_known_profiles(known, sizeof(known));
+        return cfg_problem(p, "unknown API profile \"%s\" (known: %s)",
+                           cfg_show(sb, val, strlen(val)), known);
     }
-    if (claim(p, S_PROFILE))
+    if (cfg_claim(p, S_PROFILE))
         p->c->profile = prof;
     return CONFIG_OK;
 }
@@ -499,13 +501,13 @@ static int set_job(struct parse *p, const struct flag *f, const char *val)
     int rc;
 
     (void)f;
-    if (job_ref_problem(val, strlen(val), &id, &idlen, why, sizeof(why)))
-        return problem(p, "%s", why);
+    if (cfg_job_ref_problem(val, strlen(val), &id, &idlen, why, sizeof(why)))
+        return cfg_problem(p, "%s", why);
     rc = config_add_job(p->c, val);
     if (rc == -E2BIG)
-        return problem(p, "too many jobs (max %d)", CONFIG_MAX_JOBS);
+        return cfg_problem(p, "too many jobs (max %d)", CONFIG_MAX_JOBS);
     if (rc < 0)
-        return problem_oom(p);
+        return cfg_problem_oom(p);
     return CONFIG_OK;
 }
 
@@ -538,11 +540,11 @@ static int set_path(struct parse *p, const struct flag *f, const char *val)
     size_t n = strlen(val);
 
     if (n == 0)
-        return problem(p, "empty path");
+        return cfg_problem(p, "empty path");
     if (n > CONFIG_PATH_MAX)
-        return problem(p, "path too long (max %d bytes)", CONFIG_PATH_MAX);
-    if (claim(p, s) && replace_str(str_field(p->c, s), val, n) < 0)
-        return problem_oom(p);
+        return cfg_problem(p, "path too long (max %d bytes)", CONFIG_PATH_MAX);
+    if (cfg_claim(p, s) && cfg_replace_str(str_field(p->c, s), val, n) < 0)
+        return cfg_problem_oom(p);
     return CONFIG_OK;
 }
 
@@ -554,15 +556,15 @@ static int set_name(struct parse *p, const struct flag *f, const char *val)
     size_t n = strlen(val), i;
 
     if (n == 0)
-        return problem(p, "empty name");
+        return cfg_problem(p, "empty name");
     if (n > CONFIG_NAME_MAX)
-        return problem(p, "name \"%s\" is too long (max %d bytes)", show(sb, val, n),
-                       CONFIG_NAME_MAX);
+        return cfg_problem(p, "name \"%s\" is too long (max %d bytes)", cfg_show(sb, val, n),
+                           CONFIG_NAME_MAX);
     for (i = 0; i < n; i++)
         if ((unsigned char)val[i] < 0x20 || (unsigned char)val[i] == 0x7f)
-            return problem(p, "name \"%s\" contains control characters", show(sb, val, n));
-    if (claim(p, s) && replace_str(str_field(p->c, s), val, n) < 0)
-        return problem_oom(p);
+            return cfg_problem(p, "name \"%s\" contains control characters", cfg_show(sb, val, n));
+    if (cfg_claim(p, s) && cfg_replace_str(str_field(p->c, s), val, n) < 0)
+        return cfg_problem_oom(p);
     return CONFIG_OK;
 }
 
@@ -576,13 +578,13 @@ static int set_auth_method(struct parse *p, const struct flag *f, const char *va
     (void)f;
     for (i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
         if (strcmp(val, config_auth_method_name(all[i])) == 0) {
-            if (claim(p, S_AUTH_METHOD))
+            if (cfg_claim(p, S_AUTH_METHOD))
                 p->c->auth_method = all[i];
             return CONFIG_OK;
         }
     }
-    return problem(p, "invalid method \"%s\" (auto, token, password, aksk)",
-                   show(sb, val, strlen(val)));
+    return cfg_problem(p, "invalid method \"%s\" (auto, token, password, aksk)",
+                       cfg_show(sb, val, strlen(val)));
 }
 
 /* Parse a duration value of at least min_ms (and at most CONFIG_DURATION_MAX_MS). */
@@ -593,17 +595,20 @@ static int parse_duration_value(struct parse *p, const char *val, uint64_t min_m
     int rc = duration_parse(val, &ms);
 
     if (rc == -EINVAL)
-        return problem(p, "invalid duration \"%s\" (use Prometheus syntax like 15s, 1m)",
-                       show(sb, val, strlen(val)));
+        return cfg_problem(p, "invalid duration \"%s\" (use Prometheus syntax like 15s, 1m)",
+                           cfg_show(sb, val, strlen(val)));
     if (rc < 0 || ms > CONFIG_DURATION_MAX_MS) {
         duration_format(CONFIG_DURATION_MAX_MS, lim, sizeof(lim));
-        return problem(p, "duration \"%s\" is too long (max %s)", show(sb, val, strlen(val)), lim);
+        return cfg_problem(p, "duration \"%s\" is too long (max %s)",
+                           cfg_show(sb, val, strlen(val)), lim);
     }
     if (ms < min_ms) {
         if (min_ms <= 1)
-            return problem(p, "must be greater than 0, got \"%s\"", show(sb, val, strlen(val)));
+            return cfg_problem(p, "must be greater than 0, got \"%s\"",
+                               cfg_show(sb, val, strlen(val)));
         duration_format(min_ms, lim, sizeof(lim));
-        return problem(p, "must be at least %s, got \"%s\"", lim, show(sb, val, strlen(val)));
+        return cfg_problem(p, "must be at least %s, got \"%s\"", lim,
+                           cfg_show(sb, val, strlen(val)));
     }
     *out = ms;
     return CONFIG_OK;
@@ -617,7 +622,7 @@ static int set_duration(struct parse *p, const struct flag *f, const char *val)
 
     if (parse_duration_value(p, val, min, &ms) != CONFIG_OK)
         return CONFIG_ERROR;
-    if (!claim(p, s))
+    if (!cfg_claim(p, s))
         return CONFIG_OK;
     if (s == S_POLL_INTERVAL)
         p->c->poll_interval_ms = ms;
@@ -641,9 +646,9 @@ static int set_poll_concurrency(struct parse *p, const struct flag *f, const cha
         v = v * 10 + (unsigned long)(val[i] - '0');
     }
     if (n == 0 || i != n || v < 1 || v > CONFIG_CONCURRENCY_MAX)
-        return problem(p, "invalid value \"%s\" (an integer from 1 to %d)", show(sb, val, n),
-                       CONFIG_CONCURRENCY_MAX);
-    if (claim(p, S_POLL_CONCURRENCY))
+        return cfg_problem(p, "invalid value \"%s\" (an integer from 1 to %d)",
+                           cfg_show(sb, val, n), CONFIG_CONCURRENCY_MAX);
+    if (cfg_claim(p, S_POLL_CONCURRENCY))
         p->c->poll_concurrency = (unsigned)v;
     return CONFIG_OK;
 }
@@ -672,7 +677,7 @@ static int set_bool(struct parse *p, const struct flag *f, const char *val)
         field = &p->c->demo;
         break;
     }
-    if (claim(p, s))
+    if (cfg_claim(p, s))
         *field = v;
     return CONFIG_OK;
 }
@@ -684,9 +689,9 @@ static int set_log_level(struct parse *p, const struct flag *f, const char *val)
 
     (void)f;
     if (log_level_parse(val, &l) < 0)
-        return problem(p, "invalid level \"%s\" (debug, info, warn, error)",
-                       show(sb, val, strlen(val)));
-    if (claim(p, S_LOG_LEVEL))
+        return cfg_problem(p, "invalid level \"%s\" (debug, info, warn, error)",
+                           cfg_show(sb, val, strlen(val)));
+    if (cfg_claim(p, S_LOG_LEVEL))
         p->c->log_level = l;
     return CONFIG_OK;
 }
@@ -698,8 +703,9 @@ static int set_log_format(struct parse *p, const struct flag *f, const char *val
 
     (void)f;
     if (log_format_parse(val, &l) < 0)
-        return problem(p, "invalid format \"%s\" (logfmt, json)", show(sb, val, strlen(val)));
-    if (claim(p, S_LOG_FORMAT))
+        return cfg_problem(p, "invalid format \"%s\" (logfmt, json)",
+                           cfg_show(sb, val, strlen(val)));
+    if (cfg_claim(p, S_LOG_FORMAT))
         p->c->log_format = l;
     return CONFIG_OK;
 }
@@ -779,17 +785,17 @@ const struct flag config_flags[S_COUNT] = {
                         "--elb.project-id.",
                         set_name, SCOPE_ANY, NULL, 0},
     [S_TOKEN_FILE] = {"auth.token-file", FLAG_VALUE, "PATH", NULL, NULL,
-                      "File holding the API token (instead of $OS_AUTH_TOKEN).", set_secret_file,
-                      SCOPE_ANY, NULL, SECRET_TOKEN},
+                      "File holding the API token (instead of $OS_AUTH_TOKEN).",
+                      cfg_set_secret_file, SCOPE_ANY, NULL, SECRET_TOKEN},
     [S_PASSWORD_FILE] = {"auth.password-file", FLAG_VALUE, "PATH", NULL, NULL,
-                         "File holding the password (instead of $OS_PASSWORD).", set_secret_file,
-                         SCOPE_ANY, NULL, SECRET_PASSWORD},
+                         "File holding the password (instead of $OS_PASSWORD).",
+                         cfg_set_secret_file, SCOPE_ANY, NULL, SECRET_PASSWORD},
     [S_ACCESS_KEY_FILE] = {"auth.access-key-file", FLAG_VALUE, "PATH", NULL, NULL,
                            "File holding the access key (instead of $OS_ACCESS_KEY).",
-                           set_secret_file, SCOPE_ANY, NULL, SECRET_ACCESS_KEY},
+                           cfg_set_secret_file, SCOPE_ANY, NULL, SECRET_ACCESS_KEY},
     [S_SECRET_KEY_FILE] = {"auth.secret-key-file", FLAG_VALUE, "PATH", NULL, NULL,
                            "File holding the secret key (instead of $OS_SECRET_KEY).",
-                           set_secret_file, SCOPE_ANY, NULL, SECRET_SECRET_KEY},
+                           cfg_set_secret_file, SCOPE_ANY, NULL, SECRET_SECRET_KEY},
     [S_TLS_CA_FILE] = {"tls.ca-file", FLAG_VALUE, "PATH", NULL, "system CAs",
                        "CA bundle (PEM) to verify the cloud API and IAM with.", set_path, SCOPE_ANY,
                        NULL, 0},
@@ -828,7 +834,7 @@ const struct flag config_flags[S_COUNT] = {
                       "Log line format: logfmt, json.", set_log_format, SCOPE_ANY, NULL, 0},
 };
 
-void flag_key(const struct flag *f, char *buf, size_t len)
+void cfg_flag_key(const struct flag *f, char *buf, size_t len)
 {
     size_t i;
 
@@ -843,13 +849,13 @@ void flag_key(const struct flag *f, char *buf, size_t len)
             buf[i] = '_';
 }
 
-int flag_set(struct parse *p, enum setting s, const char *who, const char *val)
+int cfg_flag_set(struct parse *p, enum setting s, const char *who, const char *val)
 {
     p->who = who;
     return config_flags[s].set(p, &config_flags[s], val);
 }
 
-int flags_apply_defaults(struct parse *p)
+int cfg_flags_defaults(struct parse *p)
 {
     char who[CONFIG_WHO_MAX];
     size_t k;
@@ -860,7 +866,7 @@ int flags_apply_defaults(struct parse *p)
         if (!config_flags[k].def)
             continue;
         snprintf(who, sizeof(who), "--%s", config_flags[k].name);
-        rc = flag_set(p, (enum setting)k, who, config_flags[k].def);
+        rc = cfg_flag_set(p, (enum setting)k, who, config_flags[k].def);
     }
     return rc;
 }
@@ -905,12 +911,12 @@ static int unknown_flag(struct parse *p, const char *name, size_t n)
 
     for (i = 0; i < sizeof(secret_words) / sizeof(secret_words[0]); i++) {
         if (contains_word(name, n, secret_words[i]))
-            return problem_line(p,
-                                "--%s: secrets are not accepted as flags (they are visible in "
-                                "ps); use the environment (OS_AUTH_TOKEN, OS_PASSWORD, "
-                                "OS_SECRET_KEY) or a file (--auth.token-file, "
-                                "--auth.password-file, --auth.secret-key-file)",
-                                show(sb, name, n));
+            return cfg_problem_line(p,
+                                    "--%s: secrets are not accepted as flags (they are visible in "
+                                    "ps); use the environment (OS_AUTH_TOKEN, OS_PASSWORD, "
+                                    "OS_SECRET_KEY) or a file (--auth.token-file, "
+                                    "--auth.password-file, --auth.secret-key-file)",
+                                    cfg_show(sb, name, n));
     }
     for (i = 0; i < sizeof(unsupported_flags) / sizeof(unsupported_flags[0]); i++) {
         const char *u = unsupported_flags[i];
@@ -918,12 +924,12 @@ static int unknown_flag(struct parse *p, const char *name, size_t n)
         if ((strlen(u) == n && memcmp(u, name, n) == 0) ||
             (n > 3 && memcmp(name, "no-", 3) == 0 && strlen(u) == n - 3 &&
              memcmp(u, name + 3, n - 3) == 0))
-            return problem_line(p, "--%s: not supported by this version", u);
+            return cfg_problem_line(p, "--%s: not supported by this version", u);
     }
-    return problem_line(p, "unknown flag \"--%s\" (see --help)", show(sb, name, n));
+    return cfg_problem_line(p, "unknown flag \"--%s\" (see --help)", cfg_show(sb, name, n));
 }
 
-int flag_parse_bool(const char *v)
+int cfg_parse_bool(const char *v)
 {
     static const char *const yes[] = {"true", "TRUE", "True", "1", "t", "T"};
     static const char *const no[] = {"false", "FALSE", "False", "0", "f", "F"};
@@ -953,10 +959,11 @@ static int parse_arg(struct parse *p, int argc, char **argv, int *i)
     if (strcmp(a, "-h") == 0)
         return do_help(p, &config_flags[S_HELP], NULL);
     if (a[0] != '-' || strcmp(a, "-") == 0 || strcmp(a, "--") == 0)
-        return problem_line(p, "unexpected argument \"%s\" (flags start with --)",
-                            show(sb, a, strlen(a)));
+        return cfg_problem_line(p, "unexpected argument \"%s\" (flags start with --)",
+                                cfg_show(sb, a, strlen(a)));
     if (a[1] != '-')
-        return problem_line(p, "unknown flag \"%s\" (see --help)", show(sb, a, strcspn(a, "=")));
+        return cfg_problem_line(p, "unknown flag \"%s\" (see --help)",
+                                cfg_show(sb, a, strcspn(a, "=")));
     name = a + 2;
     eq = strchr(name, '=');
     n = eq ? (size_t)(eq - name) : strlen(name);
@@ -968,15 +975,15 @@ static int parse_arg(struct parse *p, int argc, char **argv, int *i)
     switch (f->type) {
     case FLAG_ACTION:
         if (eq)
-            return problem(p, "does not take a value");
+            return cfg_problem(p, "does not take a value");
         return f->set(p, f, NULL);
     case FLAG_BOOL:
         if (negated && eq)
-            return problem_line(p, "--no-%s: does not take a value", f->name);
-        b = negated ? 0 : eq ? flag_parse_bool(eq + 1) : 1;
+            return cfg_problem_line(p, "--no-%s: does not take a value", f->name);
+        b = negated ? 0 : eq ? cfg_parse_bool(eq + 1) : 1;
         if (b < 0)
-            return problem(p, "invalid boolean \"%s\" (true or false)",
-                           show(sb, eq + 1, strlen(eq + 1)));
+            return cfg_problem(p, "invalid boolean \"%s\" (true or false)",
+                               cfg_show(sb, eq + 1, strlen(eq + 1)));
         return f->set(p, f, b ? "1" : "0");
     case FLAG_VALUE:
     default:
@@ -985,13 +992,13 @@ static int parse_arg(struct parse *p, int argc, char **argv, int *i)
         } else if (*i + 1 < argc && strncmp(argv[*i + 1], "--", 2) != 0) {
             val = argv[++*i];
         } else {
-            return problem(p, "missing value");
+            return cfg_problem(p, "missing value");
         }
         return f->set(p, f, val);
     }
 }
 
-int flags_parse_argv(struct parse *p, int argc, char **argv)
+int cfg_flags_argv(struct parse *p, int argc, char **argv)
 {
     int i, rc = CONFIG_OK;
 
@@ -1051,7 +1058,7 @@ void config_usage(FILE *out)
             fprintf(out, "  --%s=%s\n", f->name, f->metavar);
         known[0] = '\0';
         if (f->set == set_profile)
-            known_profiles(known, sizeof(known));
+            cfg_known_profiles(known, sizeof(known));
         snprintf(text, sizeof(text), "%s%s%s%s%s%s%s", f->help, known[0] ? " Known: " : "", known,
                  known[0] ? "." : "", def ? " (default: " : "", def ? def : "", def ? ")" : "");
         print_wrapped(out, text, 6);

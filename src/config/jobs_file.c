@@ -106,8 +106,8 @@ out:
     return rc;
 }
 
-const char *job_ref_problem(const char *s, size_t n, const char **id, size_t *idlen, char *buf,
-                            size_t len)
+const char *cfg_job_ref_problem(const char *s, size_t n, const char **id, size_t *idlen, char *buf,
+                                size_t len)
 {
     char sb[CONFIG_SHOW_BUF], pb[CONFIG_SHOW_BUF], known[CONFIG_SHOW_BUF],
         name[CONFIG_PROFILE_NAME_MAX + 1];
@@ -125,16 +125,16 @@ const char *job_ref_problem(const char *s, size_t n, const char **id, size_t *id
             name[pl] = '\0';
         }
         if (!name[0] || !profile_find(name)) {
-            known_profiles(known, sizeof(known));
+            cfg_known_profiles(known, sizeof(known));
             snprintf(buf, len, "unknown API profile \"%s\" in job \"%s\" (known: %s)",
-                     show(pb, s, pl), show(sb, s, n), known);
+                     cfg_show(pb, s, pl), cfg_show(sb, s, n), known);
             return buf;
         }
         *id = colon + 1;
         *idlen = n - pl - 1;
     }
     if (!job_id_valid(*id, *idlen)) {
-        snprintf(buf, len, "invalid job ID \"%s\" " JOB_ID_RULE, show(sb, s, n));
+        snprintf(buf, len, "invalid job ID \"%s\" " JOB_ID_RULE, cfg_show(sb, s, n));
         return buf;
     }
     return NULL;
@@ -164,7 +164,7 @@ int config_add_job(struct config *c, const char *ref)
     size_t i, n;
     char *d;
 
-    if (!ref || job_ref_problem(ref, strlen(ref), &id, &n, why, sizeof(why)))
+    if (!ref || cfg_job_ref_problem(ref, strlen(ref), &id, &n, why, sizeof(why)))
         return -EINVAL;
     for (i = 0; i < c->n_jobs; i++)
         if (strncmp(c->jobs[i], id, n) == 0 && c->jobs[i][n] == '\0')
@@ -245,7 +245,7 @@ int config_add_jobs_text(struct config *c, const char *path, const char *text, s
     want = old_n + lines > CONFIG_MAX_JOBS ? CONFIG_MAX_JOBS + 1 : old_n + lines;
     if (idset_init(&set, want) < 0) {
         rc = -ENOMEM;
-        set_err(err, errsz, "%s: out of memory", show(pb, path, strlen(path)));
+        cfg_set_err(err, errsz, "%s: out of memory", cfg_show(pb, path, strlen(path)));
         goto out;
     }
     for (i = 0; i < old_n; i++)
@@ -268,9 +268,9 @@ int config_add_jobs_text(struct config *c, const char *path, const char *text, s
         pos = end + 1;
         if (e == s)
             continue;
-        if (job_ref_problem(text + s, e - s, &id, &idlen, why, sizeof(why))) {
+        if (cfg_job_ref_problem(text + s, e - s, &id, &idlen, why, sizeof(why))) {
             rc = -EINVAL;
-            set_err(err, errsz, "%s:%zu: %s", show(pb, path, strlen(path)), lineno, why);
+            cfg_set_err(err, errsz, "%s:%zu: %s", cfg_show(pb, path, strlen(path)), lineno, why);
             goto out;
         }
         slot = idset_slot(&set, id, idlen);
@@ -278,15 +278,16 @@ int config_add_jobs_text(struct config *c, const char *path, const char *text, s
             continue; /* duplicate */
         if (c->n_jobs >= CONFIG_MAX_JOBS) {
             rc = -E2BIG;
-            set_err(err, errsz, "%s:%zu: too many jobs (max %d)", show(pb, path, strlen(path)),
-                    lineno, CONFIG_MAX_JOBS);
+            cfg_set_err(err, errsz, "%s:%zu: too many jobs (max %d)",
+                        cfg_show(pb, path, strlen(path)), lineno, CONFIG_MAX_JOBS);
             goto out;
         }
         d = strndup(id, idlen);
         if (!d || jobs_push(c, d) < 0) {
             free(d);
             rc = -ENOMEM;
-            set_err(err, errsz, "%s:%zu: out of memory", show(pb, path, strlen(path)), lineno);
+            cfg_set_err(err, errsz, "%s:%zu: out of memory", cfg_show(pb, path, strlen(path)),
+                        lineno);
             goto out;
         }
         *slot = d;
@@ -312,18 +313,18 @@ static int read_jobs_file(const char *path, char **text, size_t *len, char *why,
     int rc = config_read_file(path, CONFIG_JOBS_FILE_MAX, text, len, &kind, NULL);
 
     if (rc == -EFBIG)
-        set_err(why, whysz, "\"%s\" is larger than %u bytes", show(sb, path, strlen(path)),
-                CONFIG_JOBS_FILE_MAX);
+        cfg_set_err(why, whysz, "\"%s\" is larger than %u bytes", cfg_show(sb, path, strlen(path)),
+                    CONFIG_JOBS_FILE_MAX);
     else if (rc == -EINVAL && kind)
-        set_err(why, whysz, "\"%s\" is not a regular file (%s)", show(sb, path, strlen(path)),
-                kind);
+        cfg_set_err(why, whysz, "\"%s\" is not a regular file (%s)",
+                    cfg_show(sb, path, strlen(path)), kind);
     else if (rc < 0)
-        set_err(why, whysz, "cannot read \"%s\": %s", show(sb, path, strlen(path)),
-                errno_text(-rc, eb));
+        cfg_set_err(why, whysz, "cannot read \"%s\": %s", cfg_show(sb, path, strlen(path)),
+                    cfg_errno_text(-rc, eb));
     return rc;
 }
 
-int jobs_file_load(struct parse *p)
+int cfg_jobs_file_load(struct parse *p)
 {
     char why[CONFIG_SHOW_BUF * 3], who[CONFIG_ORIGIN_MAX];
     const char *path = p->c->jobs_file;
@@ -331,16 +332,16 @@ int jobs_file_load(struct parse *p)
     size_t len = 0;
     int rc;
 
-    p->who = setting_origin(p->c, S_JOBS_FILE, who, sizeof(who));
+    p->who = cfg_setting_origin(p->c, S_JOBS_FILE, who, sizeof(who));
     rc = read_jobs_file(path, &text, &len, why, sizeof(why));
     if (rc == 0) {
         rc = config_add_jobs_text(p->c, path, text, len, why, sizeof(why));
         free(text);
     }
     if (rc == -ENOMEM)
-        return problem_oom(p);
+        return cfg_problem_oom(p);
     if (rc < 0)
-        return problem(p, "%s", why);
+        return cfg_problem(p, "%s", why);
     return CONFIG_OK;
 }
 
@@ -352,15 +353,15 @@ int config_reload_jobs(const struct config *c, char ***jobs, size_t *n, char *er
     int rc = 0;
 
     memset(&tmp, 0, sizeof(tmp));
-    set_err(err, errsz, "%s", "");
+    cfg_set_err(err, errsz, "%s", "");
     if (!c->jobs_file) {
-        set_err(err, errsz, "no --jobs.file to reload");
+        cfg_set_err(err, errsz, "no --jobs.file to reload");
         return -EINVAL;
     }
     for (i = 0; i < keep && i < c->n_jobs && rc == 0; i++)
         rc = config_add_job(&tmp, c->jobs[i]);
     if (rc) {
-        set_err(err, errsz, "out of memory");
+        cfg_set_err(err, errsz, "out of memory");
         goto fail;
     }
     rc = read_jobs_file(c->jobs_file, &text, &len, err, errsz);
