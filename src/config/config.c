@@ -591,7 +591,7 @@ static int setting_differs(const struct config *a, const struct config *b, enum 
     }
 }
 
-/* The config file keys of the settings, for config_changes (flag_key's spelling). */
+/* The config file keys of the settings, for config_changes (cfg_flag_key's spelling). */
 static const char *const change_keys[S_COUNT] = {
     [S_LISTEN] = "web.listen_address",
     [S_TELEMETRY_PATH] = "web.telemetry_path",

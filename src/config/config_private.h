@@ -36,6 +36,7 @@
 #define CONFIG_SECRET_MAX 4096                    /* bytes of a password, access or secret key */
 #define CONFIG_KEY_MAX 64                         /* bytes of a dotted config file key */
 #define CONFIG_PROJECT_ID_MAX 64                  /* [A-Za-z0-9_-]{1,64} */
+#define CONFIG_PATH_MAX 4096                      /* bytes of a file path setting */
 
 #define JOB_ID_RULE "(1-64 of A-Za-z0-9_-)"
 

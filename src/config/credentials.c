@@ -122,8 +122,8 @@ int cfg_set_secret_file(struct parse *p, const struct flag *f, const char *val)
 
     if (n == 0)
         return cfg_problem(p, "empty path");
-    if (n > CONFIG_LINE_MAX)
-        return cfg_problem(p, "path too long (max %d bytes)", CONFIG_LINE_MAX);
+    if (n > CONFIG_PATH_MAX)
+        return cfg_problem(p, "path too long (max %d bytes)", CONFIG_PATH_MAX);
     if (!cfg_claim(p, (enum setting)(f - config_flags)))
         return CONFIG_OK;
     if (cfg_replace_str(&sec->path, val, n) < 0)

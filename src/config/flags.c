@@ -7,7 +7,7 @@
  * the config file's keys, so none of them can drift from what is accepted:
  * every default shown by --help is applied by running it through the same
  * setter as a user's value, and `--a.b-c` is the file key `b_c` in mapping
- * `a` (flag_key). A setter validates, then claims the setting for its layer
+ * `a` (cfg_flag_key). A setter validates, then claims the setting for its layer
  * (config_private.h), then stores.
  *
  * Syntax, Prometheus/kingpin style: `--flag=value` and `--flag value` (a value
@@ -36,7 +36,6 @@
 #define CONFIG_URL_MAX 2048             /* bytes of --elb.endpoint, --auth.iam-endpoint */
 #define CONFIG_TELEMETRY_PATH_MAX 256   /* bytes of --web.telemetry-path */
 #define CONFIG_NAME_MAX 255             /* bytes of a user, domain, project or cloud name */
-#define CONFIG_PATH_MAX 4096            /* bytes of a file path */
 #define CONFIG_POLL_INTERVAL_MIN_MS 100 /* faster polling only hurts the API */
 #define CONFIG_DURATION_MAX_MS                                                                     \
     (365ull * 24 * 3600 * 1000) /* keeps deadline sums far from overflow */
