@@ -11,8 +11,9 @@
  *
  * The implementation is split by concern (src/config/): config.c (life
  * cycle, precedence, validation, reload), flags.c (the flag table, argv,
- * --help), config_file.c (the YAML file), jobs_file.c (job lists), and
- * credentials.c (OS_* variables, clouds.yaml, secret files, the auth method).
+ * --help), values.c (address, URL and path checks), config_file.c (the YAML
+ * file), jobs_file.c (job lists), and credentials.c (OS_* variables,
+ * clouds.yaml, secret files, the auth method).
  */
 #ifndef ELB_CONFIG_H
 #define ELB_CONFIG_H

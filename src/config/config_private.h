@@ -168,7 +168,7 @@ extern const struct flag config_flags[S_COUNT];
 int cfg_flags_defaults(struct parse *p);
 /* Apply argv (layer FLAG). CONFIG_OK, CONFIG_EXIT or CONFIG_ERROR. */
 int cfg_flags_argv(struct parse *p, int argc, char **argv);
-/* The config file key of setting s into buf ("web.listen_address"); "" for argv-only ones. */
+/* The config file key of flag f into buf ("web.listen_address", "jobs.ids"); "" for --help. */
 void cfg_flag_key(const struct flag *f, char *buf, size_t len);
 /* Parse a boolean: true/false, 1/0, t/f (kingpin's spellings). -1 if none. */
 int cfg_parse_bool(const char *v);
@@ -176,6 +176,13 @@ int cfg_parse_bool(const char *v);
 int cfg_flag_set(struct parse *p, enum setting s, const char *who, const char *val);
 /* The profile table's names, comma separated, into buf. */
 void cfg_known_profiles(char *buf, size_t len);
+
+/* ---- values.c ---- */
+
+/* Split "host:port", ":port" or "[v6]:port": NULL with the host span and port, or why not. */
+const char *cfg_split_listen(const char *v, const char **host, size_t *hlen, uint16_t *port);
+/* Why s is not a telemetry path, or NULL. */
+const char *cfg_telemetry_path_problem(const char *s);
 /* Why the URL is not an API base URL, or NULL; *alen, *skip describe it for set_url. */
 const char *cfg_url_problem(const char *val, size_t *skip, size_t *alen);
 /* Is the host of a validated http(s) URL loopback? */
