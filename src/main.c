@@ -27,55 +27,45 @@
 
 #define DEMO_STEP_MS 10000 /* the demo's progressing jobs advance one state per 10 s */
 
-/*
- * TEMPORARY BRIDGE (issue 7) until config parses OS_ACCESS_KEY / OS_SECRET_KEY
- * into cfg.access_key / cfg.secret_key (the config part of the issue): when
- * both are set and OS_AUTH_TOKEN is not, main signs with them (choose_auth).
- * config_parse still insists on OS_AUTH_TOKEN, so then the lookup answers it
- * with a placeholder that main drops, never sent, once it has chosen AK/SK.
- * Remove both with the config change.
- */
-#define AKSK_BRIDGE_TOKEN "aksk-bridge-placeholder-never-sent"
-
-static int aksk_bridge(void)
-{
-    const char *ak = getenv("OS_ACCESS_KEY"), *sk = getenv("OS_SECRET_KEY");
-    const char *tok = getenv("OS_AUTH_TOKEN");
-
-    return ak && *ak && sk && *sk && !(tok && *tok);
-}
-
 static const char *env_lookup(const char *name)
 {
-    if (strcmp(name, "OS_AUTH_TOKEN") == 0 && aksk_bridge())
-        return AKSK_BRIDGE_TOKEN;
     return getenv(name);
 }
 
 /*
- * Build the authoriser: AK/SK when --auth.method=aksk, or when a key pair is
- * configured and no token (auto: token first); else the static token. *what
- * names the variables it came from, for an error. Returns auth_new_*'s code.
+ * Build the authoriser for the method config_auth_choose picked. *what says
+ * which settings were unusable, for an error line. Returns auth_new_*'s code.
  */
-static int choose_auth(const struct config *cfg, struct auth **out, const char **what)
+static int make_auth(const struct config *cfg, enum config_auth_method method, struct auth **out,
+                     const char **what)
 {
-    const char *ak = cfg->access_key, *sk = cfg->secret_key;
-    int bridged = !cfg->demo && !ak && aksk_bridge();
-
-    if (bridged) {
-        ak = getenv("OS_ACCESS_KEY");
-        sk = getenv("OS_SECRET_KEY");
-    }
-    if (!cfg->demo &&
-        (cfg->auth_method == CONFIG_AUTH_AKSK ||
-         (cfg->auth_method == CONFIG_AUTH_AUTO && ak && sk && (bridged || !cfg->auth_token)))) {
+    switch (method) {
+    case CONFIG_AUTH_AKSK:
         *what = "OS_ACCESS_KEY/OS_SECRET_KEY: not a usable key pair (empty or too long, or the "
                 "access key or project ID holds spaces, commas or control characters)";
-        return auth_new_aksk(ak, sk, cfg->project_id, out);
+        return auth_new_aksk(cfg->access_key, cfg->secret_key, cfg->project_id, out);
+    case CONFIG_AUTH_PASSWORD: {
+        const struct auth_password pw = {cfg->iam_endpoint,     cfg->username,   cfg->password,
+                                         cfg->user_domain_name, cfg->project_id, cfg->project_name};
+        *what = "--auth.iam-endpoint / OS_AUTH_URL: not an http(s) URL the login can use";
+        return auth_new_password(&pw, out);
     }
-    *what = "OS_AUTH_TOKEN: not a usable token (empty, too long, or contains spaces or control "
-            "characters)";
-    return auth_new_token(cfg->auth_token, out);
+    case CONFIG_AUTH_TOKEN:
+    case CONFIG_AUTH_AUTO:
+    default:
+        *what = "OS_AUTH_TOKEN: not a usable token (empty, too long, or contains spaces or "
+                "control characters)";
+        return auth_new_token(cfg->auth_token, out);
+    }
+}
+
+/* The auth object holds its own copies now: one live copy of each secret, not two. */
+static void drop_config_secrets(struct config *cfg)
+{
+    secret_free(cfg->auth_token);
+    secret_free(cfg->password);
+    secret_free(cfg->secret_key);
+    cfg->auth_token = cfg->password = cfg->secret_key = NULL;
 }
 
 /* In --demo, aim the configuration at an in-process simulator. Returns 0 or -errno. */
@@ -150,6 +140,60 @@ static int run_once(struct poller *p, struct snapshot_store *store)
     return poller_once_exit_code(&r);
 }
 
+/* Print config_parse's problems, one line each, to stderr. */
+static void print_problems(const char *err)
+{
+    const char *line = err, *nl;
+
+    do {
+        nl = strchr(line, '\n');
+        fprintf(stderr, "elb_job_exporter: %.*s\n", nl ? (int)(nl - line) : (int)strlen(line),
+                line);
+        line = nl ? nl + 1 : NULL;
+    } while (line);
+}
+
+/*
+ * SIGHUP with --config.file: read the configuration again and apply what can
+ * change live (log.level, log.format); name every other changed setting as
+ * needing a restart. The jobs file is re-read by the poller (the caller asks).
+ */
+static void reload_config(struct config *cfg)
+{
+    struct config_change ch[32];
+    struct config fresh;
+    char err[CONFIG_ERR_MAX];
+    const char *line, *nl;
+    size_t i, n;
+
+    log_info("SIGHUP received: re-reading %s", cfg->config_file);
+    if (config_reload_file(cfg, &fresh, err, sizeof(err)) != CONFIG_OK) {
+        for (line = err; line; line = nl ? nl + 1 : NULL) {
+            nl = strchr(line, '\n');
+            log_error("SIGHUP: configuration not reloaded, the running one stays: %.*s",
+                      nl ? (int)(nl - line) : (int)strlen(line), line);
+        }
+        return;
+    }
+    n = config_changes(cfg, &fresh, ch, sizeof(ch) / sizeof(ch[0]));
+    if (n == 0)
+        log_info("SIGHUP: no setting changed");
+    for (i = 0; i < n && i < sizeof(ch) / sizeof(ch[0]); i++) {
+        if (strncmp(ch[i].key, "log.", 4) == 0) {
+            /* log's settings are atomics: safe to change while threads log */
+            cfg->log_level = fresh.log_level;
+            cfg->log_format = fresh.log_format;
+            log_setup(cfg->log_level, cfg->log_format);
+            log_info("SIGHUP: %s changed: applied", ch[i].key);
+        } else if (ch[i].restart) {
+            log_warn("SIGHUP: %s changed: takes effect after a restart", ch[i].key);
+        } else {
+            log_info("SIGHUP: %s changed: applied", ch[i].key); /* jobs.ids: the poller syncs it */
+        }
+    }
+    config_release(&fresh);
+}
+
 int main(int argc, char **argv)
 {
     struct config cfg;
@@ -161,38 +205,40 @@ int main(int argc, char **argv)
     struct http_counters http_counters = {0}; /* written by http, rendered by the poller */
     struct build_info build;
     sigset_t sigs;
-    char err[512];
-    const char *v, *what = NULL;
-    int rc, sig, status = 1, bridged_ca = 0;
+    char err[CONFIG_ERR_MAX], why[512];
+    enum config_auth_method method = CONFIG_AUTH_TOKEN;
+    const char *warning, *what = NULL;
+    size_t w;
+    int rc, sig, status = 1;
 
     memset(&cfg, 0, sizeof(cfg));
     rc = config_parse(&cfg, argc, argv, env_lookup, stdout, err, sizeof(err));
     if (rc == CONFIG_EXIT)
         return 0;
     if (rc != CONFIG_OK) {
-        fprintf(stderr, "elb_job_exporter: %s\n", err);
-        return 2;
+        print_problems(err);
+        return rc == CONFIG_CHECK_FAILED ? 1 : 2;
     }
     log_setup(cfg.log_level, cfg.log_format);
-    /* bridge until --tls.* flags land */
-    if (!cfg.tls_ca_file && (v = getenv("ELB_TLS_CA_FILE")) != NULL && *v) {
-        cfg.tls_ca_file = (char *)v; /* not config's to free: unset again before config_release */
-        bridged_ca = 1;
-    }
-    if (!cfg.tls_insecure_skip_verify && (v = getenv("ELB_TLS_INSECURE_SKIP_VERIFY")) != NULL)
-        cfg.tls_insecure_skip_verify = strcmp(v, "1") == 0 || strcmp(v, "true") == 0;
+    for (w = 0; (warning = config_warning(&cfg, w)) != NULL; w++)
+        log_warn("%s", warning);
     if (cfg.tls_ca_file && api_check_ca_file(cfg.tls_ca_file, err, sizeof(err)) != 0) {
         fprintf(stderr, "elb_job_exporter: %s\n", err);
-        status = 2;
-        goto out;
+        config_release(&cfg);
+        return 2;
     }
-    if (cfg.tls_insecure_skip_verify)
-        log_warn("--tls.insecure-skip-verify: the API's certificate is not verified; anyone on "
-                 "the way can pose as the API and read the token");
     if (!cfg.demo && config_endpoint_insecure(&cfg))
         log_warn("--elb.endpoint %s is plain http:// to a host that is not loopback: the token "
                  "travels unencrypted (allowed by --elb.allow-insecure-http)",
                  cfg.endpoint);
+    if (!cfg.demo) {
+        if (config_auth_choose(&cfg, &method, why, sizeof(why)) != 0) {
+            fprintf(stderr, "elb_job_exporter: %s\n", why);
+            config_release(&cfg);
+            return 2;
+        }
+        log_info("auth method %s: %s", config_auth_method_name(method), why);
+    }
 
     /*
      * Before any thread exists: handled signals go to sigwait only; SIGPIPE never
@@ -215,7 +261,7 @@ int main(int argc, char **argv)
         log_error("demo: cannot start the simulated API: %s", strerror(-rc));
         goto out;
     }
-    rc = choose_auth(&cfg, &auth, &what);
+    rc = make_auth(&cfg, method, &auth, &what);
     if (rc == -ENOMEM) {
         log_error("cannot set up authentication: out of memory");
         goto out;
@@ -225,10 +271,7 @@ int main(int argc, char **argv)
         status = 2;
         goto out;
     }
-    log_info("authentication: %s", auth_method_name(auth));
-    /* auth holds its own copy from here on: one live copy of the token, not two */
-    secret_free(cfg.auth_token);
-    cfg.auth_token = NULL;
+    drop_config_secrets(&cfg);
     build = (struct build_info){
         .version = ELB_VERSION,
         .revision = ELB_REVISION,
@@ -273,11 +316,14 @@ int main(int argc, char **argv)
         if (sigwait(&sigs, &sig) != 0)
             continue;
         if (sig == SIGHUP) {
-            if (cfg.jobs_file) {
-                log_info("SIGHUP received: re-reading %s", cfg.jobs_file);
-                poller_request_reload(poller);
+            if (cfg.config_file)
+                reload_config(&cfg);
+            if (cfg.jobs_file || cfg.config_file) {
+                if (cfg.jobs_file)
+                    log_info("SIGHUP received: re-reading %s", cfg.jobs_file);
+                poller_request_reload(poller); /* the jobs file and jobs.ids */
             } else {
-                log_info("SIGHUP received: no --jobs.file to re-read");
+                log_info("SIGHUP received: no --config.file or --jobs.file to re-read");
             }
             continue;
         }
@@ -292,8 +338,6 @@ out:
     snapshot_store_free(store);
     auth_free(auth);
     sim_stop(sim);
-    if (bridged_ca)
-        cfg.tls_ca_file = NULL;
     config_release(&cfg);
     curl_global_cleanup();
     return status;

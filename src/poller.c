@@ -453,9 +453,9 @@ static void note_delta(struct poller *p, const char *what, const struct jobtable
         log_error("%s: %zu invalid job IDs refused", what, d->invalid);
 }
 
-/* Make the table's --jobs.file members the ids[first..n). Returns 0 or -ENOMEM. */
-static int sync_file_jobs(struct poller *p, char **ids, size_t first, size_t n,
-                          struct jobtable_delta *d)
+/* Make source's members the ids[first..n). Returns 0 or -ENOMEM. */
+static int sync_jobs(struct poller *p, unsigned source, char **ids, size_t first, size_t n,
+                     struct jobtable_delta *d)
 {
     struct job_ref *refs = calloc(n > first ? n - first : 1, sizeof(*refs));
     size_t i;
@@ -465,9 +465,30 @@ static int sync_file_jobs(struct poller *p, char **ids, size_t first, size_t n,
         return -ENOMEM;
     for (i = first; i < n; i++)
         refs[i - first] = (struct job_ref){.profile = p->cfg->profile, .id = ids[i]};
-    rc = jobtable_sync_source(p->table, JOB_SRC_FILE, refs, n - first, d);
+    rc = jobtable_sync_source(p->table, source, refs, n - first, d);
     free(refs);
     return rc;
+}
+
+/* SIGHUP: make the table's JOB_SRC_CONFIG members the jobs.ids --config.file lists now. */
+static void config_jobs_reload(struct poller *p)
+{
+    struct jobtable_delta d;
+    char err[512], **ids = NULL;
+    size_t n = 0;
+    int rc = config_reload_config_jobs(p->cfg, &ids, &n, err, sizeof(err));
+
+    if (rc == 0 && (rc = sync_jobs(p, JOB_SRC_CONFIG, ids, 0, n, &d)) != 0)
+        snprintf(err, sizeof(err), "out of memory");
+    if (rc == 0) {
+        log_info("--config.file jobs.ids reloaded: %zu listed (%zu new, %zu returned finished, %zu "
+                 "dropped)",
+                 n, d.added, d.returned, d.removed);
+        note_delta(p, "jobs.ids", &d);
+    } else {
+        log_error("--config.file jobs.ids: %s; keeping the jobs it listed", err);
+    }
+    config_free_jobs(ids, n);
 }
 
 /* Re-read --jobs.file when asked to or when it changed (checked once a second). */
@@ -478,6 +499,8 @@ static void jobs_file_maybe_reload(struct poller *p, uint64_t now)
     char err[512], **ids = NULL;
     size_t n = 0;
 
+    if (asked && p->cfg->config_file)
+        config_jobs_reload(p);
     if (!p->cfg->jobs_file)
         return;
     if (!asked && now < p->next_file_check)
@@ -486,8 +509,9 @@ static void jobs_file_maybe_reload(struct poller *p, uint64_t now)
     if (!jobs_file_changed(p) && !asked)
         return;
     rc = config_reload_jobs(p->cfg, &ids, &n, err, sizeof(err));
-    /* the list starts with the --job IDs, which the table holds under their own source */
-    if (rc == 0 && (rc = sync_file_jobs(p, ids, p->cfg->n_flag_jobs, n, &d)) != 0)
+    /* the list starts with the --job and jobs.ids IDs, which the table holds under their own */
+    if (rc == 0 && (rc = sync_jobs(p, JOB_SRC_FILE, ids,
+                                   p->cfg->n_flag_jobs + p->cfg->n_config_jobs, n, &d)) != 0)
         snprintf(err, sizeof(err), "out of memory");
     if (rc == 0) {
         log_info("jobs file loaded: %zu jobs tracked (%zu new, %zu returned finished, %zu "
@@ -920,7 +944,7 @@ static void wake_poller(void *arg)
     curl_multi_wakeup(p->multi);
 }
 
-/* Fill the table from the configuration: --job IDs, then the jobs file's. 0 or -errno. */
+/* Fill the table from the configuration: --job IDs, jobs.ids, then the jobs file's. 0 or -errno. */
 static int load_config_jobs(struct poller *p)
 {
     const struct config *cfg = p->cfg;
@@ -928,12 +952,14 @@ static int load_config_jobs(struct poller *p)
     size_t i;
     int rc;
 
-    for (i = 0; i < cfg->n_flag_jobs && i < cfg->n_jobs; i++) {
-        rc = jobtable_add(p->table, cfg->profile, cfg->jobs[i], JOB_SRC_FLAG, NULL);
+    for (i = 0; i < cfg->n_flag_jobs + cfg->n_config_jobs && i < cfg->n_jobs; i++) {
+        rc = jobtable_add(p->table, cfg->profile, cfg->jobs[i],
+                          i < cfg->n_flag_jobs ? JOB_SRC_FLAG : JOB_SRC_CONFIG, NULL);
         if (rc < 0)
             return rc;
     }
-    rc = sync_file_jobs(p, cfg->jobs, cfg->n_flag_jobs, cfg->n_jobs, &d);
+    rc = sync_jobs(p, JOB_SRC_FILE, cfg->jobs, cfg->n_flag_jobs + cfg->n_config_jobs, cfg->n_jobs,
+                   &d);
     if (rc == 0 && (d.refused || d.invalid))
         rc = d.refused ? -E2BIG : -EINVAL;
     return rc;

@@ -34,6 +34,12 @@
 #define JOB_A "ff8080825ecc523f015ecd0a98f82f77"
 #define JOB_B "4010b39b4fd3d5ff014fd943bac41619"
 
+/* What config_parse says when no credential at all is configured. */
+#define NO_CREDS                                                                                   \
+    "no credentials: set OS_AUTH_TOKEN (or --auth.token-file), an access key pair "                \
+    "(OS_ACCESS_KEY and OS_SECRET_KEY), or a username, password and IAM endpoint (OS_USERNAME, "   \
+    "OS_PASSWORD, OS_AUTH_URL), or name a cloud of clouds.yaml (--os-cloud)"
+
 /* ---- fake environment ---- */
 
 static struct {
@@ -254,10 +260,13 @@ static void test_required_token(void **state)
     (void)state;
     env_set("OS_PROJECT_ID", PROJECT);
     PARSE(&r, "--elb.endpoint", ENDPOINT);
-    expect_err(&r, "OS_AUTH_TOKEN is not set (the token is read from the environment only)");
+    expect_err(&r, NO_CREDS);
     env_set("OS_AUTH_TOKEN", "");
     PARSE(&r, "--elb.endpoint", ENDPOINT);
-    expect_err(&r, "OS_AUTH_TOKEN is not set (the token is read from the environment only)");
+    expect_err(&r, NO_CREDS);
+    PARSE(&r, "--elb.endpoint", ENDPOINT, "--auth.method=token");
+    expect_err(&r, "--auth.method=token needs a token: set OS_AUTH_TOKEN or --auth.token-file / "
+                   "auth.token_file");
     run_free(&r);
 }
 
@@ -393,14 +402,15 @@ static void test_secret_flags_refused(void **state)
     for (i = 0; i < sizeof(flags) / sizeof(flags[0]); i++) {
         PARSE(&r, "--elb.endpoint", ENDPOINT, flags[i], "SECRETVALUE");
         assert_int_equal(r.rc, CONFIG_ERROR);
-        assert_non_null(strstr(r.err, "set OS_AUTH_TOKEN in the environment"));
+        assert_non_null(strstr(r.err, "use the environment (OS_AUTH_TOKEN, OS_PASSWORD"));
         assert_non_null(strstr(r.err, "not accepted as flags"));
         assert_null(strstr(r.err, "SECRETVALUE"));
         assert_true(config_is_zero(&r.c));
     }
     PARSE(&r, "--auth.token=abc");
-    expect_err(&r, "--auth.token: secrets are not accepted as flags (they are visible in ps); set "
-                   "OS_AUTH_TOKEN in the environment");
+    expect_err(&r, "--auth.token: secrets are not accepted as flags (they are visible in ps); use "
+                   "the environment (OS_AUTH_TOKEN, OS_PASSWORD, OS_SECRET_KEY) or a file "
+                   "(--auth.token-file, --auth.password-file, --auth.secret-key-file)");
     run_free(&r);
 }
 
@@ -420,8 +430,7 @@ static void test_real_environment(void **state)
     config_release(&c);
     unsetenv("OS_AUTH_TOKEN");
     assert_int_equal(config_parse(&c, 2, argv, NULL, stdout, err, sizeof(err)), CONFIG_ERROR);
-    assert_string_equal(err,
-                        "OS_AUTH_TOKEN is not set (the token is read from the environment only)");
+    assert_string_equal(err, NO_CREDS);
     unsetenv("OS_PROJECT_ID");
 }
 
@@ -1609,9 +1618,17 @@ static void test_unknown_and_positional(void **state)
 static void test_unsupported_product_flags(void **state)
 {
     static const char *const names[] = {
-        "config.file",          "config.check", "web.config.file",   "web.enable-admin-api",
-        "web.enable-lifecycle", "auth.method",  "auth.iam-endpoint", "storage.path",
-        "poll.max-rate",        "shard",        "tls.ca-file",       "tls.insecure-skip-verify",
+        "web.config.file",
+        "web.enable-admin-api",
+        "web.enable-lifecycle",
+        "storage.path",
+        "storage.redis-url",
+        "poll.max-rate",
+        "shard",
+        "cloud.region",
+        "jobs.max",
+        "web.max-requests",
+        "metrics.sparse-status",
     };
     struct run r = {0};
     char arg[64], want[128];
@@ -1760,12 +1777,29 @@ static void test_usage_matches_parser(void **state)
     } want[] = {
         {"  --help\n", NULL, NULL},
         {"  --version\n", NULL, NULL},
+        {"  --config.file=PATH\n", NULL, NULL},
+        {"  --[no-]config.check\n", NULL, NULL},
         {"  --web.listen-address=ADDR\n", "--web.listen-address=:1", "(default: :39123)"},
         {"  --web.telemetry-path=PATH\n", "--web.telemetry-path=/x", "(default: /metrics)"},
         {"  --elb.endpoint=URL\n", "--elb.endpoint=http://x", NULL},
         {"  --[no-]elb.allow-insecure-http\n", "--elb.allow-insecure-http", NULL},
         {"  --elb.project-id=ID\n", "--elb.project-id=p", "(default: $OS_PROJECT_ID)"},
         {"  --elb.profile=NAME\n", "--elb.profile=elb-v1", "(default: elb-v1)"},
+        {"  --os-cloud=NAME\n", NULL, "(default: $OS_CLOUD)"},
+        {"  --auth.method=METHOD\n", "--auth.method=token", "(default: auto)"},
+        {"  --auth.iam-endpoint=URL\n", "--auth.iam-endpoint=https://iam.example/v3",
+         "(default: $OS_AUTH_URL)"},
+        {"  --auth.username=NAME\n", "--auth.username=u", "(default: $OS_USERNAME)"},
+        {"  --auth.user-domain-name=NAME\n", "--auth.user-domain-name=d",
+         "(default: $OS_USER_DOMAIN_NAME)"},
+        {"  --auth.project-name=NAME\n", "--auth.project-name=eu-de",
+         "(default: $OS_PROJECT_NAME)"},
+        {"  --auth.token-file=PATH\n", NULL, NULL},
+        {"  --auth.password-file=PATH\n", NULL, NULL},
+        {"  --auth.access-key-file=PATH\n", NULL, NULL},
+        {"  --auth.secret-key-file=PATH\n", NULL, NULL},
+        {"  --tls.ca-file=PATH\n", NULL, "(default: system CAs)"},
+        {"  --[no-]tls.insecure-skip-verify\n", "--no-tls.insecure-skip-verify", NULL},
         {"  --job=ID\n", "--job=x", NULL},
         {"  --jobs.file=PATH\n", NULL, NULL},
         {"  --jobs.retention=DURATION\n", "--jobs.retention=0", "(default: 24h)"},

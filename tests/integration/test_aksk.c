@@ -115,7 +115,7 @@ static void test_aksk_jobs_fetched(void **state)
     h_expo_free(&e);
     assert_int_equal(h_sim_requests(sim_base, J_NOTES, &n), 0);
     assert_true(n >= 2);
-    assert_true(log_has(&exp, "authentication: aksk"));
+    assert_true(log_has(&exp, "auth method aksk:"));
     H_STOP_CLEAN(&exp, 5.0 * IT_TIME_SCALE);
     H_STOP_CLEAN(&sim, 5.0 * IT_TIME_SCALE);
 }
@@ -160,7 +160,7 @@ static void test_token_wins_over_key_pair(void **state)
     start_exporter(&exp, "exporter", sim_base, env, base, sizeof(base));
     H_WAIT_METRIC(base, "elb_job_status", STATUS(J_SEED, "createELB", "SUCCESS"), 1, WAIT_S);
     H_WAIT_METRIC(base, "elb_job_exporter_api_up", "", 1, WAIT_S);
-    assert_true(log_has(&exp, "authentication: token"));
+    assert_true(log_has(&exp, "auth method token:"));
     H_STOP_CLEAN(&exp, 5.0 * IT_TIME_SCALE);
     H_STOP_CLEAN(&sim, 5.0 * IT_TIME_SCALE);
 }

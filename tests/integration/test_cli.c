@@ -280,7 +280,8 @@ static void test_token_cap(void **state)
     if (!WIFEXITED(st) || WEXITSTATUS(st) != 1)
         fail_msg("token of %d bytes: %s, want exit 1 (API not reached); stderr: %s", AUTH_TOKEN_MAX,
                  h_status_str(st, sb, sizeof(sb)), err);
-    assert_null(strstr(err, "OS_AUTH_TOKEN"));
+    assert_null(strstr(err, "longer than"));
+    assert_null(strstr(err, "not a usable token"));
     free(err);
 
     kv[n + AUTH_TOKEN_MAX] = 'k';

@@ -15,10 +15,6 @@
  *   uppercase HTTP_PROXY as curl does, and goes around them for hosts in
  *   no_proxy / NO_PROXY. The proxy is a tiny loopback one in the test process
  *   (proxy.c) that counts what it tunnels and forwards.
- *
- * The --tls.* flags belong to the configuration; until this build's --help
- * lists them, the exporter takes the same settings from ELB_TLS_CA_FILE and
- * ELB_TLS_INSECURE_SKIP_VERIFY (a bridge in main.c), and so does this test.
  */
 #include <errno.h>
 #include <signal.h>
@@ -46,7 +42,6 @@
 static char gdir[H_PATH_MAX]; /* the group's: CA and server certificate */
 static char ca_pem[H_PATH_MAX], srv_pem[H_PATH_MAX], srv_key[H_PATH_MAX];
 static char dir[H_PATH_MAX];  /* the running case's */
-static int use_flags;         /* --help lists --tls.ca-file: use the flags, else the bridge env */
 static struct h_proxy *proxy; /* the running case's; the teardown stops it if the case fails */
 
 /* The jobs every case polls, and what the simulator answers for them. */
@@ -145,34 +140,11 @@ static int make_certs(void)
     return 0;
 }
 
-/* Does this build's --help list the --tls.* flags? (else the bridge environment is used) */
-static int exporter_has_tls_flags(void)
-{
-    const char *const argv[] = {EXPORTER_PATH, "--help", NULL};
-    struct h_proc p;
-    char *out;
-    int has;
-
-    if (h_spawn(&p, gdir, "help", argv, NULL) != 0 || h_proc_wait(&p, EXIT_TIMEOUT_S, NULL) != 0)
-        return -1;
-    out = h_read_file(p.out_path, NULL);
-    if (!out)
-        return -1;
-    has = strstr(out, "--tls.ca-file") != NULL && strstr(out, "--tls.insecure-skip-verify") != NULL;
-    free(out);
-    return has;
-}
-
 static int group_setup(void **state)
 {
     if (h_group_setup(state) != 0 || h_test_dir("tls_cloud", gdir, sizeof(gdir)) != 0 ||
         make_certs() != 0)
         return -1;
-    use_flags = exporter_has_tls_flags();
-    if (use_flags < 0)
-        return -1;
-    fprintf(stderr, "tls_cloud: TLS settings through %s\n",
-            use_flags ? "the --tls.* flags" : "ELB_TLS_CA_FILE / ELB_TLS_INSECURE_SKIP_VERIFY");
     return 0;
 }
 
@@ -240,19 +212,11 @@ static void start_exporter(struct h_proc *p, const char *name, const char *endpo
     argv[n++] = o->once ? "--once" : "--web.listen-address=127.0.0.1:0";
     env[ne++] = "OS_AUTH_TOKEN=" H_SIM_TOKEN;
     if (o->ca_file) {
-        h_fmt(ca, sizeof(ca), "%s%s",
-              use_flags ? "--tls.ca-file=" : "ELB_TLS_CA_FILE=", o->ca_file);
-        if (use_flags)
-            argv[n++] = ca;
-        else
-            env[ne++] = ca;
+        h_fmt(ca, sizeof(ca), "--tls.ca-file=%s", o->ca_file);
+        argv[n++] = ca;
     }
-    if (o->insecure) {
-        if (use_flags)
-            argv[n++] = "--tls.insecure-skip-verify";
-        else
-            env[ne++] = "ELB_TLS_INSECURE_SKIP_VERIFY=1";
-    }
+    if (o->insecure)
+        argv[n++] = "--tls.insecure-skip-verify";
     for (size_t i = 0; o->env && o->env[i]; i++) {
         assert_true(ne < ENV_MAX);
         env[ne++] = o->env[i];
