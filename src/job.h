@@ -25,14 +25,14 @@
 
 #include "profile.h"
 
-#define JOB_ID_MAX 64                   /* [A-Za-z0-9_-]{1,64} */
-#define JOB_TYPE_MAX 128                /* bytes of job_type */
-#define JOB_STATUS_RAW_MAX 32           /* bytes of the raw status kept for logs */
-#define JOB_ERROR_CODE_MAX 128          /* bytes of error_code */
-#define JOB_FAIL_REASON_MAX 256         /* fail_reason is cut to this on a UTF-8 boundary */
-#define JOB_RESOURCE_ID_MAX 128         /* bytes of the resource id taken from entities */
-#define JOB_SUB_JOBS_MAX 1024           /* direct sub-jobs of one job */
-#define JOB_SUB_JOBS_TOTAL_MAX 1000000u /* largest sub_jobs_total accepted (ECS) */
+#define JOB_ID_MAX 64                  /* [A-Za-z0-9_-]{1,64} */
+#define JOB_TYPE_MAX 128               /* bytes of job_type */
+#define JOB_STATUS_RAW_MAX 32          /* bytes of the raw status kept for logs */
+#define JOB_ERROR_CODE_MAX 128         /* bytes of error_code */
+#define JOB_FAIL_REASON_MAX 256        /* fail_reason is cut to this on a UTF-8 boundary */
+#define JOB_RESOURCE_ID_MAX 128        /* bytes of the resource id taken from entities */
+#define JOB_SUB_JOBS_MAX 1024          /* direct sub-jobs of one job */
+#define JOB_SUB_JOBS_TOTAL_MAX 1000000 /* largest sub_jobs_total accepted (ECS) */
 
 /* Results of the parsers. */
 enum job_parse_rc {
