@@ -9,6 +9,8 @@
 
 #define B(s) JOB_STATUS_BIT(s)
 
+_Static_assert(JOB_STATUS_COUNT <= 32, "a status set is an unsigned bit mask");
+
 /* INIT -> RUNNING -> SUCCESS | FAIL: classic ELB, ECS and EVS. */
 static const enum job_status classic_statuses[] = {JOB_INIT, JOB_RUNNING, JOB_SUCCESS, JOB_FAIL};
 #define CLASSIC_TERMINAL (B(JOB_SUCCESS) | B(JOB_FAIL))
