@@ -294,7 +294,7 @@ static int emit_error(struct writer *w, const struct expfmt_input *in, const str
     struct label l[2] = {{"error_code", NULL}, {"fail_reason", NULL}};
 
     (void)in;
-    if (!r || j->status != JOB_FAIL)
+    if (!r || !job_status_failed(j->status))
         return 0;
     l[0].value = r->error_code;
     l[1].value = r->fail_reason;

@@ -1,12 +1,15 @@
 /*
  * job: a job API answer -> a job record (see job.h).
  *
- * Field rules follow what servers really send (api-notes.md section 1):
+ * Field rules follow what servers really send (api-notes.md sections 1 and 3):
  * optional fields may be absent or null, end_time may be "", sub_jobs may be
  * an array, [], null, "" or missing, and entities has any shape. A field that
  * is present with the wrong type is an error rather than silently ignored,
  * because it means the API changed under us. Every failure writes one short
- * line naming the field; the record is only written on success.
+ * line naming the field; the record is only written on success. The one
+ * exception is what a failed sub-job lends to a failed job with empty error
+ * fields (job.h): that is best effort, and a sub-job field of the wrong type
+ * there is simply not lent.
  */
 #include "job.h"
 
@@ -179,16 +182,21 @@ static int find_sub_jobs(struct job_ctx *c, int obj, struct job_path *pa, int *t
 /*
  * Check the sub_jobs value tok (array, null, "" or absent) named pa, and
  * recursively every sub-job's own sub_jobs. Direct sub-jobs are counted per
- * status into counts (NULL: do not count); *n gets the number of elements.
- * Recursion is bounded: each level is two JSON levels, and JSON depth is capped.
+ * status into counts (NULL: do not count); *n gets the number of elements;
+ * *failed (when not NULL) the first direct sub-job whose status is a failure
+ * of the profile, or -1. Recursion is bounded: each level is two JSON levels,
+ * and JSON depth is capped.
  */
-static int check_sub_jobs(struct job_ctx *c, int tok, struct job_path *pa, unsigned *counts, int *n)
+static int check_sub_jobs(struct job_ctx *c, int tok, struct job_path *pa, unsigned *counts, int *n,
+                          int *failed)
 {
     int e, i = 0, rc, child, dummy;
     enum job_status st;
     size_t mark, el;
 
     *n = 0;
+    if (failed != NULL)
+        *failed = -1;
     if (absent(c, tok))
         return JOB_PARSE_OK;
     if (json_type(c->d, tok) == JSON_STRING && json_streq(c->d, tok, ""))
@@ -208,11 +216,13 @@ static int check_sub_jobs(struct job_ctx *c, int tok, struct job_path *pa, unsig
             return rc;
         if (counts != NULL)
             counts[st]++;
+        if (failed != NULL && *failed < 0 && profile_failed(c->p, st))
+            *failed = e;
         path_pop(pa, el);
         path_push(pa, ".");
         rc = find_sub_jobs(c, e, pa, &child);
         if (rc == JOB_PARSE_OK)
-            rc = check_sub_jobs(c, child, pa, NULL, &dummy);
+            rc = check_sub_jobs(c, child, pa, NULL, &dummy, NULL);
         if (rc != JOB_PARSE_OK)
             return rc;
         path_pop(pa, mark);
@@ -221,18 +231,21 @@ static int check_sub_jobs(struct job_ctx *c, int tok, struct job_path *pa, unsig
     return JOB_PARSE_OK;
 }
 
-/* Copy the resource id string v into out, or fail if it is too long or undecodable. */
-static int take_resource_id(struct job_ctx *c, int v, char *out)
+/*
+ * Copy the resource id string v, found in field, into out, or fail if it is
+ * too long or undecodable.
+ */
+static int take_resource_id(struct job_ctx *c, int v, const char *field, char *out)
 {
     int rc = json_string(c->d, v, out, JOB_RESOURCE_ID_MAX + 1, NULL);
 
     if (rc == -E2BIG) {
         out[0] = '\0';
-        return reject(c, JOB_PARSE_TOO_LARGE, "entities",
+        return reject(c, JOB_PARSE_TOO_LARGE, field,
                       "resource id longer than " JOB_STR(JOB_RESOURCE_ID_MAX) " bytes");
     }
     if (rc != 0)
-        return reject(c, JOB_PARSE_INVALID, "entities", "resource id is not a valid string");
+        return reject(c, JOB_PARSE_INVALID, field, "resource id is not a valid string");
     return JOB_PARSE_OK;
 }
 
@@ -251,19 +264,108 @@ static int resource_id(struct job_ctx *c, int ent, char *out)
         return JOB_PARSE_OK;
     v = json_get(d, json_get(d, ent, "elb"), "id");
     if (json_type(d, v) == JSON_STRING)
-        return take_resource_id(c, v, out);
+        return take_resource_id(c, v, "entities", out);
     v = json_get(d, ent, "elb_id");
     if (json_type(d, v) == JSON_STRING)
-        return take_resource_id(c, v, out);
+        return take_resource_id(c, v, "entities", out);
     for (k = json_first(d, ent); k >= 0; k = json_next(d, k))
         if (json_type(d, k + 1) == JSON_STRING && json_strsuffix(d, k, "_id"))
-            return take_resource_id(c, k + 1, out);
+            return take_resource_id(c, k + 1, "entities", out);
     for (k = json_first(d, ent); k >= 0; k = json_next(d, k)) {
         v = json_get(d, k + 1, "id");
         if (json_type(d, v) == JSON_STRING)
-            return take_resource_id(c, v, out);
+            return take_resource_id(c, v, "entities", out);
     }
     return JOB_PARSE_OK;
+}
+
+/*
+ * The resource id of job object obj into out: the profile's top-level
+ * resource_id_key when it is sent (a string; null counts as not sent), else
+ * from the entities object ent (resource_id above).
+ */
+static int job_resource_id(struct job_ctx *c, int obj, int ent, char *out)
+{
+    const char *key = c->p->resource_id_key;
+    int v = key != NULL ? json_get(c->d, obj, key) : -1;
+
+    if (absent(c, v))
+        return resource_id(c, ent, out);
+    if (json_type(c->d, v) != JSON_STRING)
+        return reject(c, JOB_PARSE_INVALID, key, "not a string");
+    return take_resource_id(c, v, key, out);
+}
+
+/*
+ * The profile's sub_jobs_total in the entities object ent (absent or null:
+ * not sent): a whole number 0..JOB_SUB_JOBS_TOTAL_MAX.
+ */
+static int sub_jobs_total(struct job_ctx *c, int ent, struct job_record *r)
+{
+    const char *key = c->p->sub_jobs_total_key;
+    char field[64];
+    double v;
+    int t;
+
+    r->has_sub_jobs_total = 0;
+    r->sub_jobs_total = 0;
+    if (key == NULL || json_type(c->d, ent) != JSON_OBJECT)
+        return JOB_PARSE_OK;
+    t = json_get(c->d, ent, key);
+    if (absent(c, t))
+        return JOB_PARSE_OK;
+    snprintf(field, sizeof(field), "entities.%s", key);
+    if (json_type(c->d, t) != JSON_NUMBER || json_number(c->d, t, &v) != 0 || v < 0 ||
+        v > JOB_SUB_JOBS_TOTAL_MAX || v != (double)(unsigned)v)
+        return reject(c, JOB_PARSE_INVALID, field,
+                      "not a whole number of sub-jobs (0.." JOB_STR(JOB_SUB_JOBS_TOTAL_MAX) ")");
+    r->has_sub_jobs_total = 1;
+    r->sub_jobs_total = (unsigned)v;
+    return JOB_PARSE_OK;
+}
+
+/*
+ * Lend the string member key of object obj to out (outsz bytes, at most
+ * JOB_FAIL_REASON_MAX + 1) if it is a non-empty valid string: decoded, and cut
+ * on a UTF-8 boundary if cut is set, else only if it fits. Returns 1 if out
+ * was written, else 0 with out untouched; never an error (see the file comment).
+ */
+static int lend_text(const struct job_ctx *c, int obj, const char *key, char *out, size_t outsz,
+                     int cut)
+{
+    char buf[JOB_FAIL_REASON_MAX + 1];
+    size_t n;
+    int v, rc;
+
+    if (key == NULL || outsz > sizeof(buf) || json_type(c->d, obj) != JSON_OBJECT)
+        return 0;
+    v = json_get(c->d, obj, key);
+    if (json_type(c->d, v) != JSON_STRING)
+        return 0;
+    rc = json_string(c->d, v, buf, outsz, &n);
+    if ((rc != 0 && !(rc == -E2BIG && cut)) || n == 0)
+        return 0;
+    memcpy(out, buf, n + 1);
+    return 1;
+}
+
+/*
+ * A failed job with an empty error code or failure text takes it from sub,
+ * its first failed direct sub-job (job.h): the code from the sub-job's code
+ * field, the text from its entities' sub_fail_text_key, else its own text field.
+ */
+static void lend_sub_job_failure(const struct job_ctx *c, int sub, struct job_record *r)
+{
+    const struct api_profile *p = c->p;
+    const char *text_key = p->fail_text_key ? p->fail_text_key : "fail_reason";
+
+    if (r->error_code[0] == '\0')
+        lend_text(c, sub, p->error_code_key ? p->error_code_key : "error_code", r->error_code,
+                  sizeof(r->error_code), 0);
+    if (r->fail_reason[0] == '\0' &&
+        !lend_text(c, json_get(c->d, sub, "entities"), p->sub_fail_text_key, r->fail_reason,
+                   sizeof(r->fail_reason), 1))
+        lend_text(c, sub, text_key, r->fail_reason, sizeof(r->fail_reason), 1);
 }
 
 /* The body-level failure of json_parse_diag as a job_parse result and message. */
@@ -292,7 +394,7 @@ static int parse_job_object(struct job_ctx *c, int obj, struct job_record *r)
     const struct json_doc *d = c->d;
     char id[JOB_ID_MAX + 1];
     struct job_path pa;
-    int rc, v, ent, n;
+    int rc, v, ent, n, failed_sub;
     size_t idlen;
 
     rc = get_status(c, obj, "status", r->status_raw, &r->status);
@@ -313,7 +415,8 @@ static int parse_job_object(struct job_ctx *c, int obj, struct job_record *r)
     if (rc == JOB_PARSE_OK)
         rc = opt_time(c, obj, "end_time", &r->has_end, &r->end_time);
     if (rc == JOB_PARSE_OK)
-        rc = opt_string(c, obj, "error_code", r->error_code, sizeof(r->error_code), 0);
+        rc = opt_string(c, obj, c->p->error_code_key ? c->p->error_code_key : "error_code",
+                        r->error_code, sizeof(r->error_code), 0);
     if (rc == JOB_PARSE_OK)
         rc = opt_string(c, obj, c->p->fail_text_key ? c->p->fail_text_key : "fail_reason",
                         r->fail_reason, sizeof(r->fail_reason), 1);
@@ -323,7 +426,9 @@ static int parse_job_object(struct job_ctx *c, int obj, struct job_record *r)
     ent = json_get(d, obj, "entities");
     if (!absent(c, ent) && json_type(d, ent) != JSON_OBJECT)
         return reject(c, JOB_PARSE_INVALID, "entities", "not an object");
-    rc = resource_id(c, ent, r->resource_id);
+    rc = job_resource_id(c, obj, ent, r->resource_id);
+    if (rc == JOB_PARSE_OK)
+        rc = sub_jobs_total(c, ent, r);
     if (rc != JOB_PARSE_OK)
         return rc;
 
@@ -331,10 +436,13 @@ static int parse_job_object(struct job_ctx *c, int obj, struct job_record *r)
     pa.len = 0;
     rc = find_sub_jobs(c, obj, &pa, &v);
     if (rc == JOB_PARSE_OK)
-        rc = check_sub_jobs(c, v, &pa, r->sub_jobs, &n);
+        rc = check_sub_jobs(c, v, &pa, r->sub_jobs, &n, &failed_sub);
     if (rc != JOB_PARSE_OK)
         return rc;
     r->has_sub_jobs = n > 0;
+    if (failed_sub >= 0 && profile_failed(c->p, r->status) &&
+        (r->error_code[0] == '\0' || r->fail_reason[0] == '\0'))
+        lend_sub_job_failure(c, failed_sub, r);
     return JOB_PARSE_OK;
 }
 

@@ -33,8 +33,9 @@ static const char page_head[] =
     "th,td{border:1px solid #ccc;padding:.3em .6em;text-align:left;vertical-align:top}\n"
     "th{background:#f2f2f2}\n"
     "td.num{text-align:right}\n"
-    ".st-SUCCESS{color:#1a7f37}.st-FAIL{color:#cf222e;font-weight:bold}\n"
-    ".st-RUNNING,.st-INIT{color:#9a6700}.st-UNKNOWN{color:#6e7781}\n"
+    ".st-SUCCESS,.st-COMPLETE{color:#1a7f37}\n"
+    ".st-FAIL,.st-ROLLBACK_FAIL{color:#cf222e;font-weight:bold}\n"
+    ".st-RUNNING,.st-INIT,.st-ROLLBACKING{color:#9a6700}.st-UNKNOWN,.st-CANCEL{color:#6e7781}\n"
     ".err{white-space:pre-wrap}\n"
     "</style>\n"
     "</head>\n"
@@ -220,7 +221,7 @@ static int render_job_row(struct strbuf *out, const struct expfmt_job *j, double
         rc = put_escaped(out, "<td><code>", r ? r->resource_id : "", "</code></td>");
     if (rc)
         return rc;
-    if (r && r->status == j->status && j->status == JOB_FAIL) {
+    if (r && r->status == j->status && job_status_failed(j->status)) {
         rc = put_escaped(out, "<td class=\"err\"><code>", r->error_code, "</code> ");
         if (!rc)
             rc = put_escaped(out, "", r->fail_reason, "</td></tr>\n");
@@ -258,7 +259,7 @@ static int render_jobs_table(struct strbuf *out, const struct landing_input *in)
     /* pass 0: failed jobs, pass 1: the others, until the cap */
     for (pass = 0; pass < 2; pass++)
         for (i = 0; !rc && i < st->n_jobs && shown < LANDING_ROWS_MAX; i++) {
-            if ((st->jobs[i].status == JOB_FAIL) != (pass == 0))
+            if ((job_status_failed(st->jobs[i].status) != 0) != (pass == 0))
                 continue;
             rc = render_job_row(out, &st->jobs[i], in->now);
             shown++;

@@ -269,7 +269,7 @@ static void job_answered(struct poller *p, job_handle h, struct job_state *t,
     /* counted once per job, also across leaving and coming back (the table remembers) */
     if (job_status_terminal(rec->status) && jobtable_mark_finished(p->table, h, at) == 1) {
         stats_count_finished(&p->stats, rec->job_type);
-        if (rec->status == JOB_FAIL) {
+        if (job_status_failed(rec->status)) {
             stats_count_failed(&p->stats, rec->job_type, rec->error_code);
             log_info("job %s (%s) failed: %s %s", t->id, rec->job_type, rec->error_code,
                      rec->fail_reason);

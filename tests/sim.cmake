@@ -10,3 +10,9 @@ target_link_libraries(test_sim PkgConfig::MHD PkgConfig::CURL PkgConfig::CRYPTO)
 elb_unit_test(test_sim_aksk ${S}/sim/sim_aksk.c ${S}/strbuf.c)
 target_link_libraries(test_sim_aksk PkgConfig::CRYPTO)
 set_tests_properties(test_sim PROPERTIES LABELS "unit;threads")
+
+# The simulator's scripted jobs through the parser, each with its own profile.
+elb_unit_test(test_sim_parse ${S}/sim/sim.c ${S}/sim/sim_iam.c ${S}/sim/sim_aksk.c ${S}/strbuf.c ${S}/timeutil.c
+              ${S}/log.c ${S}/job.c ${S}/json.c ${S}/profile.c)
+target_link_libraries(test_sim_parse PkgConfig::MHD PkgConfig::CURL PkgConfig::CRYPTO)
+set_tests_properties(test_sim_parse PROPERTIES LABELS "unit;threads")

@@ -409,9 +409,9 @@ static void test_wrong_types(void **state)
         {"jobs: {ids: {a: 1}}\n", "1:13: key jobs.ids: expected a list of job IDs, got a mapping"},
         {"jobs: {ids: [\"bad id\"]}\n",
          "1:14: key jobs.ids: invalid job ID \"bad id\" (1-64 of A-Za-z0-9_-)"},
-        {"jobs: {ids: [ecs-v1:abc]}\n",
-         "1:14: key jobs.ids: unknown API profile \"ecs-v1\" in job \"ecs-v1:abc\" (known: "
-         "elb-v1)"},
+        {"jobs: {ids: [ecs-v2:abc]}\n",
+         "1:14: key jobs.ids: unknown API profile \"ecs-v2\" in job \"ecs-v2:abc\" (known: "
+         "elb-v1, ecs-v1, evs-v1, elb-v3)"},
         {"[1, 2]\n", "1:1: the top level must be a mapping of settings (like \"poll: {interval: "
                      "15s}\"), not a list"},
         {"{[a]: 1}\n", "1:2: key (top level): a key must be a plain string, not a list"},
@@ -1128,12 +1128,14 @@ static void test_job_profiles(void **state)
     assert_int_equal(r.c.n_jobs, 2);
     assert_string_equal(r.c.jobs[0], JOB_A);
     assert_string_equal(r.c.jobs[1], "x");
-    PARSE(&r, "--demo", "--job", "ecs-v1:" JOB_A);
+    PARSE(&r, "--demo", "--job", "ecs-v2:" JOB_A);
     expect_fail(&r, CONFIG_ERROR,
-                "--job: unknown API profile \"ecs-v1\" in job \"ecs-v1:" JOB_A
-                "\" (known: elb-v1)");
+                "--job: unknown API profile \"ecs-v2\" in job \"ecs-v2:" JOB_A
+                "\" (known: elb-v1, ecs-v1, evs-v1, elb-v3)");
     PARSE(&r, "--demo", "--job", ":x");
-    expect_fail(&r, CONFIG_ERROR, "--job: unknown API profile \"\" in job \":x\" (known: elb-v1)");
+    expect_fail(&r, CONFIG_ERROR,
+                "--job: unknown API profile \"\" in job \":x\" (known: elb-v1, ecs-v1, evs-v1, "
+                "elb-v3)");
     PARSE(&r, "--demo", "--job", "elb-v1:");
     expect_fail(&r, CONFIG_ERROR, "--job: invalid job ID \"elb-v1:\" (1-64 of A-Za-z0-9_-)");
     PARSE(&r, "--demo", "--job", "elb-v1:elb-v1:x");
@@ -1147,12 +1149,24 @@ static void test_job_profiles(void **state)
     assert_int_equal(
         config_add_jobs_text(&c, "j", "elb-v1:abc\nelb-v1:def\n x:y\n", 28, err, sizeof(err)),
         -EINVAL);
-    assert_string_equal(err, "j:3: unknown API profile \"x\" in job \"x:y\" (known: elb-v1)");
+    assert_string_equal(err, "j:3: unknown API profile \"x\" in job \"x:y\" (known: elb-v1, "
+                             "ecs-v1, evs-v1, elb-v3)");
     assert_int_equal(
         config_add_jobs_text(&c, "j", "elb-v1:abc\nelb-v1:def # c\n", 25, err, sizeof(err)), 0);
     assert_int_equal(c.n_jobs, 2);
     assert_string_equal(c.jobs[1], "def");
     config_release(&c);
+    /* a job of another profile than the instance's is refused, not polled as the wrong API */
+    env_token();
+    PARSE(&r, "--elb.endpoint=https://elb.example.com", "--elb.project-id=p", "--job",
+          "ecs-v1:" JOB_A);
+    expect_fail(&r, CONFIG_ERROR,
+                "a job is given as ecs-v1:ID, but this version polls the jobs of one profile per "
+                "instance (--elb.profile=elb-v1): run another instance with --elb.profile=ecs-v1");
+    PARSE(&r, "--elb.endpoint=https://ecs.example.com", "--elb.project-id=p", "--job",
+          "ecs-v1:" JOB_A, "--elb.profile=ecs-v1");
+    expect_ok(&r);
+    assert_string_equal(r.c.jobs[0], JOB_A);
     /* the jobs file of the config file, relative to nothing: as given */
     put("jobs", "elb-v1:" JOB_B "\n", 0600);
     snprintf(arg, sizeof(arg), "--jobs.file=%s", path_of("jobs"));

@@ -1,7 +1,9 @@
 /*
  * test_job: job answers -> job records (the seed, the real RUNNING answer, every
  * optional-field form, sub_jobs variants, entities shapes, caps, truncation,
- * wrong types) and the three error-body shapes.
+ * wrong types) and the three error-body shapes; then the four profiles of the
+ * table on realistic answers of ECS, EVS and ELB v3 (api-notes.md section 3)
+ * with their quirks, and what a failed sub-job lends to a failed job.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -1013,6 +1015,617 @@ static void test_job_id_valid(void **state)
     assert_false(job_id_valid(id, JOB_ID_MAX + 1));
 }
 
+/* ---- the four profiles on realistic answers (api-notes.md section 3) ----------------------- */
+
+#define PROFILE(name) profile_find(name)
+
+/* Parse body for the profile called name; it must be accepted. */
+static void parse_ok_p(const char *name, const char *body, struct job_record *r)
+{
+    char err[ERR_MAX];
+
+    assert_non_null(PROFILE(name));
+    if (parse_p(PROFILE(name), body, strlen(body), r, err) != JOB_PARSE_OK)
+        fail_msg("%s rejected (%s): %s", name, err, body);
+}
+
+/* Parse body for the profile called name; it must fail with want_rc and, if set, want_err. */
+static void parse_fails_p(const char *name, const char *body, int want_rc, const char *want_err)
+{
+    struct job_record r;
+    char err[ERR_MAX];
+    int rc = parse_p(PROFILE(name), body, strlen(body), &r, err);
+
+    if (rc != want_rc)
+        fail_msg("%s: rc %d (%s), want %d: %s", name, rc, err, want_rc, body);
+    if (want_err != NULL && strcmp(err, want_err) != 0)
+        fail_msg("%s: err \"%s\", want \"%s\"", name, err, want_err);
+}
+
+/* Assert the direct sub-job counts: n pairs of (status, count); every other status 0. */
+static void assert_sub_jobs(const struct job_record *r, int n, ...)
+{
+    unsigned want[JOB_STATUS_COUNT] = {0};
+    va_list ap;
+    int i, s;
+
+    va_start(ap, n);
+    for (i = 0; i < n; i++) {
+        s = va_arg(ap, int);
+        want[s] = va_arg(ap, unsigned);
+    }
+    va_end(ap);
+    for (s = 0; s < JOB_STATUS_COUNT; s++)
+        if (r->sub_jobs[s] != want[s])
+            fail_msg("sub-jobs in %s: %u, want %u", job_status_name((enum job_status)s),
+                     r->sub_jobs[s], want[s]);
+}
+
+/* ECS batch creation that succeeded: the shape of the ECS API page, our own ids. */
+static const char ecs_success[] =
+    "{\"status\":\"SUCCESS\",\"entities\":{\"sub_jobs_total\":1,"
+    "\"sub_jobs\":[{\"status\":\"SUCCESS\","
+    "\"entities\":{\"server_id\":\"5d2b7f0e-8c1a-4e0b-9a57-3c6f1d2e4b10\"},"
+    "\"job_id\":\"ff80808288d41e1b0189902609551a01\",\"job_type\":\"createSingleServer\","
+    "\"begin_time\":\"2023-07-25T09:30:12.104Z\",\"end_time\":\"2023-07-25T09:31:40.877Z\","
+    "\"error_code\":null,\"fail_reason\":null}]},"
+    "\"job_id\":\"ff80808288d41e1b0189902609551a00\",\"job_type\":\"createServer\","
+    "\"begin_time\":\"2023-07-25T09:30:10.512Z\",\"end_time\":\"2023-07-25T09:31:44.020Z\","
+    "\"error_code\":null,\"fail_reason\":null}";
+
+/*
+ * ECS batch creation with one server failed: the top level says nothing, the failed
+ * sub-job has its code, a terse fail_reason and the real reason in errorcode_message.
+ */
+static const char ecs_fail[] =
+    "{\"status\":\"FAIL\",\"entities\":{\"sub_jobs_total\":2,"
+    "\"sub_jobs\":[{\"status\":\"SUCCESS\","
+    "\"entities\":{\"server_id\":\"0e3c5a1b-2d4f-4a6b-8c9d-1e2f3a4b5c6d\"},"
+    "\"job_id\":\"ff80808288d41e1b0189902609552b01\",\"job_type\":\"createSingleServer\","
+    "\"begin_time\":\"2023-07-25T10:00:02.000Z\",\"end_time\":\"2023-07-25T10:01:12.345Z\","
+    "\"error_code\":null,\"fail_reason\":null},{\"status\":\"FAIL\","
+    "\"entities\":{\"errorcode_message\":\"Insufficient EIP quota. Apply for more,"
+    " or release unused EIPs.\"},\"job_id\":\"ff80808288d41e1b0189902609552b02\","
+    "\"job_type\":\"createSingleServer\",\"begin_time\":\"2023-07-25T10:00:02.010Z\","
+    "\"end_time\":\"2023-07-25T10:00:09.500Z\",\"error_code\":\"Ecs.0013\","
+    "\"fail_reason\":\"create eip failed\"}]},"
+    "\"job_id\":\"ff80808288d41e1b0189902609552b00\",\"job_type\":\"createServer\","
+    "\"begin_time\":\"2023-07-25T10:00:01.000Z\",\"end_time\":\"2023-07-25T10:01:13.000Z\","
+    "\"error_code\":null,\"fail_reason\":null}";
+
+/* EVS batch creation of two disks: sub-jobs inside entities, without a total. */
+static const char evs_success[] =
+    "{\"status\":\"SUCCESS\",\"entities\":{\"sub_jobs\":[{\"status\":\"SUCCESS\","
+    "\"entities\":{\"volume_type\":\"SSD\",\"size\":100,"
+    "\"volume_id\":\"3b5a1f2c-6d7e-4f80-9a1b-2c3d4e5f6a70\",\"name\":\"data-1\"},"
+    "\"job_id\":\"ff808082739334d80173943ec9b20a01\",\"job_type\":\"createVolume\","
+    "\"begin_time\":\"2023-07-25T11:00:00.120Z\",\"end_time\":\"2023-07-25T11:00:18.400Z\","
+    "\"error_code\":null,\"fail_reason\":null},{\"status\":\"SUCCESS\","
+    "\"entities\":{\"volume_type\":\"SSD\",\"size\":100,"
+    "\"volume_id\":\"4c6b2a3d-7e8f-4091-8b2c-3d4e5f6a7b81\",\"name\":\"data-2\"},"
+    "\"job_id\":\"ff808082739334d80173943ec9b20a02\",\"job_type\":\"createVolume\","
+    "\"begin_time\":\"2023-07-25T11:00:00.130Z\",\"end_time\":\"2023-07-25T11:00:21.050Z\","
+    "\"error_code\":null,\"fail_reason\":null}]},"
+    "\"job_id\":\"ff808082739334d80173943ec9b20a00\",\"job_type\":\"batchCreateVolume\","
+    "\"begin_time\":\"2023-07-25T11:00:00.000Z\",\"end_time\":\"2023-07-25T11:00:22.000Z\","
+    "\"error_code\":null,\"fail_reason\":null}";
+
+/* ELB v3: a clone that failed and whose rollback failed too, in its envelope. */
+static const char v3_rollback_fail[] =
+    "{\"job\":{\"status\":\"ROLLBACK_FAIL\",\"begin_time\":\"2024-03-23T08:20:42Z\","
+    "\"end_time\":\"2024-03-23T08:23:05Z\","
+    "\"job_id\":\"6f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0\","
+    "\"resource_id\":\"c3d1a2b4-5e6f-4a70-8b91-a2b3c4d5e6f7\","
+    "\"job_type\":\"cloneLoadbalancer\",\"error_code\":\"ELB.8907\","
+    "\"error_msg\":\"Rollback failed: listener \\\"web-443\\\" is still in use.\","
+    "\"project_id\":\"0b3d6ac6dbd84d5aaa0c2a7bfe4c2b32\","
+    "\"sub_jobs\":[{\"status\":\"SUCCESS\",\"begin_time\":\"2024-03-23T08:20:43Z\","
+    "\"end_time\":\"2024-03-23T08:21:10Z\","
+    "\"job_id\":\"0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d\",\"job_type\":\"cloneLoadbalancer\","
+    "\"error_code\":\"\",\"error_msg\":\"\","
+    "\"project_id\":\"0b3d6ac6dbd84d5aaa0c2a7bfe4c2b32\","
+    "\"resource_id\":\"c3d1a2b4-5e6f-4a70-8b91-a2b3c4d5e6f7\","
+    "\"entities\":[{\"resource_id\":\"c3d1a2b4-5e6f-4a70-8b91-a2b3c4d5e6f7\","
+    "\"resource_type\":\"loadbalancer\"}]},{\"status\":\"ROLLBACK_FAIL\","
+    "\"begin_time\":\"2024-03-23T08:21:10Z\",\"end_time\":\"2024-03-23T08:23:05Z\","
+    "\"job_id\":\"1b2c3d4e-5f6a-4b7c-9d8e-0f1a2b3c4d5e\",\"job_type\":\"cloneListener\","
+    "\"error_code\":\"ELB.8907\",\"error_msg\":\"Rollback failed.\","
+    "\"project_id\":\"0b3d6ac6dbd84d5aaa0c2a7bfe4c2b32\",\"resource_id\":null,"
+    "\"entities\":[]}]},\"request_id\":\"5c6d7e8f-9a0b-4c1d-8e2f-3a4b5c6d7e8f\"}";
+
+/* ELB v3: an upgrade that completed; error fields "" rather than null. */
+static const char v3_complete[] =
+    "{\"job\":{\"status\":\"COMPLETE\",\"begin_time\":\"2024-03-23T08:20:42Z\","
+    "\"end_time\":\"2024-03-23T08:49:11Z\","
+    "\"job_id\":\"2e4c6a8b-0d1f-4e3a-9c5b-7d9f1b3d5f70\","
+    "\"resource_id\":\"c3d1a2b4-5e6f-4a70-8b91-a2b3c4d5e6f7\",\"job_type\":\"UPGRADE\","
+    "\"error_code\":\"\",\"error_msg\":\"\","
+    "\"project_id\":\"0b3d6ac6dbd84d5aaa0c2a7bfe4c2b32\",\"sub_jobs\":[]},"
+    "\"request_id\":\"0b1c2d3e-4f5a-4b6c-9d7e-8f9a0b1c2d3e\"}";
+
+static void test_ecs_success(void **state)
+{
+    struct job_record r;
+
+    (void)state;
+    parse_ok_p("ecs-v1", ecs_success, &r);
+    assert_int_equal(r.status, JOB_SUCCESS);
+    assert_string_equal(r.status_raw, "SUCCESS");
+    assert_string_equal(r.job_id, "ff80808288d41e1b0189902609551a00");
+    assert_string_equal(r.job_type, "createServer");
+    assert_int_equal(r.has_begin, 1);
+    assert_int_equal(r.has_end, 1);
+    assert_true(fabs(r.begin_time - 1690277410.512) < 1e-6);
+    assert_true(fabs(r.end_time - 1690277504.020) < 1e-6);
+    assert_string_equal(r.error_code, "");
+    assert_string_equal(r.fail_reason, "");
+    assert_string_equal(r.resource_id, ""); /* a batch: the servers are the sub-jobs' */
+    assert_int_equal(r.has_sub_jobs, 1);
+    assert_sub_jobs(&r, 1, JOB_SUCCESS, 1u);
+    assert_int_equal(r.has_sub_jobs_total, 1);
+    assert_int_equal(r.sub_jobs_total, 1);
+    assert_true(profile_terminal(PROFILE("ecs-v1"), r.status));
+    assert_false(profile_failed(PROFILE("ecs-v1"), r.status));
+}
+
+static void test_ecs_failed_sub_job(void **state)
+{
+    struct job_record r;
+
+    (void)state;
+    parse_ok_p("ecs-v1", ecs_fail, &r);
+    assert_int_equal(r.status, JOB_FAIL);
+    assert_string_equal(r.job_id, "ff80808288d41e1b0189902609552b00");
+    assert_string_equal(r.job_type, "createServer");
+    /* lent by the failed sub-job: its code, and errorcode_message before its fail_reason */
+    assert_string_equal(r.error_code, "Ecs.0013");
+    assert_string_equal(r.fail_reason,
+                        "Insufficient EIP quota. Apply for more, or release unused EIPs.");
+    assert_string_equal(r.resource_id, "");
+    assert_sub_jobs(&r, 2, JOB_SUCCESS, 1u, JOB_FAIL, 1u);
+    assert_int_equal(r.has_sub_jobs_total, 1);
+    assert_int_equal(r.sub_jobs_total, 2);
+    assert_true(profile_failed(PROFILE("ecs-v1"), r.status));
+
+    /* EVS reads the same body with sub-jobs in entities but without errorcode_message */
+    parse_ok_p("evs-v1", ecs_fail, &r);
+    assert_string_equal(r.error_code, "Ecs.0013");
+    assert_string_equal(r.fail_reason, "create eip failed");
+    assert_int_equal(r.has_sub_jobs_total, 0);
+    assert_sub_jobs(&r, 2, JOB_SUCCESS, 1u, JOB_FAIL, 1u);
+    /* classic ELB looks for sub_jobs at the top: none, nothing to lend */
+    parse_ok_p("elb-v1", ecs_fail, &r);
+    assert_int_equal(r.status, JOB_FAIL);
+    assert_string_equal(r.error_code, "");
+    assert_string_equal(r.fail_reason, "");
+    assert_no_sub_jobs(&r);
+}
+
+/* {"status":"<top>","error_code":<ec>,"fail_reason":<fr>,"entities":{"sub_jobs":[<subs>]}} */
+static void ecs_lend(const char *top, const char *ec, const char *fr, const char *subs,
+                     const char *want_ec, const char *want_fr)
+{
+    char body[2048];
+    struct job_record r;
+
+    snprintf(body, sizeof(body),
+             "{\"status\":\"%s\",\"entities\":{\"sub_jobs\":[%s]},\"error_code\":%s,"
+             "\"fail_reason\":%s}",
+             top, subs, ec, fr);
+    parse_ok_p("ecs-v1", body, &r);
+    if (strcmp(r.error_code, want_ec) != 0 || strcmp(r.fail_reason, want_fr) != 0)
+        fail_msg("%s: got \"%s\" \"%s\", want \"%s\" \"%s\"", body, r.error_code, r.fail_reason,
+                 want_ec, want_fr);
+}
+
+#define SUB_FAIL(ec, fr, ent)                                                                      \
+    "{\"status\":\"FAIL\",\"entities\":" ent ",\"error_code\":" ec ",\"fail_reason\":" fr "}"
+
+static void test_sub_job_failure_lent(void **state)
+{
+    const char *sub = SUB_FAIL("\"Ecs.0013\"", "\"short\"", "{\"errorcode_message\":\"long\"}");
+    char subs[1024];
+
+    (void)state;
+    /* the job's own fields win; only an empty one is lent */
+    ecs_lend("FAIL", "\"Ecs.0000\"", "\"own\"", sub, "Ecs.0000", "own");
+    ecs_lend("FAIL", "\"Ecs.0000\"", "null", sub, "Ecs.0000", "long");
+    ecs_lend("FAIL", "null", "\"own\"", sub, "Ecs.0013", "own");
+    ecs_lend("FAIL", "\"\"", "\"\"", sub, "Ecs.0013", "long");
+    /* no errorcode_message (absent, null, "", wrong type): the sub-job's fail_reason */
+    ecs_lend("FAIL", "null", "null", SUB_FAIL("\"Ecs.0013\"", "\"short\"", "{}"), "Ecs.0013",
+             "short");
+    ecs_lend("FAIL", "null", "null",
+             SUB_FAIL("\"Ecs.0013\"", "\"short\"", "{\"errorcode_message\":null}"), "Ecs.0013",
+             "short");
+    ecs_lend("FAIL", "null", "null",
+             SUB_FAIL("\"Ecs.0013\"", "\"short\"", "{\"errorcode_message\":\"\"}"), "Ecs.0013",
+             "short");
+    ecs_lend("FAIL", "null", "null",
+             SUB_FAIL("\"Ecs.0013\"", "\"short\"", "{\"errorcode_message\":13}"), "Ecs.0013",
+             "short");
+    ecs_lend("FAIL", "null", "null", SUB_FAIL("null", "null", "null"), "", "");
+    /* a sub-job field of the wrong type is not lent, and not an error either */
+    ecs_lend("FAIL", "null", "null", SUB_FAIL("13", "[]", "{}"), "", "");
+    /* the first failed sub-job lends, not a successful one before it, not a later failure */
+    snprintf(subs, sizeof(subs), "%s,%s,%s",
+             "{\"status\":\"SUCCESS\",\"entities\":{\"errorcode_message\":\"no\"},"
+             "\"error_code\":\"Ecs.1111\",\"fail_reason\":\"no\"}",
+             SUB_FAIL("\"Ecs.0001\"", "null", "{\"errorcode_message\":\"first\"}"),
+             SUB_FAIL("\"Ecs.0002\"", "null", "{\"errorcode_message\":\"second\"}"));
+    ecs_lend("FAIL", "null", "null", subs, "Ecs.0001", "first");
+    /* a job that has not failed borrows nothing */
+    ecs_lend("RUNNING", "null", "null", sub, "", "");
+    ecs_lend("SUCCESS", "null", "null", sub, "", "");
+    /* nor from a sub-job that has not failed, nor from nested ones */
+    ecs_lend("FAIL", "null", "null",
+             "{\"status\":\"RUNNING\",\"entities\":{\"sub_jobs\":[" SUB_FAIL(
+                 "\"Ecs.0013\"", "\"x\"", "{\"errorcode_message\":\"deep\"}") "]}}",
+             "", "");
+}
+
+static void test_sub_job_failure_lent_caps(void **state)
+{
+    char body[2048], code[JOB_ERROR_CODE_MAX + 2];
+    struct job_record r;
+    size_t n, i;
+
+    (void)state;
+    /* the text is cut on a UTF-8 boundary like the job's own: 1 + 2 x 200 bytes -> 255 */
+    n = (size_t)snprintf(body, sizeof(body),
+                         "{\"status\":\"FAIL\",\"entities\":{\"sub_jobs\":[{\"status\":\"FAIL\","
+                         "\"entities\":{\"errorcode_message\":\"a");
+    for (i = 0; i < 200; i++)
+        n += (size_t)snprintf(body + n, sizeof(body) - n, "\xc3\xa9");
+    snprintf(body + n, sizeof(body) - n, "\"}}]}}");
+    parse_ok_p("ecs-v1", body, &r);
+    assert_int_equal(strlen(r.fail_reason), 255);
+    assert_memory_equal(r.fail_reason + 253, "\xc3\xa9", 2);
+    /* a code over the cap is not lent (never cut: a cut code is a different code) */
+    memset(code, 'E', sizeof(code) - 1);
+    code[sizeof(code) - 1] = '\0';
+    snprintf(body, sizeof(body),
+             "{\"status\":\"FAIL\",\"entities\":{\"sub_jobs\":[{\"status\":\"FAIL\","
+             "\"error_code\":\"%s\",\"fail_reason\":\"t\"}]}}",
+             code);
+    parse_ok_p("ecs-v1", body, &r);
+    assert_string_equal(r.error_code, "");
+    assert_string_equal(r.fail_reason, "t");
+    code[JOB_ERROR_CODE_MAX] = '\0';
+    snprintf(body, sizeof(body),
+             "{\"status\":\"FAIL\",\"entities\":{\"sub_jobs\":[{\"status\":\"FAIL\","
+             "\"error_code\":\"%s\"}]}}",
+             code);
+    parse_ok_p("ecs-v1", body, &r);
+    assert_string_equal(r.error_code, code);
+}
+
+/* Classic ELB and ELB v3 lend the same way, each from its own fields. */
+static void test_sub_job_failure_lent_other_profiles(void **state)
+{
+    struct job_record r;
+
+    (void)state;
+    parse_ok_p("elb-v1",
+               "{\"status\":\"FAIL\",\"error_code\":null,\"fail_reason\":null,\"sub_jobs\":["
+               "{\"status\":\"SUCCESS\"},{\"status\":\"FAIL\",\"error_code\":\"ELB.2001\","
+               "\"fail_reason\":\"member busy\"}]}",
+               &r);
+    assert_string_equal(r.error_code, "ELB.2001");
+    assert_string_equal(r.fail_reason, "member busy");
+    parse_ok_p("elb-v3",
+               "{\"job\":{\"status\":\"ROLLBACK_FAIL\",\"error_code\":\"\",\"error_msg\":\"\","
+               "\"sub_jobs\":[{\"status\":\"ROLLBACK_FAIL\",\"error_code\":\"ELB.8907\","
+               "\"error_msg\":\"listener in use\",\"fail_reason\":\"not this\","
+               "\"entities\":[]}]}}",
+               &r);
+    assert_string_equal(r.error_code, "ELB.8907");
+    assert_string_equal(r.fail_reason, "listener in use");
+    /* CANCEL is not a failure: nothing lent */
+    parse_ok_p("elb-v3",
+               "{\"job\":{\"status\":\"CANCEL\",\"sub_jobs\":[{\"status\":\"FAIL\","
+               "\"error_code\":\"ELB.1\",\"error_msg\":\"x\"}]}}",
+               &r);
+    assert_string_equal(r.error_code, "");
+    assert_string_equal(r.fail_reason, "");
+    assert_sub_jobs(&r, 1, JOB_FAIL, 1u);
+}
+
+static void test_ecs_sub_jobs_total(void **state)
+{
+    static const char *const bad[] = {"\"2\"", "-1", "1.5", "1000001", "1e400", "true", "[]", "{}"};
+    char body[256];
+    struct job_record r;
+    size_t i;
+
+    (void)state;
+    parse_ok_p("ecs-v1", "{\"status\":\"INIT\",\"entities\":{\"sub_jobs_total\":0}}", &r);
+    assert_int_equal(r.has_sub_jobs_total, 1);
+    assert_int_equal(r.sub_jobs_total, 0);
+    assert_no_sub_jobs(&r);
+    parse_ok_p("ecs-v1", "{\"status\":\"INIT\",\"entities\":{\"sub_jobs_total\":1000000}}", &r);
+    assert_int_equal(r.sub_jobs_total, 1000000);
+    parse_ok_p("ecs-v1", "{\"status\":\"INIT\",\"entities\":{\"sub_jobs_total\":3e0}}", &r);
+    assert_int_equal(r.sub_jobs_total, 3);
+    /* announced before the sub-jobs are listed: the total is kept, no sub-jobs counted */
+    parse_ok_p("ecs-v1",
+               "{\"status\":\"RUNNING\",\"entities\":{\"sub_jobs_total\":3,\"sub_jobs\":[]}}", &r);
+    assert_int_equal(r.sub_jobs_total, 3);
+    assert_no_sub_jobs(&r);
+    parse_ok_p("ecs-v1", "{\"status\":\"INIT\",\"entities\":{\"sub_jobs_total\":null}}", &r);
+    assert_int_equal(r.has_sub_jobs_total, 0);
+    parse_ok_p("ecs-v1", "{\"status\":\"INIT\",\"entities\":null}", &r);
+    assert_int_equal(r.has_sub_jobs_total, 0);
+    parse_ok_p("ecs-v1", "{\"status\":\"INIT\"}", &r);
+    assert_int_equal(r.has_sub_jobs_total, 0);
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        snprintf(body, sizeof(body), "{\"status\":\"INIT\",\"entities\":{\"sub_jobs_total\":%s}}",
+                 bad[i]);
+        parse_fails_p("ecs-v1", body, JOB_PARSE_INVALID,
+                      "field \"entities.sub_jobs_total\": not a whole number of sub-jobs "
+                      "(0..1000000)");
+        /* profiles without the field ignore it */
+        parse_ok_p("evs-v1", body, &r);
+        assert_int_equal(r.has_sub_jobs_total, 0);
+        parse_ok_p("elb-v1", body, &r);
+        assert_int_equal(r.has_sub_jobs_total, 0);
+    }
+}
+
+static void test_ecs_quirks(void **state)
+{
+    struct job_record r;
+
+    (void)state;
+    /* a single-server job: the server is the resource; sub_jobs null, "" or missing */
+    parse_ok_p("ecs-v1",
+               "{\"status\":\"RUNNING\",\"entities\":{\"server_id\":\"S1\",\"sub_jobs\":null},"
+               "\"job_id\":\"ff80808288d41e1b0189902609553c00\",\"job_type\":\"resizeServer\","
+               "\"begin_time\":\"2023-07-25T12:00:00.000Z\",\"end_time\":\"\","
+               "\"error_code\":null,\"fail_reason\":null}",
+               &r);
+    assert_int_equal(r.status, JOB_RUNNING);
+    assert_string_equal(r.resource_id, "S1");
+    assert_int_equal(r.has_end, 0);
+    assert_no_sub_jobs(&r);
+    parse_ok_p("ecs-v1",
+               "{\"status\":\"RUNNING\",\"entities\":{\"nic_id\":\"N1\",\"sub_jobs\":\"\"}}", &r);
+    assert_string_equal(r.resource_id, "N1");
+    assert_no_sub_jobs(&r);
+    /* a status of ELB v3 (or Huawei's PENDING_PAYMENT) is not ECS's: UNKNOWN, raw kept */
+    parse_ok_p("ecs-v1", "{\"status\":\"PENDING_PAYMENT\"}", &r);
+    assert_int_equal(r.status, JOB_UNKNOWN);
+    assert_string_equal(r.status_raw, "PENDING_PAYMENT");
+    parse_ok_p(
+        "ecs-v1",
+        "{\"status\":\"ROLLBACK_FAIL\",\"entities\":{\"sub_jobs\":[{\"status\":\"COMPLETE\"},"
+        "{\"status\":\"FAIL\",\"fail_reason\":\"x\"}]}}",
+        &r);
+    assert_int_equal(r.status, JOB_UNKNOWN);
+    assert_string_equal(r.status_raw, "ROLLBACK_FAIL");
+    assert_string_equal(r.fail_reason, ""); /* UNKNOWN is no failure: nothing lent */
+    assert_sub_jobs(&r, 2, JOB_UNKNOWN, 1u, JOB_FAIL, 1u);
+    /* sub-jobs at the top level are not ECS's */
+    parse_ok_p("ecs-v1", "{\"status\":\"RUNNING\",\"sub_jobs\":[{\"status\":\"FAIL\"}]}", &r);
+    assert_no_sub_jobs(&r);
+    parse_fails_p("ecs-v1", "{\"status\":\"RUNNING\",\"entities\":[]}", JOB_PARSE_INVALID,
+                  "field \"entities\": not an object");
+    parse_fails_p("ecs-v1",
+                  "{\"status\":\"RUNNING\",\"entities\":{\"sub_jobs\":[{\"status\":\"FAIL\","
+                  "\"entities\":\"x\"}]}}",
+                  JOB_PARSE_INVALID, "field \"entities.sub_jobs[0].entities\": not an object");
+}
+
+static void test_evs(void **state)
+{
+    struct job_record r;
+
+    (void)state;
+    parse_ok_p("evs-v1", evs_success, &r);
+    assert_int_equal(r.status, JOB_SUCCESS);
+    assert_string_equal(r.job_id, "ff808082739334d80173943ec9b20a00");
+    assert_string_equal(r.job_type, "batchCreateVolume");
+    assert_true(fabs(r.begin_time - 1690282800.0) < 1e-6);
+    assert_true(fabs(r.end_time - 1690282822.0) < 1e-6);
+    assert_string_equal(r.error_code, "");
+    assert_string_equal(r.fail_reason, "");
+    assert_string_equal(r.resource_id, "");
+    assert_sub_jobs(&r, 1, JOB_SUCCESS, 2u);
+    assert_int_equal(r.has_sub_jobs_total, 0);
+    /* one disk: the volume is the resource, sub_jobs "" inside entities */
+    parse_ok_p("evs-v1",
+               "{\"status\":\"FAIL\",\"entities\":{\"volume_type\":\"SAS\",\"size\":40,"
+               "\"volume_id\":\"3b5a1f2c-6d7e-4f80-9a1b-2c3d4e5f6a70\",\"name\":\"data-1\","
+               "\"sub_jobs\":\"\"},\"job_id\":\"ff808082739334d80173943ec9b20b00\","
+               "\"job_type\":\"extendVolume\",\"begin_time\":\"2023-07-25T11:30:00.000Z\","
+               "\"end_time\":\"2023-07-25T11:30:04.250Z\",\"error_code\":\"EVS.2024\","
+               "\"fail_reason\":\"the disk is being backed up\"}",
+               &r);
+    assert_int_equal(r.status, JOB_FAIL);
+    assert_string_equal(r.resource_id, "3b5a1f2c-6d7e-4f80-9a1b-2c3d4e5f6a70");
+    assert_string_equal(r.error_code, "EVS.2024");
+    assert_string_equal(r.fail_reason, "the disk is being backed up");
+    assert_no_sub_jobs(&r);
+    parse_ok_p("evs-v1", "{\"status\":\"CANCEL\"}", &r);
+    assert_int_equal(r.status, JOB_UNKNOWN);
+    assert_string_equal(r.status_raw, "CANCEL");
+}
+
+static void test_elb_v3_rollback_fail(void **state)
+{
+    const struct api_profile *p = PROFILE("elb-v3");
+    struct job_record r;
+
+    (void)state;
+    parse_ok_p("elb-v3", v3_rollback_fail, &r);
+    assert_int_equal(r.status, JOB_ROLLBACK_FAIL);
+    assert_string_equal(r.status_raw, "ROLLBACK_FAIL");
+    assert_string_equal(r.job_id, "6f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0");
+    assert_string_equal(r.job_type, "cloneLoadbalancer");
+    assert_true(fabs(r.begin_time - 1711182042.0) < 1e-6); /* whole seconds, no fraction */
+    assert_true(fabs(r.end_time - 1711182185.0) < 1e-6);
+    assert_string_equal(r.error_code, "ELB.8907");
+    assert_string_equal(r.fail_reason, "Rollback failed: listener \"web-443\" is still in use.");
+    assert_string_equal(r.resource_id, "c3d1a2b4-5e6f-4a70-8b91-a2b3c4d5e6f7");
+    assert_sub_jobs(&r, 2, JOB_SUCCESS, 1u, JOB_ROLLBACK_FAIL, 1u);
+    assert_int_equal(r.has_sub_jobs_total, 0);
+    /* the same alert as a classic FAIL: terminal and a failure */
+    assert_true(profile_terminal(p, r.status));
+    assert_true(profile_failed(p, r.status));
+    assert_true(job_status_failed(r.status));
+}
+
+static void test_elb_v3_complete(void **state)
+{
+    struct job_record r;
+
+    (void)state;
+    parse_ok_p("elb-v3", v3_complete, &r);
+    assert_int_equal(r.status, JOB_COMPLETE);
+    assert_string_equal(r.job_id, "2e4c6a8b-0d1f-4e3a-9c5b-7d9f1b3d5f70");
+    assert_string_equal(r.job_type, "UPGRADE");
+    assert_true(fabs(r.end_time - r.begin_time - 1709.0) < 1e-6);
+    assert_string_equal(r.error_code, "");
+    assert_string_equal(r.fail_reason, "");
+    assert_string_equal(r.resource_id, "c3d1a2b4-5e6f-4a70-8b91-a2b3c4d5e6f7");
+    assert_no_sub_jobs(&r);
+    assert_true(profile_terminal(PROFILE("elb-v3"), r.status));
+    assert_false(profile_failed(PROFILE("elb-v3"), r.status));
+}
+
+static void test_elb_v3_statuses_and_envelope(void **state)
+{
+    static const struct {
+        const char *raw;
+        enum job_status want;
+    } st[] = {
+        {"INIT", JOB_INIT},
+        {"RUNNING", JOB_RUNNING},
+        {"SUCCESS", JOB_SUCCESS},
+        {"FAIL", JOB_FAIL},
+        {"ROLLBACKING", JOB_ROLLBACKING},
+        {"COMPLETE", JOB_COMPLETE},
+        {"ROLLBACK_FAIL", JOB_ROLLBACK_FAIL},
+        {"CANCEL", JOB_CANCEL},
+        {"PAUSED", JOB_UNKNOWN},
+        {"Complete", JOB_UNKNOWN},
+    };
+    char body[256];
+    struct job_record r;
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(st) / sizeof(st[0]); i++) {
+        snprintf(body, sizeof(body), "{\"job\":{\"status\":\"%s\"},\"request_id\":\"r-1\"}",
+                 st[i].raw);
+        parse_ok_p("elb-v3", body, &r);
+        assert_int_equal(r.status, st[i].want);
+        assert_string_equal(r.status_raw, st[i].raw);
+    }
+    /* request_id before the job, or missing, or of any type: beside the envelope, ignored */
+    parse_ok_p("elb-v3", "{\"request_id\":\"r\",\"job\":{\"status\":\"CANCEL\"}}", &r);
+    assert_int_equal(r.status, JOB_CANCEL);
+    parse_ok_p("elb-v3", "{\"job\":{\"status\":\"CANCEL\"},\"request_id\":null}", &r);
+    parse_ok_p("elb-v3", "{\"job\":{\"status\":\"CANCEL\"}}", &r);
+    /* the job's own fields are inside: a status beside the envelope is not the job's */
+    parse_fails_p("elb-v3", "{\"status\":\"SUCCESS\",\"job\":{}}", JOB_PARSE_INVALID,
+                  "field \"status\": missing");
+    parse_fails_p("elb-v3", "{\"job\":null,\"request_id\":\"r\"}", JOB_PARSE_INVALID,
+                  "field \"job\": not an object");
+    parse_fails_p("elb-v3", "{\"job\":\"\"}", JOB_PARSE_INVALID, "field \"job\": not an object");
+    parse_fails_p("elb-v3", running_example, JOB_PARSE_INVALID, "field \"job\": missing");
+    /* and the other way round: a v3 answer is no classic job */
+    parse_fails_p("elb-v1", v3_complete, JOB_PARSE_INVALID, "field \"status\": missing");
+    parse_fails_p("ecs-v1", v3_complete, JOB_PARSE_INVALID, "field \"status\": missing");
+    /* sub-jobs count in the v3 statuses; their entities are arrays, left alone */
+    parse_ok_p("elb-v3",
+               "{\"job\":{\"status\":\"ROLLBACKING\",\"end_time\":null,\"sub_jobs\":["
+               "{\"status\":\"ROLLBACKING\",\"entities\":[{\"resource_id\":\"x\"}]},"
+               "{\"status\":\"COMPLETE\",\"entities\":[]},{\"status\":\"CANCEL\"},"
+               "{\"status\":\"WAITING\"}]}}",
+               &r);
+    assert_int_equal(r.status, JOB_ROLLBACKING);
+    assert_false(profile_terminal(PROFILE("elb-v3"), r.status));
+    assert_int_equal(r.has_end, 0);
+    assert_sub_jobs(&r, 4, JOB_ROLLBACKING, 1u, JOB_COMPLETE, 1u, JOB_CANCEL, 1u, JOB_UNKNOWN, 1u);
+}
+
+static void test_elb_v3_fields(void **state)
+{
+    char body[512], id[JOB_RESOURCE_ID_MAX + 2];
+    struct job_record r;
+
+    (void)state;
+    /* error_msg is the failure text; a fail_reason beside it is not */
+    parse_ok_p("elb-v3",
+               "{\"job\":{\"status\":\"FAIL\",\"error_code\":\"ELB.1\",\"error_msg\":null,"
+               "\"fail_reason\":\"not this\"}}",
+               &r);
+    assert_string_equal(r.error_code, "ELB.1");
+    assert_string_equal(r.fail_reason, "");
+    parse_fails_p("elb-v3", "{\"job\":{\"status\":\"FAIL\",\"error_msg\":7}}", JOB_PARSE_INVALID,
+                  "field \"error_msg\": not a string");
+    /* resource_id at the top; null or absent: entities, if any */
+    parse_ok_p("elb-v3", "{\"job\":{\"status\":\"INIT\",\"resource_id\":\"\"}}", &r);
+    assert_string_equal(r.resource_id, "");
+    parse_ok_p(
+        "elb-v3",
+        "{\"job\":{\"status\":\"INIT\",\"resource_id\":null,\"entities\":{\"elb_id\":\"E\"}}}", &r);
+    assert_string_equal(r.resource_id, "E");
+    parse_ok_p(
+        "elb-v3",
+        "{\"job\":{\"status\":\"INIT\",\"resource_id\":\"R\",\"entities\":{\"elb_id\":\"E\"}}}",
+        &r);
+    assert_string_equal(r.resource_id, "R");
+    parse_fails_p("elb-v3", "{\"job\":{\"status\":\"INIT\",\"resource_id\":5}}", JOB_PARSE_INVALID,
+                  "field \"resource_id\": not a string");
+    parse_fails_p("elb-v3", "{\"job\":{\"status\":\"INIT\",\"resource_id\":[\"R\"]}}",
+                  JOB_PARSE_INVALID, NULL);
+    memset(id, 'r', JOB_RESOURCE_ID_MAX + 1);
+    id[JOB_RESOURCE_ID_MAX + 1] = '\0';
+    snprintf(body, sizeof(body), "{\"job\":{\"status\":\"INIT\",\"resource_id\":\"%s\"}}", id);
+    parse_fails_p("elb-v3", body, JOB_PARSE_TOO_LARGE,
+                  "field \"resource_id\": resource id longer than 128 bytes");
+    /* other profiles have no top-level resource_id */
+    parse_ok_p("elb-v1", "{\"status\":\"INIT\",\"resource_id\":5}", &r);
+    assert_string_equal(r.resource_id, "");
+    /* a job id in UUID form is a valid job id */
+    parse_ok_p(
+        "elb-v3",
+        "{\"job\":{\"status\":\"INIT\",\"job_id\":\"ef6da45b-35d9-4c18-8c35-0b80d94ab9e6\"}}", &r);
+    assert_string_equal(r.job_id, "ef6da45b-35d9-4c18-8c35-0b80d94ab9e6");
+}
+
+/* Every prefix of the realistic answers is an error, for their own profile too. */
+static void test_truncated_profile_bodies(void **state)
+{
+    static const struct {
+        const char *profile, *body;
+    } cases[] = {
+        {"ecs-v1", ecs_success},      {"ecs-v1", ecs_fail},    {"evs-v1", evs_success},
+        {"elb-v3", v3_rollback_fail}, {"elb-v3", v3_complete},
+    };
+    struct job_record r;
+    char err[ERR_MAX];
+    size_t i, cut, len;
+
+    (void)state;
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        len = strlen(cases[i].body);
+        for (cut = 0; cut < len; cut++) {
+            char *copy = malloc(cut + 1);
+
+            assert_non_null(copy);
+            memcpy(copy, cases[i].body, cut);
+            if (parse_p(PROFILE(cases[i].profile), copy, cut, &r, err) != JOB_PARSE_INVALID)
+                fail_msg("%s: prefix of %zu bytes accepted", cases[i].profile, cut);
+            free(copy);
+        }
+        assert_int_equal(parse_p(PROFILE(cases[i].profile), cases[i].body, len, &r, err),
+                         JOB_PARSE_OK);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1049,6 +1662,19 @@ int main(void)
         cmocka_unit_test(test_error_shapes_rejected),
         cmocka_unit_test(test_error_shapes_cut),
         cmocka_unit_test(test_job_id_valid),
+        cmocka_unit_test(test_ecs_success),
+        cmocka_unit_test(test_ecs_failed_sub_job),
+        cmocka_unit_test(test_sub_job_failure_lent),
+        cmocka_unit_test(test_sub_job_failure_lent_caps),
+        cmocka_unit_test(test_sub_job_failure_lent_other_profiles),
+        cmocka_unit_test(test_ecs_sub_jobs_total),
+        cmocka_unit_test(test_ecs_quirks),
+        cmocka_unit_test(test_evs),
+        cmocka_unit_test(test_elb_v3_rollback_fail),
+        cmocka_unit_test(test_elb_v3_complete),
+        cmocka_unit_test(test_elb_v3_statuses_and_envelope),
+        cmocka_unit_test(test_elb_v3_fields),
+        cmocka_unit_test(test_truncated_profile_bodies),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

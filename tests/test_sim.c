@@ -2,16 +2,18 @@
  * test_sim: the API simulator (src/sim.c) checked through a real HTTP client.
  *
  * Each test starts its own simulator on 127.0.0.1, port 0, and asks it with
- * libcurl, comparing answers with api-notes.md section 1 and the script at the
- * top of sim.c: bodies byte for byte where they are a contract, status codes and
- * headers for every fault, the token and project checks, step-mode progression,
- * the control endpoints, sim_stop returning promptly with a slow answer
- * pending, and AK/SK: requests signed by the exporter's signer (src/auth/aksk.c;
- * the simulator checks them with its own code) are accepted, and every flipped
- * bit of the signature and a changed byte of every signed header, of the path
- * and of the query are refused with 401. A small strict JSON checker (written here, sharing nothing
- * with the exporter's parser) tells valid bodies from the deliberately broken ones. No fixed
- * sleeps: anything that waits polls against a deadline.
+ * libcurl, comparing answers with api-notes.md sections 1 and 3 and the script
+ * at the top of sim.c (the classic ELB jobs, then the ECS, EVS and ELB v3 jobs
+ * on their own paths, with the v3 envelope and its rollback): bodies byte for
+ * byte where they are a contract, status codes and headers for every fault, the
+ * token and project checks, step-mode progression, the control endpoints,
+ * sim_stop returning promptly with a slow answer pending, and AK/SK: requests
+ * signed by the exporter's signer (src/auth/aksk.c; the simulator checks them
+ * with its own code) are accepted, and every flipped bit of the signature and a
+ * changed byte of every signed header, of the path and of the query are refused
+ * with 401. A small strict JSON checker (written here, sharing nothing with the
+ * exporter's parser) tells valid bodies from the deliberately broken ones. No
+ * fixed sleeps: anything that waits polls against a deadline.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -1733,6 +1735,519 @@ static void test_control_fault_modes(void **state)
     resp_free(&r);
 }
 
+/* ---- the other job APIs: ECS, EVS (/v1/) and ELB v3 (/v3/.../elb/jobs/) ----------------- */
+
+#define ID_ECS_OK "ff80808288d41e1b0189902609551a00"
+#define ID_ECS_FAIL "ff80808288d41e1b0189902609552b00"
+#define ID_ECS_RUN "ff80808288d41e1b0189902609553c00"
+#define ID_EVS_OK "ff808082739334d80173943ec9b20a00"
+#define ID_EVS_FAIL "ff808082739334d80173943ec9b20b00"
+#define ID_V3_ROLLBACK "6f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0"
+#define ID_V3_COMPLETE "2e4c6a8b-0d1f-4e3a-9c5b-7d9f1b3d5f70"
+#define ID_V3_CANCEL "8a9b0c1d-2e3f-4a5b-8c6d-7e8f9a0b1c2d"
+
+static const char body_v1_404[] =
+    "{\"error\":{\"message\":\"Job not found\",\"code\":\"Ecs.0114\"}}";
+static const char body_v3_404[] = "{\"error_msg\":\"Job not found\",\"error_code\":\"ELB.8904\","
+                                  "\"request_id\":\"2d3e4f5a-6b7c-4d8e-9f0a-1b2c3d4e5f6a\"}";
+
+/* The path of job id under profile (elb-v1, ecs-v1, evs-v1, elb-v3) in project. */
+static void profile_path(const char *profile, const char *project, const char *id, char *out,
+                         size_t cap)
+{
+    if (strcmp(profile, "elb-v1") == 0)
+        snprintf(out, cap, "/v1.0/%s/jobs/%s", project, id);
+    else if (strcmp(profile, "ecs-v1") == 0 || strcmp(profile, "evs-v1") == 0)
+        snprintf(out, cap, "/v1/%s/jobs/%s", project, id);
+    else if (strcmp(profile, "elb-v3") == 0)
+        snprintf(out, cap, "/v3/%s/elb/jobs/%s", project, id);
+    else
+        fail_msg("unknown profile %s", profile);
+}
+
+/* GET job id of profile with the simulator's own token and project. */
+static void get_job_as(const struct sim *s, const char *profile, const char *id, struct resp *r)
+{
+    char path[URL_MAX];
+
+    profile_path(profile, sim_project_id(s), id, path, sizeof(path));
+    http(s, "GET", path, sim_token(s), r);
+}
+
+/* GET a "PROFILE:ID" of sim_demo_jobs_profiled(); the ID goes to id (cap bytes). */
+static void get_profiled(const struct sim *s, const char *pid, char *id, size_t cap, struct resp *r)
+{
+    char profile[16];
+    const char *colon = strchr(pid, ':');
+
+    assert_non_null(colon);
+    assert_true((size_t)(colon - pid) < sizeof(profile));
+    memcpy(profile, pid, (size_t)(colon - pid));
+    profile[colon - pid] = '\0';
+    snprintf(id, cap, "%s", colon + 1);
+    get_job_as(s, profile, id, r);
+}
+
+/* Do the keys appear in body in this order (first occurrence of each, as "key":)? */
+static void assert_key_order(const char *body, const char *const *keys, size_t n)
+{
+    char pat[HDR_MAX];
+    const char *prev = body, *at;
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        snprintf(pat, sizeof(pat), "\"%s\":", keys[i]);
+        at = strstr(body, pat);
+        if (!at || at < prev)
+            fail_msg("key %s missing or out of order in %s", keys[i], body);
+        prev = at;
+    }
+}
+
+static const char ecs_fail_body[] =
+    "{\"status\":\"FAIL\",\"entities\":{\"sub_jobs_total\":2,"
+    "\"sub_jobs\":[{\"status\":\"SUCCESS\","
+    "\"entities\":{\"server_id\":\"0e3c5a1b-2d4f-4a6b-8c9d-1e2f3a4b5c6d\"},"
+    "\"job_id\":\"ff80808288d41e1b0189902609552b01\",\"job_type\":\"createSingleServer\","
+    "\"begin_time\":\"2023-07-25T10:00:02.000Z\",\"end_time\":\"2023-07-25T10:01:12.345Z\","
+    "\"error_code\":null,\"fail_reason\":null},{\"status\":\"FAIL\","
+    "\"entities\":{\"errorcode_message\":\"Insufficient EIP quota. Apply for more,"
+    " or release unused EIPs.\"},\"job_id\":\"ff80808288d41e1b0189902609552b02\","
+    "\"job_type\":\"createSingleServer\",\"begin_time\":\"2023-07-25T10:00:02.010Z\","
+    "\"end_time\":\"2023-07-25T10:00:09.500Z\",\"error_code\":\"Ecs.0013\","
+    "\"fail_reason\":\"create eip failed\"}]},"
+    "\"job_id\":\"ff80808288d41e1b0189902609552b00\",\"job_type\":\"createServer\","
+    "\"begin_time\":\"2023-07-25T10:00:01.000Z\",\"end_time\":\"2023-07-25T10:01:13.000Z\","
+    "\"error_code\":null,\"fail_reason\":null}";
+
+static const char evs_fail_body[] =
+    "{\"status\":\"FAIL\",\"entities\":{\"volume_type\":\"SAS\",\"size\":40,"
+    "\"volume_id\":\"5d7c3b4e-8f90-41a2-9c3d-4e5f6a7b8c92\",\"name\":\"data-3\","
+    "\"sub_jobs\":\"\"},\"job_id\":\"ff808082739334d80173943ec9b20b00\","
+    "\"job_type\":\"extendVolume\",\"begin_time\":\"2023-07-25T11:30:00.000Z\","
+    "\"end_time\":\"2023-07-25T11:30:04.250Z\",\"error_code\":\"EVS.2024\","
+    "\"fail_reason\":\"the disk is being backed up, try again later\"}";
+
+static const char v3_complete_body[] =
+    "{\"job\":{\"status\":\"COMPLETE\",\"begin_time\":\"2024-03-23T08:20:42Z\","
+    "\"end_time\":\"2024-03-23T08:49:11Z\","
+    "\"job_id\":\"2e4c6a8b-0d1f-4e3a-9c5b-7d9f1b3d5f70\","
+    "\"resource_id\":\"c3d1a2b4-5e6f-4a70-8b91-a2b3c4d5e6f7\",\"job_type\":\"UPGRADE\","
+    "\"error_code\":\"\",\"error_msg\":\"\","
+    "\"project_id\":\"0b3d6ac6dbd84d5aaa0c2a7bfe4c2b32\",\"sub_jobs\":[]},"
+    "\"request_id\":\"0b1c2d3e-4f5a-4b6c-9d7e-8f9a0b1c2d3e\"}";
+
+static const char v3_cancel_body[] =
+    "{\"job\":{\"status\":\"CANCEL\",\"begin_time\":\"2024-03-23T09:00:00Z\","
+    "\"end_time\":\"2024-03-23T09:02:20Z\","
+    "\"job_id\":\"8a9b0c1d-2e3f-4a5b-8c6d-7e8f9a0b1c2d\",\"resource_id\":null,"
+    "\"job_type\":\"batchCreateV3Loadbalancer\",\"error_code\":\"\",\"error_msg\":\"\","
+    "\"project_id\":\"0b3d6ac6dbd84d5aaa0c2a7bfe4c2b32\","
+    "\"sub_jobs\":[{\"status\":\"SUCCESS\",\"begin_time\":\"2024-03-23T09:00:01Z\","
+    "\"end_time\":\"2024-03-23T09:01:30Z\","
+    "\"job_id\":\"9b0c1d2e-3f4a-4b5c-9d6e-8f9a0b1c2d3e\",\"job_type\":\"createLoadbalancer\","
+    "\"error_code\":\"\",\"error_msg\":\"\","
+    "\"project_id\":\"0b3d6ac6dbd84d5aaa0c2a7bfe4c2b32\","
+    "\"resource_id\":\"d4e2b3c5-6f70-4b81-9ca2-b3c4d5e6f708\","
+    "\"entities\":[{\"resource_id\":\"d4e2b3c5-6f70-4b81-9ca2-b3c4d5e6f708\","
+    "\"resource_type\":\"loadbalancer\"}]},{\"status\":\"CANCEL\","
+    "\"begin_time\":\"2024-03-23T09:01:30Z\",\"end_time\":\"2024-03-23T09:02:20Z\","
+    "\"job_id\":\"0c1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f\",\"job_type\":\"createLoadbalancer\","
+    "\"error_code\":\"\",\"error_msg\":\"\","
+    "\"project_id\":\"0b3d6ac6dbd84d5aaa0c2a7bfe4c2b32\",\"resource_id\":null,"
+    "\"entities\":[]}]},\"request_id\":\"1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f\"}";
+
+static void test_profiled_jobs_verbatim(void **state)
+{
+    struct resp r;
+
+    get_job_as(*state, "ecs-v1", ID_ECS_FAIL, &r);
+    assert_json_answer(&r, 200, ecs_fail_body);
+    assert_true(json_valid(r.body, r.len));
+    resp_free(&r);
+    get_job_as(*state, "evs-v1", ID_EVS_FAIL, &r);
+    assert_json_answer(&r, 200, evs_fail_body);
+    assert_true(json_valid(r.body, r.len));
+    resp_free(&r);
+    get_job_as(*state, "elb-v3", ID_V3_COMPLETE, &r);
+    assert_json_answer(&r, 200, v3_complete_body);
+    assert_true(json_valid(r.body, r.len));
+    resp_free(&r);
+    get_job_as(*state, "elb-v3", ID_V3_CANCEL, &r);
+    assert_json_answer(&r, 200, v3_cancel_body);
+    assert_true(json_valid(r.body, r.len));
+    resp_free(&r);
+}
+
+/* ECS and EVS: the classic field order, sub-jobs (and ECS's total) inside entities. */
+static void test_ecs_evs_shapes(void **state)
+{
+    static const char *const order[] = {"status",     "entities", "job_id",     "job_type",
+                                        "begin_time", "end_time", "error_code", "fail_reason"};
+    static const struct {
+        const char *profile, *id, *has[4];
+    } jobs[] = {
+        {"ecs-v1",
+         ID_ECS_OK,
+         {"{\"status\":\"SUCCESS\",\"entities\":{\"sub_jobs_total\":1,\"sub_jobs\":[{",
+          "\"job_type\":\"createSingleServer\"", "\"server_id\":\"", NULL}},
+        {"ecs-v1",
+         ID_ECS_FAIL,
+         {"\"entities\":{\"sub_jobs_total\":2,\"sub_jobs\":[{\"status\":\"SUCCESS\"",
+          "{\"status\":\"FAIL\",\"entities\":{\"errorcode_message\":\"Insufficient EIP quota.",
+          "\"error_code\":\"Ecs.0013\"", "\"error_code\":null,\"fail_reason\":null}"}},
+        {"ecs-v1",
+         ID_ECS_RUN,
+         {"{\"status\":\"RUNNING\",\"entities\":{\"sub_jobs_total\":2,\"sub_jobs\":[{\"status\":"
+          "\"RUNNING\"",
+          "{\"status\":\"INIT\"", "\"job_type\":\"deleteServer\"", "\"end_time\":\"\""}},
+        {"evs-v1",
+         ID_EVS_OK,
+         {"{\"status\":\"SUCCESS\",\"entities\":{\"sub_jobs\":[{\"status\":\"SUCCESS\"",
+          "\"volume_id\":\"3b5a1f2c-6d7e-4f80-9a1b-2c3d4e5f6a70\"",
+          "\"volume_id\":\"4c6b2a3d-7e8f-4091-8b2c-3d4e5f6a7b81\"",
+          "\"job_type\":\"batchCreateVolume\""}},
+        {"evs-v1", ID_EVS_FAIL, {"\"name\":\"data-3\",\"sub_jobs\":\"\"}", NULL}},
+    };
+    char want_id[HDR_MAX];
+    struct resp r;
+    size_t i, k;
+
+    for (i = 0; i < sizeof(jobs) / sizeof(jobs[0]); i++) {
+        get_job_as(*state, jobs[i].profile, jobs[i].id, &r);
+        assert_int_equal(r.code, 200);
+        assert_string_equal(r.ctype, "application/json;charset=utf-8");
+        assert_true(json_valid(r.body, r.len));
+        assert_key_order(r.body, order, sizeof(order) / sizeof(order[0]));
+        snprintf(want_id, sizeof(want_id), "\"job_id\":\"%s\",", jobs[i].id);
+        assert_non_null(strstr(r.body, want_id));
+        assert_null(strstr(r.body, "\"job\":"));       /* no envelope */
+        assert_null(strstr(r.body, "\"request_id\"")); /* nor its request id */
+        for (k = 0; k < 4 && jobs[i].has[k]; k++)
+            if (!strstr(r.body, jobs[i].has[k]))
+                fail_msg("%s: missing %s in %s", jobs[i].id, jobs[i].has[k], r.body);
+        /* sub-jobs sit in entities: their array closes it, the job's own fields follow */
+        if (count_of(r.body, "\"sub_jobs\":["))
+            assert_non_null(strstr(r.body, "}]},\"job_id\":\""));
+        resp_free(&r);
+    }
+}
+
+/* ELB v3: {"job":{...},"request_id":"..."}, the v3 field order, whole seconds. */
+static void test_v3_envelope(void **state)
+{
+    static const char *const order[] = {"job",       "status",      "begin_time", "end_time",
+                                        "job_id",    "resource_id", "job_type",   "error_code",
+                                        "error_msg", "project_id",  "sub_jobs",   "request_id"};
+    static const char *const ids[] = {ID_V3_ROLLBACK, ID_V3_COMPLETE, ID_V3_CANCEL};
+    char want_id[HDR_MAX], ts[HDR_MAX];
+    const char *tail;
+    struct resp r;
+    size_t i;
+
+    for (i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
+        get_job_as(*state, "elb-v3", ids[i], &r);
+        assert_int_equal(r.code, 200);
+        assert_string_equal(r.ctype, "application/json;charset=utf-8");
+        assert_true(json_valid(r.body, r.len));
+        assert_int_equal(strncmp(r.body, "{\"job\":{\"status\":\"", 18), 0);
+        tail = strstr(r.body, "},\"request_id\":\"");
+        assert_non_null(tail);
+        assert_int_equal(strlen(tail), strlen("},\"request_id\":\"") + 36 + 2); /* a UUID */
+        assert_string_equal(r.body + r.len - 2, "\"}");
+        assert_key_order(r.body, order, sizeof(order) / sizeof(order[0]));
+        snprintf(want_id, sizeof(want_id), "\"job_id\":\"%s\",", ids[i]);
+        assert_non_null(strstr(r.body, want_id));
+        assert_non_null(strstr(r.body, "\"project_id\":\"" PROJECT "\""));
+        assert_null(strstr(r.body, "\"fail_reason\"")); /* v3 says error_msg */
+        field(r.body, "begin_time", ts, sizeof(ts));
+        assert_int_equal(strlen(ts), 20); /* YYYY-MM-DDTHH:MM:SSZ */
+        assert_int_equal(ts[19], 'Z');
+        resp_free(&r);
+    }
+    /* the CANCEL job's sub-jobs carry entities as arrays of resources */
+    get_job_as(*state, "elb-v3", ID_V3_CANCEL, &r);
+    assert_int_equal(count_of(r.body, "{\"status\":\""), 3);
+    assert_int_equal(count_of(r.body, "\"entities\":["), 2);
+    assert_non_null(strstr(r.body, "\"resource_type\":\"loadbalancer\""));
+    assert_non_null(strstr(r.body, "\"resource_id\":null,\"job_type\""));
+    resp_free(&r);
+}
+
+/* Each API answers only for its own jobs: another API's path gets that API's 404. */
+static void test_profiled_paths_404(void **state)
+{
+    static const struct {
+        const char *profile, *id;
+        long code;
+        const char *body; /* NULL: 200 */
+    } cases[] = {
+        /* ECS and EVS share the /v1/ path shape: both answer there, nowhere else */
+        {"evs-v1", ID_ECS_OK, 200, NULL},          {"ecs-v1", ID_EVS_OK, 200, NULL},
+        {"elb-v1", ID_ECS_OK, 404, body_404},      {"elb-v3", ID_ECS_FAIL, 404, body_v3_404},
+        {"elb-v1", ID_EVS_FAIL, 404, body_404},    {"elb-v3", ID_EVS_OK, 404, body_v3_404},
+        {"elb-v1", ID_V3_COMPLETE, 404, body_404}, {"ecs-v1", ID_V3_CANCEL, 404, body_v1_404},
+        {"ecs-v1", ID_SEED, 404, body_v1_404},     {"elb-v3", ID_SEED, 404, body_v3_404},
+        {"elb-v3", ID_J(8), 404, body_v3_404},     {"ecs-v1", ID_UNKNOWN, 404, body_v1_404},
+        {"elb-v3", ID_UNKNOWN, 404, body_v3_404},  {"elb-v3", ID_F500, 404, body_v3_404},
+    };
+    struct sim *s = *state;
+    char st[HDR_MAX];
+    struct resp r;
+    size_t i;
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        get_job_as(s, cases[i].profile, cases[i].id, &r);
+        if (r.code != cases[i].code)
+            fail_msg("%s on %s: %ld, want %ld", cases[i].id, cases[i].profile, r.code,
+                     cases[i].code);
+        if (cases[i].body)
+            assert_json_answer(&r, cases[i].code, cases[i].body);
+        resp_free(&r);
+    }
+    /* asked on the wrong paths, the progressing jobs do not move */
+    get_job_as(s, "ecs-v1", ID_V3_ROLLBACK, &r);
+    assert_json_answer(&r, 404, body_v1_404);
+    resp_free(&r);
+    get_job_as(s, "elb-v1", ID_V3_ROLLBACK, &r);
+    assert_json_answer(&r, 404, body_404);
+    resp_free(&r);
+    get_job_as(s, "elb-v3", ID_V3_ROLLBACK, &r);
+    field(r.body, "status", st, sizeof(st));
+    assert_string_equal(st, "RUNNING");
+    resp_free(&r);
+    get_job(s, ID_J(8), &r);
+    field(r.body, "status", st, sizeof(st));
+    assert_string_equal(st, "INIT");
+    resp_free(&r);
+}
+
+/* The token and project checks, the method check and the faults hold on every path. */
+static void test_profiled_paths_auth_and_faults(void **state)
+{
+    static const char *const paths[] = {
+        "/v1/" PROJECT "/jobs/" ID_ECS_OK,
+        "/v3/" PROJECT "/elb/jobs/" ID_V3_COMPLETE,
+    };
+    struct sim *s = *state;
+    char path[URL_MAX];
+    struct resp r;
+    size_t i;
+
+    for (i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+        http(s, "GET", paths[i], NULL, &r);
+        assert_json_answer(&r, 401, body_401);
+        resp_free(&r);
+        http(s, "POST", paths[i], TOKEN, &r);
+        assert_int_equal(r.code, 405);
+        assert_string_equal(r.allow, "GET");
+        resp_free(&r);
+    }
+    profile_path("ecs-v1", "0b3d6ac6dbd84d5aaa0c2a7bfe4c2b33", ID_ECS_OK, path, sizeof(path));
+    http(s, "GET", path, TOKEN, &r);
+    assert_json_answer(&r, 403, body_403);
+    resp_free(&r);
+    profile_path("elb-v3", "other", ID_V3_CANCEL, path, sizeof(path));
+    http(s, "GET", path, TOKEN, &r);
+    assert_json_answer(&r, 403, body_403);
+    resp_free(&r);
+
+    http(s, "POST", "/_sim/fault/503", NULL, &r);
+    resp_free(&r);
+    for (i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+        http(s, "GET", paths[i], TOKEN, &r);
+        assert_json_answer(&r, 503, body_503);
+        resp_free(&r);
+    }
+    http(s, "POST", "/_sim/fault/none", NULL, &r);
+    resp_free(&r);
+    /* and the requests are counted by job id, whatever the path */
+    http(s, "GET", "/_sim/requests", NULL, &r);
+    assert_non_null(strstr(r.body, ID_V3_COMPLETE " 3\n")); /* 401, 405, 503 */
+    assert_non_null(strstr(r.body, ID_ECS_OK " 4\n"));      /* and 403 */
+    resp_free(&r);
+    /* malformed v3 and v1 paths are not job paths */
+    http(s, "GET", "/v3/" PROJECT "/jobs/" ID_V3_COMPLETE, TOKEN, &r);
+    assert_int_equal(r.code, 404);
+    assert_non_null(strstr(r.body, "APIGW.0101"));
+    resp_free(&r);
+    http(s, "GET", "/v3/" PROJECT "/elb/jobs/" ID_V3_COMPLETE "/x", TOKEN, &r);
+    assert_non_null(strstr(r.body, "APIGW.0101"));
+    resp_free(&r);
+    http(s, "GET", "/v3//elb/jobs/" ID_V3_COMPLETE, TOKEN, &r);
+    assert_non_null(strstr(r.body, "APIGW.0101"));
+    resp_free(&r);
+    http(s, "GET", "/v1/" PROJECT "/jobs/", TOKEN, &r);
+    assert_non_null(strstr(r.body, "APIGW.0101"));
+    resp_free(&r);
+}
+
+#define V3R_HEAD "{\"job\":{\"status\":\""
+#define V3R_MID "\",\"begin_time\":\"2026-11-28T12:00:00Z\",\"end_time\":"
+#define V3R_JOB                                                                                    \
+    ",\"job_id\":\"" ID_V3_ROLLBACK "\",\"resource_id\":\"c3d1a2b4-5e6f-4a70-8b91-a2b3c4d5e6f7\"," \
+    "\"job_type\":\"cloneLoadbalancer\",\"error_code\":"
+#define V3R_TAIL                                                                                   \
+    ",\"project_id\":\"" PROJECT "\",\"sub_jobs\":[]},"                                            \
+    "\"request_id\":\"5c6d7e8f-9a0b-4c1d-8e2f-3a4b5c6d7e8f\"}"
+#define V3R_OPEN(st) V3R_HEAD st V3R_MID "null" V3R_JOB "\"\",\"error_msg\":\"\"" V3R_TAIL
+#define V3R_END                                                                                    \
+    V3R_HEAD "ROLLBACK_FAIL" V3R_MID "\"2026-11-28T12:00:33Z\"" V3R_JOB                            \
+             "\"ELB.8907\",\"error_msg\":\"Rollback failed: listener \\\"web-443\\\" is still in " \
+             "use.\"" V3R_TAIL
+
+/* Step mode: RUNNING, ROLLBACKING twice, then ROLLBACK_FAIL with its code and text, for good. */
+static void test_v3_rollback_step_mode(void **state)
+{
+    static const char *const answers[] = {
+        V3R_OPEN("RUNNING"), V3R_OPEN("ROLLBACKING"), V3R_OPEN("ROLLBACKING"), V3R_END, V3R_END,
+    };
+    struct sim *s = *state;
+    struct resp r;
+    size_t i;
+
+    for (i = 0; i < sizeof(answers) / sizeof(answers[0]); i++) {
+        get_job_as(s, "elb-v3", ID_V3_ROLLBACK, &r);
+        assert_json_answer(&r, 200, answers[i]);
+        assert_true(json_valid(r.body, r.len));
+        resp_free(&r);
+        /* refused requests do not advance it */
+        http(s, "GET", "/v3/" PROJECT "/elb/jobs/" ID_V3_ROLLBACK, NULL, &r);
+        assert_int_equal(r.code, 401);
+        resp_free(&r);
+    }
+    http(s, "POST", "/_sim/reset", NULL, &r);
+    resp_free(&r);
+    get_job_as(s, "elb-v3", ID_V3_ROLLBACK, &r);
+    assert_json_answer(&r, 200, answers[0]);
+    resp_free(&r);
+}
+
+static int v3_rank(const char *st)
+{
+    if (strcmp(st, "RUNNING") == 0)
+        return 0;
+    if (strcmp(st, "ROLLBACKING") == 0)
+        return 1;
+    if (strcmp(st, "ROLLBACK_FAIL") == 0)
+        return 2;
+    fail_msg("unexpected status %s", st);
+    return -1;
+}
+
+/* Time mode: the rollback moves with the clock, times in whole seconds, never in the future. */
+static void test_v3_rollback_time_mode(void **state)
+{
+    enum { STEP_MS = 50 };
+    char st[HDR_MAX], begin[HDR_MAX], end[HDR_MAX], ec[HDR_MAX];
+    int rank = 0, rk, seen_rollbacking = 0;
+    uint64_t deadline, before;
+    struct sim *s;
+    struct resp r;
+
+    (void)state;
+    before = wall_now_ms() / 1000 * 1000;
+    s = start_sim(STEP_MS, SLOW_MS);
+    deadline = now_ms() + POLL_DEADLINE_MS;
+    do {
+        get_job_as(s, "elb-v3", ID_V3_ROLLBACK, &r);
+        assert_int_equal(r.code, 200);
+        assert_true(json_valid(r.body, r.len));
+        field(r.body, "status", st, sizeof(st));
+        field(r.body, "begin_time", begin, sizeof(begin));
+        field(r.body, "error_code", ec, sizeof(ec));
+        assert_int_equal(strlen(begin), 20);
+        assert_true(ts_ms(begin) >= before);
+        rk = v3_rank(st);
+        if (rk < rank)
+            fail_msg("went back to %s", st);
+        rank = rk;
+        seen_rollbacking |= rk == 1;
+        if (rk < 2) {
+            assert_non_null(strstr(r.body, "\"end_time\":null,"));
+            assert_string_equal(ec, "");
+        } else {
+            field(r.body, "end_time", end, sizeof(end));
+            assert_int_equal(strlen(end), 20);
+            assert_true(ts_ms(end) >= ts_ms(begin));
+            assert_true(ts_ms(end) <= wall_now_ms() + CLOCK_SLACK_MS);
+            assert_true(ts_ms(end) - ts_ms(begin) <= 1000); /* 3 steps of 50 ms, whole seconds */
+            assert_string_equal(ec, "ELB.8907");
+        }
+        resp_free(&r);
+        if (rk < 2)
+            nap();
+    } while (rank < 2 && now_ms() < deadline);
+    assert_int_equal(rank, 2);
+    assert_true(seen_rollbacking);
+    sim_stop(s);
+}
+
+static void test_demo_jobs_profiled_list(void **state)
+{
+    static const char *const want[] = {
+        "ecs-v1:" ID_ECS_OK,      "ecs-v1:" ID_ECS_FAIL,  "ecs-v1:" ID_ECS_RUN,
+        "evs-v1:" ID_EVS_OK,      "evs-v1:" ID_EVS_FAIL,  "elb-v3:" ID_V3_ROLLBACK,
+        "elb-v3:" ID_V3_COMPLETE, "elb-v3:" ID_V3_CANCEL,
+    };
+    const char *const *ids = sim_demo_jobs_profiled();
+    const char *const *classic = sim_demo_jobs();
+    char id[HDR_MAX / 2], want_id[HDR_MAX];
+    struct resp r;
+    size_t n, k;
+
+    for (n = 0; ids[n]; n++) {
+        assert_true(n < sizeof(want) / sizeof(want[0]));
+        assert_string_equal(ids[n], want[n]);
+        get_profiled(*state, ids[n], id, sizeof(id), &r);
+        assert_int_equal(r.rc, CURLE_OK);
+        assert_int_equal(r.code, 200);
+        assert_true(json_valid(r.body, r.len));
+        snprintf(want_id, sizeof(want_id), "\"job_id\":\"%s\"", id);
+        assert_non_null(strstr(r.body, want_id));
+        resp_free(&r);
+        for (k = 0; classic[k]; k++)
+            assert_string_not_equal(classic[k], id);
+    }
+    assert_int_equal(n, sizeof(want) / sizeof(want[0]));
+}
+
+/* With step_ms > 0 the profiled jobs, too, began within the last hour and never end later. */
+static void test_time_mode_profiled_times_are_recent(void **state)
+{
+    const char *const *ids = sim_demo_jobs_profiled();
+    uint64_t b[8], e[8], now;
+    char id[HDR_MAX], ts[HDR_MAX];
+    size_t nb, ne, i, k;
+    struct sim *s;
+    struct resp r;
+
+    (void)state;
+    s = start_sim(60000, SLOW_MS);
+    for (i = 0; ids[i]; i++) {
+        get_profiled(s, ids[i], id, sizeof(id), &r);
+        assert_int_equal(r.code, 200);
+        assert_true(json_valid(r.body, r.len));
+        now = wall_now_ms();
+        nb = times_of(r.body, "begin_time", b, 8);
+        ne = times_of(r.body, "end_time", e, 8);
+        assert_true(nb >= 1);
+        for (k = 0; k < nb; k++)
+            if (b[k] + HOUR_MS < now || b[k] > now + CLOCK_SLACK_MS)
+                fail_msg("%s: begin_time %.3f s from now: %s", ids[i],
+                         ((double)b[k] - (double)now) / 1000.0, r.body);
+        for (k = 0; k < ne; k++)
+            if (e[k] > now + CLOCK_SLACK_MS || e[k] + HOUR_MS < now)
+                fail_msg("%s: end_time %.3f s from now: %s", ids[i],
+                         ((double)e[k] - (double)now) / 1000.0, r.body);
+        /* ELB v3 keeps its whole seconds, ECS and EVS their milliseconds */
+        field(r.body, "begin_time", ts, sizeof(ts));
+        assert_int_equal(strlen(ts), strncmp(ids[i], "elb-v3:", 7) == 0 ? 20 : 24);
+        resp_free(&r);
+    }
+    sim_stop(s);
+}
+
 /* ---- stopping with a slow answer pending ---------------------------------------------------- */
 
 struct slow_client {
@@ -1833,6 +2348,15 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_control_methods, setup, teardown),
         cmocka_unit_test_setup_teardown(test_control_fault_modes, setup, teardown),
         cmocka_unit_test(test_stop_with_slow_answer_pending),
+        cmocka_unit_test_setup_teardown(test_profiled_jobs_verbatim, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ecs_evs_shapes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_v3_envelope, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_profiled_paths_404, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_profiled_paths_auth_and_faults, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_v3_rollback_step_mode, setup, teardown),
+        cmocka_unit_test(test_v3_rollback_time_mode),
+        cmocka_unit_test_setup_teardown(test_demo_jobs_profiled_list, setup, teardown),
+        cmocka_unit_test(test_time_mode_profiled_times_are_recent),
     };
     int rc;
 

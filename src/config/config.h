@@ -60,6 +60,7 @@ struct config {
     size_t n_jobs;
     size_t n_flag_jobs;
     size_t n_config_jobs;
+    unsigned profiles_named; /* bit i: a job was given as PROFILE:ID with profile_at(i) */
     char *jobs_file;
     uint64_t jobs_retention_ms; /* --jobs.retention; 0 keeps finished jobs for good */
     uint64_t poll_interval_ms, poll_timeout_ms;

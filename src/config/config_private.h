@@ -235,6 +235,13 @@ int config_read_file(const char *path, size_t max, char **out, size_t *out_len, 
 /* Why "PROFILE:ID" / "ID" s[0..n) is not a job reference, or NULL; the ID part in *id, *idlen. */
 const char *cfg_job_ref_problem(const char *s, size_t n, const char **id, size_t *idlen, char *buf,
                                 size_t len);
+/* The bit of config.profiles_named for the profile "PROFILE:ID" s[0..n) names, 0 for a bare ID. */
+unsigned cfg_job_ref_profile_bit(const char *s, size_t n);
+/*
+ * Why the jobs c lists cannot all be polled: one names a profile other than
+ * c->profile (this version polls one profile per instance). NULL if fine.
+ */
+const char *cfg_profiles_problem(const struct config *c, char *buf, size_t len);
 /* Load c->jobs_file (at the end of config_parse). CONFIG_OK or CONFIG_ERROR. */
 int cfg_jobs_file_load(struct parse *p);
 

@@ -140,6 +140,34 @@ const char *cfg_job_ref_problem(const char *s, size_t n, const char **id, size_t
     return NULL;
 }
 
+unsigned cfg_job_ref_profile_bit(const char *s, size_t n)
+{
+    const char *colon = memchr(s, ':', n);
+    const struct api_profile *p;
+    size_t i;
+
+    for (i = 0; colon && (p = profile_at(i)) != NULL; i++)
+        if (strlen(p->name) == (size_t)(colon - s) && memcmp(p->name, s, (size_t)(colon - s)) == 0)
+            return 1u << i;
+    return 0;
+}
+
+const char *cfg_profiles_problem(const struct config *c, char *buf, size_t len)
+{
+    const struct api_profile *p;
+    size_t i;
+
+    for (i = 0; (p = profile_at(i)) != NULL; i++)
+        if ((c->profiles_named & (1u << i)) && p != c->profile) {
+            snprintf(buf, len,
+                     "a job is given as %s:ID, but this version polls the jobs of one profile per "
+                     "instance (--elb.profile=%s): run another instance with --elb.profile=%s",
+                     p->name, c->profile ? c->profile->name : "elb-v1", p->name);
+            return buf;
+        }
+    return NULL;
+}
+
 /* Append an owned ID to c->jobs, growing by doubling. Returns 0 or -ENOMEM. */
 static int jobs_push(struct config *c, char *id)
 {
@@ -166,6 +194,7 @@ int config_add_job(struct config *c, const char *ref)
 
     if (!ref || cfg_job_ref_problem(ref, strlen(ref), &id, &n, why, sizeof(why)))
         return -EINVAL;
+    c->profiles_named |= cfg_job_ref_profile_bit(ref, strlen(ref));
     for (i = 0; i < c->n_jobs; i++)
         if (strncmp(c->jobs[i], id, n) == 0 && c->jobs[i][n] == '\0')
             return 0;
@@ -273,6 +302,7 @@ int config_add_jobs_text(struct config *c, const char *path, const char *text, s
             cfg_set_err(err, errsz, "%s:%zu: %s", cfg_show(pb, path, strlen(path)), lineno, why);
             goto out;
         }
+        c->profiles_named |= cfg_job_ref_profile_bit(text + s, e - s);
         slot = idset_slot(&set, id, idlen);
         if (*slot)
             continue; /* duplicate */
@@ -348,7 +378,7 @@ int cfg_jobs_file_load(struct parse *p)
 int config_reload_jobs(const struct config *c, char ***jobs, size_t *n, char *err, size_t errsz)
 {
     struct config tmp;
-    char *text = NULL;
+    char *text = NULL, why[CONFIG_LINE_MAX];
     size_t i, len = 0, keep = c->n_flag_jobs + c->n_config_jobs;
     int rc = 0;
 
@@ -371,6 +401,12 @@ int config_reload_jobs(const struct config *c, char ***jobs, size_t *n, char *er
     free(text);
     if (rc)
         goto fail;
+    tmp.profile = c->profile;
+    if (!c->demo && cfg_profiles_problem(&tmp, why, sizeof(why))) {
+        cfg_set_err(err, errsz, "%s", why);
+        rc = -EINVAL;
+        goto fail;
+    }
     *jobs = tmp.jobs;
     *n = tmp.n_jobs;
     return 0;

@@ -1,9 +1,9 @@
 /*
- * sim: a simulator of the classic ELB job API (see sim.h), for tests and for --demo.
+ * sim: a simulator of the job APIs (see sim.h), for tests and for --demo.
  *
- * Written from docs/api-notes.md section 1 and the seed document only; it shares
- * no code with the parser (src/job.c, src/json.c) so that the two cannot agree
- * on a mistake.
+ * Written from docs/api-notes.md sections 1 and 3, the seed document and the
+ * public API pages of ECS, EVS and ELB v3 only; it shares no code with the
+ * parser (src/job.c, src/json.c) so that the two cannot agree on a mistake.
  *
  * THE SCRIPT
  *
@@ -58,6 +58,38 @@
  * finished jobs began minutes ago (12 to 45), running ones seconds ago, and
  * durations, sub-job offsets and the fraction-or-not of each timestamp are
  * kept; nothing is in the future and nothing older than an hour.
+ *
+ * Jobs of the other APIs (sim_demo_jobs_profiled(), as "PROFILE:ID"), each
+ * answering 200 on its own path only and 404 on the others. ECS and EVS write
+ * the classic field order with sub-jobs inside entities; ELB v3 writes
+ * {"job":{status, begin_time, end_time, job_id, resource_id, job_type,
+ * error_code, error_msg, project_id, sub_jobs},"request_id":...}, whole-second
+ * times, "" for empty error fields, sub-jobs whose entities are arrays, and the
+ * default project's id as project_id:
+ *   ff80808288d41e1b0189902609551a00  ecs-v1 SUCCESS createServer, sub_jobs_total 1, one
+ *                                     SUCCESS createSingleServer (server_id)
+ *   ff80808288d41e1b0189902609552b00  ecs-v1 FAIL createServer, error fields null, sub_jobs_total
+ *                                     2: a SUCCESS sub-job and a FAIL one with error_code
+ *                                     Ecs.0013, a terse fail_reason and the reason in
+ *                                     entities.errorcode_message
+ *   ff80808288d41e1b0189902609553c00  ecs-v1 RUNNING deleteServer, sub_jobs_total 2: RUNNING and
+ *                                     INIT deleteSingleServer
+ *   ff808082739334d80173943ec9b20a00  evs-v1 SUCCESS batchCreateVolume, two SUCCESS createVolume
+ *                                     sub-jobs (volume_id, size, ...), no total
+ *   ff808082739334d80173943ec9b20b00  evs-v1 FAIL extendVolume EVS.2024, entities of one volume
+ *                                     with sub_jobs ""
+ *   6f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0  elb-v3 progressing cloneLoadbalancer: RUNNING,
+ *                                     ROLLBACKING, ROLLBACKING, ROLLBACK_FAIL ELB.8907 with an
+ *                                     error_msg; end_time null and error fields "" until then
+ *                                     (step mode: begin 2026-11-28T12:00:00Z, end 12:00:33Z)
+ *   2e4c6a8b-0d1f-4e3a-9c5b-7d9f1b3d5f70  elb-v3 COMPLETE UPGRADE, sub_jobs []
+ *   8a9b0c1d-2e3f-4a5b-8c6d-7e8f9a0b1c2d  elb-v3 CANCEL batchCreateV3Loadbalancer, sub-jobs
+ *                                     SUCCESS and CANCEL
+ * A job asked on another API's path answers that API's 404: /v1.0/ the one
+ * above, /v1/ {"error":{"message":"Job not found","code":"Ecs.0114"}}, /v3/
+ * {"error_msg":"Job not found","error_code":"ELB.8904","request_id":"..."}
+ * (the shapes are the services'; the code numbers are the simulator's). The
+ * 401, 403, 405 and fault answers are the same on every path.
  *
  * Fault jobs (not in sim_demo_jobs()):
  *   fa170000000000000000000000000429  first answer 429 APIGW.0308 + Retry-After: 1,
@@ -172,6 +204,14 @@
 #define ID_FHUGE "fa17000000000000000000000000000e"
 #define ID_FTYPE "fa17000000000000000000000000000f"
 #define ID_FHTML "fa170000000000000000000000000010"
+#define ID_ECS_OK "ff80808288d41e1b0189902609551a00"
+#define ID_ECS_FAIL "ff80808288d41e1b0189902609552b00"
+#define ID_ECS_RUN "ff80808288d41e1b0189902609553c00"
+#define ID_EVS_OK "ff808082739334d80173943ec9b20a00"
+#define ID_EVS_FAIL "ff808082739334d80173943ec9b20b00"
+#define ID_V3_ROLLBACK "6f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0"
+#define ID_V3_COMPLETE "2e4c6a8b-0d1f-4e3a-9c5b-7d9f1b3d5f70"
+#define ID_V3_CANCEL "8a9b0c1d-2e3f-4a5b-8c6d-7e8f9a0b1c2d"
 
 /* The seed's example response exactly as printed (its code block, unindented). */
 static const char body_seed[] = "{\n"
@@ -282,6 +322,117 @@ static const char body_badtype[] =
     JOB("3", "{}", ID_FTYPE, "createELB", Q("2017-09-29T20:00:00.000Z"), Q(""), "null", "null", "");
 static const char body_html[] = "<html><body>Bad Gateway</body></html>";
 
+/* ECS (api-notes.md section 3): the classic order, sub-jobs and their total inside entities. */
+#define ECS_SUB(status, entities, id, type, begin, end, ec, fr)                                    \
+    JOB(Q(status), entities, id, type, Q(begin), end, ec, fr, "")
+
+static const char body_ecs_ok[] =
+    JOB(Q("SUCCESS"),
+        "{\"sub_jobs_total\":1,\"sub_jobs\":[" ECS_SUB(
+            "SUCCESS", "{\"server_id\":\"5d2b7f0e-8c1a-4e0b-9a57-3c6f1d2e4b10\"}",
+            "ff80808288d41e1b0189902609551a01", "createSingleServer", "2023-07-25T09:30:12.104Z",
+            Q("2023-07-25T09:31:40.877Z"), "null", "null") "]}",
+        ID_ECS_OK, "createServer", Q("2023-07-25T09:30:10.512Z"), Q("2023-07-25T09:31:44.020Z"),
+        "null", "null", "");
+
+static const char body_ecs_fail[] =
+    JOB(Q("FAIL"),
+        "{\"sub_jobs_total\":2,\"sub_jobs\":[" ECS_SUB(
+            "SUCCESS", "{\"server_id\":\"0e3c5a1b-2d4f-4a6b-8c9d-1e2f3a4b5c6d\"}",
+            "ff80808288d41e1b0189902609552b01", "createSingleServer", "2023-07-25T10:00:02.000Z",
+            Q("2023-07-25T10:01:12.345Z"), "null",
+            "null") "," ECS_SUB("FAIL",
+                                "{\"errorcode_message\":"
+                                "\"Insufficient EIP quota. "
+                                "Apply for more, or release "
+                                "unused EIPs.\"}",
+                                "ff80808288d41e1b0189902609552b"
+                                "02",
+                                "createSingleServer", "2023-07-25T10:00:02.010Z",
+                                Q("2023-07-25T10:00:09.500Z"), Q("Ecs.0013"),
+                                Q("create eip failed")) "]}",
+        ID_ECS_FAIL, "createServer", Q("2023-07-25T10:00:01.000Z"), Q("2023-07-25T10:01:13.000Z"),
+        "null", "null", "");
+
+static const char body_ecs_run[] =
+    JOB(Q("RUNNING"),
+        "{\"sub_jobs_total\":2,\"sub_jobs\":[" ECS_SUB(
+            "RUNNING", "{\"server_id\":\"7a8b9c0d-1e2f-4a3b-8c4d-5e6f7a8b9c0d\"}",
+            "ff80808288d41e1b0189902609553c01", "deleteSingleServer", "2023-07-25T12:00:01.250Z",
+            Q(""), "null",
+            "null") "," ECS_SUB("INIT", "{\"server_id\":\"8b9c0d1e-2f3a-4b4c-9d5e-6f7a8b9c0d1e\"}",
+                                "ff80808288d41e1b0189902609553c02", "deleteSingleServer",
+                                "2023-07-25T12:00:01.260Z", Q(""), "null", "null") "]}",
+        ID_ECS_RUN, "deleteServer", Q("2023-07-25T12:00:00.500Z"), Q(""), "null", "null", "");
+
+/* EVS: sub-jobs inside entities, no total; a single-volume job's entities describe the volume. */
+static const char body_evs_ok[] =
+    JOB(Q("SUCCESS"),
+        "{\"sub_jobs\":[" ECS_SUB("SUCCESS",
+                                  "{\"volume_type\":\"SSD\",\"size\":100,\"volume_id\":"
+                                  "\"3b5a1f2c-6d7e-4f80-9a1b-2c3d4e5f6a70\",\"name\":\"data-1\"}",
+                                  "ff808082739334d80173943ec9b20a01", "createVolume",
+                                  "2023-07-25T11:00:00.120Z", Q("2023-07-25T11:00:18.400Z"), "null",
+                                  "null") "," ECS_SUB("SUCCESS",
+                                                      "{\"volume_type\":\"SSD\",\"size\":100,"
+                                                      "\"volume_id\":\"4c6b2a3d-7e8f-4091-8b2c-"
+                                                      "3d4e5f6a7b81\",\"name\":\"data-2\"}",
+                                                      "ff808082739334d80173943ec9b20a02",
+                                                      "createVolume", "2023-07-25T11:00:00.130Z",
+                                                      Q("2023-07-25T11:00:21.050Z"), "null",
+                                                      "null") "]}",
+        ID_EVS_OK, "batchCreateVolume", Q("2023-07-25T11:00:00.000Z"),
+        Q("2023-07-25T11:00:22.000Z"), "null", "null", "");
+
+static const char body_evs_fail[] =
+    JOB(Q("FAIL"),
+        "{\"volume_type\":\"SAS\",\"size\":40,\"volume_id\":"
+        "\"5d7c3b4e-8f90-41a2-9c3d-4e5f6a7b8c92\",\"name\":\"data-3\",\"sub_jobs\":\"\"}",
+        ID_EVS_FAIL, "extendVolume", Q("2023-07-25T11:30:00.000Z"), Q("2023-07-25T11:30:04.250Z"),
+        Q("EVS.2024"), Q("the disk is being backed up, try again later"), "");
+
+/*
+ * ELB v3 (api-notes.md section 3): the job object in its envelope, in the order
+ * of the v3 API page. The project_id is the default project's.
+ */
+#define V3_ENVELOPE(job, request_id) "{\"job\":" job ",\"request_id\":\"" request_id "\"}"
+#define V3_JOB(status, begin, end, id, rid, type, ec, em, subs)                                    \
+    "{\"status\":" status ",\"begin_time\":" begin ",\"end_time\":" end ",\"job_id\":\"" id        \
+    "\",\"resource_id\":" rid ",\"job_type\":\"" type "\",\"error_code\":" ec ",\"error_msg\":" em \
+    ",\"project_id\":\"" SIM_DEFAULT_PROJECT "\",\"sub_jobs\":" subs "}"
+#define V3_SUB(status, begin, end, id, type, ec, em, rid, entities)                                \
+    "{\"status\":\"" status "\",\"begin_time\":\"" begin "\",\"end_time\":\"" end                  \
+    "\",\"job_id\":\"" id "\",\"job_type\":\"" type "\",\"error_code\":" ec ",\"error_msg\":" em   \
+    ",\"project_id\":\"" SIM_DEFAULT_PROJECT "\",\"resource_id\":" rid ",\"entities\":" entities   \
+    "}"
+#define V3_LB "c3d1a2b4-5e6f-4a70-8b91-a2b3c4d5e6f7"
+
+/* Progressing: %s for status, begin (unquoted), end (raw), error_code, error_msg. */
+static const char fmt_v3_rollback[] = V3_ENVELOPE(
+    V3_JOB(Q("%s"), Q("%s"), "%s", ID_V3_ROLLBACK, Q(V3_LB), "cloneLoadbalancer", "%s", "%s", "[]"),
+    "5c6d7e8f-9a0b-4c1d-8e2f-3a4b5c6d7e8f");
+
+static const char body_v3_complete[] =
+    V3_ENVELOPE(V3_JOB(Q("COMPLETE"), Q("2024-03-23T08:20:42Z"), Q("2024-03-23T08:49:11Z"),
+                       ID_V3_COMPLETE, Q(V3_LB), "UPGRADE", Q(""), Q(""), "[]"),
+                "0b1c2d3e-4f5a-4b6c-9d7e-8f9a0b1c2d3e");
+
+static const char body_v3_cancel[] = V3_ENVELOPE(
+    V3_JOB(Q("CANCEL"), Q("2024-03-23T09:00:00Z"), Q("2024-03-23T09:02:20Z"), ID_V3_CANCEL, "null",
+           "batchCreateV3Loadbalancer", Q(""), Q(""),
+           "[" V3_SUB(
+               "SUCCESS", "2024-03-23T09:00:01Z", "2024-03-23T09:01:30Z",
+               "9b0c1d2e-3f4a-4b5c-9d6e-8f9a0b1c2d3e", "createLoadbalancer", Q(""), Q(""),
+               Q("d4e2b3c5-6f70-4b81-9ca2-b3c4d5e6f708"),
+               "[{\"resource_id\":\"d4e2b3c5-6f70-4b81-9ca2-b3c4d5e6f708\","
+               "\"resource_type\":\"loadbalancer\"}]") "," V3_SUB("CANCEL", "2024-03-23T09:01:30Z",
+                                                                  "2024-03-23T09:02:20Z",
+                                                                  "0c1d2e3f-4a5b-4c6d-"
+                                                                  "8e7f-9a0b1c2d3e4f",
+                                                                  "createLoadbalancer", Q(""),
+                                                                  Q(""), "null", "[]") "]"),
+    "1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f");
+
 /* Error bodies, in the three shapes the real service uses. */
 static const char err_401[] = "{\"error\":{\"message\":\"Incorrect IAM authentication information: "
                               "verify aksk signature fail\",\"code\":\"APIGW.0301\"}}";
@@ -290,6 +441,10 @@ static const char err_403[] = "{\"error_msg\":\"project id mismatch\",\"error_co
 static const char err_401_aksk_fmt[] = "{\"error_msg\":\"Incorrect IAM authentication information: "
                                        "%s\",\"error_code\":\"APIGW.0301\"}";
 static const char err_job_404[] = "{\"message\":\"Job not found\",\"code\":\"ELB.1017\"}";
+static const char err_v1_job_404[] =
+    "{\"error\":{\"message\":\"Job not found\",\"code\":\"Ecs.0114\"}}";
+static const char err_v3_job_404[] = "{\"error_msg\":\"Job not found\",\"error_code\":\"ELB.8904\","
+                                     "\"request_id\":\"2d3e4f5a-6b7c-4d8e-9f0a-1b2c3d4e5f6a\"}";
 static const char err_path_404[] = "{\"message\":\"Not Found\",\"code\":\"APIGW.0101\"}";
 static const char err_405[] = "{\"message\":\"Method Not Allowed\",\"code\":\"APIGW.0405\"}";
 static const char err_429[] = "{\"error\":{\"message\":\"Too many requests, please wait up to one "
@@ -312,19 +467,34 @@ enum sim_kind {
     SK_HTML,     /* 200 text/html with body */
 };
 
+/* How a progression names its phases and writes what is not known before its end. */
+struct sim_phases {
+    const char *early;    /* status before run_step */
+    const char *middle;   /* status from run_step to final_step */
+    const char *open_err; /* raw JSON of both error fields before the end */
+    const char *open_end; /* raw JSON of end_time before the end */
+    int whole_seconds;    /* time mode writes times without the fraction */
+};
+
+static const struct sim_phases classic_phases = {"INIT", "RUNNING", "null", "\"\"", 0};
+/* ELB v3: a failed job rolls back; error fields "" and no end_time until it ends. */
+static const struct sim_phases v3_rollback_phases = {"RUNNING", "ROLLBACKING", Q(""), "null", 1};
+
 struct sim_progress {
     const char *fmt;     /* status, begin, end, error_code, fail_reason */
-    unsigned run_step;   /* steps 0..run_step-1 are INIT */
-    unsigned final_step; /* steps run_step..final_step-1 are RUNNING, final_step+ terminal */
+    unsigned run_step;   /* steps 0..run_step-1 are early (INIT) */
+    unsigned final_step; /* steps run_step..final_step-1 are middle (RUNNING), final_step+ end */
     const char *final_status;
     const char *final_ec;   /* raw JSON */
     const char *final_fr;   /* raw JSON */
     const char *step_begin; /* step-mode timestamps */
     const char *step_end;
+    const struct sim_phases *phases; /* NULL: classic_phases */
 };
 
 static const struct sim_progress progress_j8 = {
     fmt_j8, 1, 3, "SUCCESS", "null", "null", "2026-11-28T12:00:00.000Z", "2026-11-28T12:00:42.500Z",
+    NULL,
 };
 static const struct sim_progress progress_j9 = {
     fmt_j9,
@@ -335,53 +505,110 @@ static const struct sim_progress progress_j9 = {
     Q("backend busy"),
     "2026-11-28T12:00:00.000Z",
     "2026-11-28T12:00:21.000Z",
+    NULL,
 };
 static const struct sim_progress progress_ja = {
     fmt_ja, 2, 4, "SUCCESS", "null", "null", "2026-11-28T12:00:00.000Z", "2026-11-28T12:00:35.750Z",
+    NULL,
 };
 static const struct sim_progress progress_jb = {
     fmt_jb, 3, 5, "SUCCESS", "null", "null", "2026-11-28T12:00:00.000Z", "2026-11-28T12:00:58.125Z",
+    NULL,
 };
+static const struct sim_progress progress_v3_rollback = {
+    .fmt = fmt_v3_rollback,
+    .run_step = 1,
+    .final_step = 3,
+    .final_status = "ROLLBACK_FAIL",
+    .final_ec = Q("ELB.8907"),
+    .final_fr = Q("Rollback failed: listener \\\"web-443\\\" is still in use."),
+    .step_begin = "2026-11-28T12:00:00Z",
+    .step_end = "2026-11-28T12:00:33Z",
+    .phases = &v3_rollback_phases,
+};
+
+/* The API a scripted job belongs to (the profiles of profile.h). */
+enum sim_api { API_ELB_V1 = 0, API_ECS_V1, API_EVS_V1, API_ELB_V3 };
 
 struct sim_script {
     const char *id;
     enum sim_kind kind;
     const char *body;                    /* every kind but SK_PROGRESS; SK_HUGE: the tail */
     const struct sim_progress *progress; /* SK_PROGRESS only */
-    unsigned age_s; /* time mode: the job began this long before the origin (not SK_PROGRESS) */
+    unsigned age_s;   /* time mode: the job began this long before the origin (not SK_PROGRESS) */
+    enum sim_api api; /* the API whose path it answers on */
 };
 
 /* Ages (time mode) tell a story: old finished jobs, running ones started seconds ago. */
 static const struct sim_script script[] = {
-    {ID_SEED, SK_STATIC, body_seed, NULL, 1200},
-    {ID_RUNEX, SK_STATIC, body_runex, NULL, 95},
-    {ID_J1, SK_STATIC, body_j1, NULL, 5},
-    {ID_J2, SK_STATIC, body_j2, NULL, 720},
-    {ID_J3, SK_STATIC, body_j3, NULL, 180},
-    {ID_J4, SK_STATIC, body_j4, NULL, 1800},
-    {ID_J5, SK_STATIC, body_j5, NULL, 2700},
-    {ID_J6, SK_STATIC, body_j6, NULL, 40},
-    {ID_J7, SK_STATIC, body_j7, NULL, 10},
-    {ID_J8, SK_PROGRESS, NULL, &progress_j8, 0},
-    {ID_J9, SK_PROGRESS, NULL, &progress_j9, 0},
-    {ID_JA, SK_PROGRESS, NULL, &progress_ja, 0},
-    {ID_JB, SK_PROGRESS, NULL, &progress_jb, 0},
-    {ID_F429, SK_429_ONCE, body_f429_later, NULL, 600},
-    {ID_F500, SK_500, err_500, NULL, 0},
-    {ID_F503, SK_503, err_503, NULL, 0},
-    {ID_FSLOW, SK_SLOW, body_slow, NULL, 60},
-    {ID_FMAL, SK_STATIC, body_malformed, NULL, 0},
-    {ID_FCUT, SK_CUT, body_cut_full, NULL, 60},
-    {ID_FCLOSE, SK_CLOSE, body_close_full, NULL, 60},
-    {ID_FHUGE, SK_HUGE, body_huge_tail, NULL, 60},
-    {ID_FTYPE, SK_STATIC, body_badtype, NULL, 60},
-    {ID_FHTML, SK_HTML, body_html, NULL, 0},
+    {ID_SEED, SK_STATIC, body_seed, NULL, 1200, API_ELB_V1},
+    {ID_RUNEX, SK_STATIC, body_runex, NULL, 95, API_ELB_V1},
+    {ID_J1, SK_STATIC, body_j1, NULL, 5, API_ELB_V1},
+    {ID_J2, SK_STATIC, body_j2, NULL, 720, API_ELB_V1},
+    {ID_J3, SK_STATIC, body_j3, NULL, 180, API_ELB_V1},
+    {ID_J4, SK_STATIC, body_j4, NULL, 1800, API_ELB_V1},
+    {ID_J5, SK_STATIC, body_j5, NULL, 2700, API_ELB_V1},
+    {ID_J6, SK_STATIC, body_j6, NULL, 40, API_ELB_V1},
+    {ID_J7, SK_STATIC, body_j7, NULL, 10, API_ELB_V1},
+    {ID_J8, SK_PROGRESS, NULL, &progress_j8, 0, API_ELB_V1},
+    {ID_J9, SK_PROGRESS, NULL, &progress_j9, 0, API_ELB_V1},
+    {ID_JA, SK_PROGRESS, NULL, &progress_ja, 0, API_ELB_V1},
+    {ID_JB, SK_PROGRESS, NULL, &progress_jb, 0, API_ELB_V1},
+    {ID_F429, SK_429_ONCE, body_f429_later, NULL, 600, API_ELB_V1},
+    {ID_F500, SK_500, err_500, NULL, 0, API_ELB_V1},
+    {ID_F503, SK_503, err_503, NULL, 0, API_ELB_V1},
+    {ID_FSLOW, SK_SLOW, body_slow, NULL, 60, API_ELB_V1},
+    {ID_FMAL, SK_STATIC, body_malformed, NULL, 0, API_ELB_V1},
+    {ID_FCUT, SK_CUT, body_cut_full, NULL, 60, API_ELB_V1},
+    {ID_FCLOSE, SK_CLOSE, body_close_full, NULL, 60, API_ELB_V1},
+    {ID_FHUGE, SK_HUGE, body_huge_tail, NULL, 60, API_ELB_V1},
+    {ID_FTYPE, SK_STATIC, body_badtype, NULL, 60, API_ELB_V1},
+    {ID_FHTML, SK_HTML, body_html, NULL, 0, API_ELB_V1},
+    {ID_ECS_OK, SK_STATIC, body_ecs_ok, NULL, 1500, API_ECS_V1},
+    {ID_ECS_FAIL, SK_STATIC, body_ecs_fail, NULL, 900, API_ECS_V1},
+    {ID_ECS_RUN, SK_STATIC, body_ecs_run, NULL, 30, API_ECS_V1},
+    {ID_EVS_OK, SK_STATIC, body_evs_ok, NULL, 2400, API_EVS_V1},
+    {ID_EVS_FAIL, SK_STATIC, body_evs_fail, NULL, 600, API_EVS_V1},
+    {ID_V3_ROLLBACK, SK_PROGRESS, NULL, &progress_v3_rollback, 0, API_ELB_V3},
+    {ID_V3_COMPLETE, SK_STATIC, body_v3_complete, NULL, 2000, API_ELB_V3},
+    {ID_V3_CANCEL, SK_STATIC, body_v3_cancel, NULL, 1300, API_ELB_V3},
 };
 
 static const char *const demo_jobs[] = {
     ID_SEED, ID_RUNEX, ID_J1, ID_J2, ID_J3, ID_J4, ID_J5,
     ID_J6,   ID_J7,    ID_J8, ID_J9, ID_JA, ID_JB, NULL,
 };
+
+static const char *const demo_jobs_profiled[] = {
+    "ecs-v1:" ID_ECS_OK,      "ecs-v1:" ID_ECS_FAIL,  "ecs-v1:" ID_ECS_RUN,
+    "evs-v1:" ID_EVS_OK,      "evs-v1:" ID_EVS_FAIL,  "elb-v3:" ID_V3_ROLLBACK,
+    "elb-v3:" ID_V3_COMPLETE, "elb-v3:" ID_V3_CANCEL, NULL,
+};
+
+/* The job paths: "<prefix>{project}<jobs>{id}", and the 404 of a job that is not there. */
+enum sim_path { PATH_ELB_V1, PATH_V1, PATH_ELB_V3 };
+
+static const struct {
+    const char *prefix, *jobs, *not_found;
+} job_paths[] = {
+    [PATH_ELB_V1] = {"/v1.0/", "/jobs/", err_job_404},
+    [PATH_V1] = {"/v1/", "/jobs/", err_v1_job_404},
+    [PATH_ELB_V3] = {"/v3/", "/elb/jobs/", err_v3_job_404},
+};
+
+/* Does a job of api answer on path? (ECS and EVS share one path shape.) */
+static int path_serves(enum sim_path path, enum sim_api api)
+{
+    switch (path) {
+    case PATH_ELB_V1:
+        return api == API_ELB_V1;
+    case PATH_V1:
+        return api == API_ECS_V1 || api == API_EVS_V1;
+    case PATH_ELB_V3:
+        return api == API_ELB_V3;
+    }
+    return 0;
+}
 
 enum sim_fault {
     FAULT_NONE = 0,
@@ -751,7 +978,8 @@ static enum MHD_Result reply_progress(struct sim *s, struct MHD_Connection *conn
 {
     char begin[SIM_TS_MAX], end_ts[SIM_TS_MAX], end[SIM_TS_MAX + 3];
     unsigned long long step;
-    const char *status, *ec = "null", *fr = "null";
+    const struct sim_phases *ph = p->phases ? p->phases : &classic_phases;
+    const char *status, *ec = ph->open_err, *fr = ph->open_err;
     struct strbuf b;
     enum MHD_Result ret;
 
@@ -761,14 +989,15 @@ static enum MHD_Result reply_progress(struct sim *s, struct MHD_Connection *conn
         snprintf(end_ts, sizeof(end_ts), "%s", p->step_end);
     } else {
         step = elapsed / s->step_ms;
-        format_ts(origin_wall, 1, begin, sizeof(begin));
-        format_ts(origin_wall + (uint64_t)p->final_step * s->step_ms, 1, end_ts, sizeof(end_ts));
+        format_ts(origin_wall, !ph->whole_seconds, begin, sizeof(begin));
+        format_ts(origin_wall + (uint64_t)p->final_step * s->step_ms, !ph->whole_seconds, end_ts,
+                  sizeof(end_ts));
     }
-    snprintf(end, sizeof(end), "\"\"");
+    snprintf(end, sizeof(end), "%s", ph->open_end);
     if (step < p->run_step) {
-        status = "INIT";
+        status = ph->early;
     } else if (step < p->final_step) {
-        status = "RUNNING";
+        status = ph->middle;
     } else {
         status = p->final_status;
         ec = p->final_ec;
@@ -822,25 +1051,29 @@ static const struct sim_script *script_find(const char *id, size_t len)
 }
 
 /*
- * Split "/v1.0/{project}/jobs/{id}" into its two non-empty segments.
- * Returns 0, or -EINVAL for any other path.
+ * Split a job path of job_paths ("/v1.0/{project}/jobs/{id}", ...) into its
+ * kind and its two non-empty segments. Returns 0, or -EINVAL for any other path.
  */
-static int parse_job_path(const char *url, const char **proj, size_t *proj_len, const char **id,
-                          size_t *id_len)
+static int parse_job_path(const char *url, enum sim_path *kind, const char **proj, size_t *proj_len,
+                          const char **id, size_t *id_len)
 {
-    static const char prefix[] = "/v1.0/";
-    static const char jobs[] = "/jobs/";
-    const char *p, *slash;
+    const char *p, *slash, *jobs;
+    size_t i;
 
-    if (strncmp(url, prefix, sizeof(prefix) - 1) != 0)
+    for (i = 0; i < sizeof(job_paths) / sizeof(job_paths[0]); i++)
+        if (strncmp(url, job_paths[i].prefix, strlen(job_paths[i].prefix)) == 0)
+            break;
+    if (i == sizeof(job_paths) / sizeof(job_paths[0]))
         return -EINVAL;
-    p = url + sizeof(prefix) - 1;
+    jobs = job_paths[i].jobs;
+    p = url + strlen(job_paths[i].prefix);
     slash = strchr(p, '/');
-    if (!slash || slash == p || strncmp(slash, jobs, sizeof(jobs) - 1) != 0)
+    if (!slash || slash == p || strncmp(slash, jobs, strlen(jobs)) != 0)
         return -EINVAL;
+    *kind = (enum sim_path)i;
     *proj = p;
     *proj_len = (size_t)(slash - p);
-    p = slash + sizeof(jobs) - 1;
+    p = slash + strlen(jobs);
     if (*p == '\0' || strchr(p, '/'))
         return -EINVAL;
     *id = p;
@@ -989,9 +1222,14 @@ static enum MHD_Result serve_api(struct sim *s, struct MHD_Connection *conn, con
     uint64_t elapsed, origin_wall;
     const struct sim_script *j;
     struct sim_count *c;
+    enum sim_path kind;
 
-    if (parse_job_path(url, &proj, &proj_len, &id, &id_len) < 0)
+    if (parse_job_path(url, &kind, &proj, &proj_len, &id, &id_len) < 0)
         return reply(conn, MHD_HTTP_NOT_FOUND, CT_JSON, err_path_404);
+    /* a job asked on another API's path is not there: its progression does not move */
+    j = script_find(id, id_len);
+    if (j && !path_serves(kind, j->api))
+        j = NULL;
 
     if (strcmp(method, MHD_HTTP_METHOD_GET) != 0) {
         verdict = MHD_HTTP_METHOD_NOT_ALLOWED;
@@ -1018,7 +1256,7 @@ static enum MHD_Result serve_api(struct sim *s, struct MHD_Connection *conn, con
     }
     if (c)
         c->requests++;
-    if (c && verdict == MHD_HTTP_OK && fault == FAULT_NONE)
+    if (c && j && verdict == MHD_HTTP_OK && fault == FAULT_NONE)
         answers = c->answers++;
     elapsed = mono_ms() - s->origin_mono_ms;
     origin_wall = s->origin_wall_ms;
@@ -1038,9 +1276,8 @@ static enum MHD_Result serve_api(struct sim *s, struct MHD_Connection *conn, con
     if (fault != FAULT_NONE)
         return reply_fault(s, conn, fault);
 
-    j = script_find(id, id_len);
     if (!j)
-        return reply(conn, MHD_HTTP_NOT_FOUND, CT_JSON, err_job_404);
+        return reply(conn, MHD_HTTP_NOT_FOUND, CT_JSON, job_paths[kind].not_found);
     if (j->kind == SK_PROGRESS)
         return reply_progress(s, conn, j->progress, answers, elapsed, origin_wall);
     return reply_script(s, conn, j, answers, origin_wall);
@@ -1445,6 +1682,11 @@ const char *sim_secret_key(const struct sim *s)
 const char *const *sim_demo_jobs(void)
 {
     return demo_jobs;
+}
+
+const char *const *sim_demo_jobs_profiled(void)
+{
+    return demo_jobs_profiled;
 }
 
 void sim_stop(struct sim *s)

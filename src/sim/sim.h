@@ -1,11 +1,18 @@
 /*
- * sim: a simulator of the job API, for tests and for --demo.
+ * sim: a simulator of the job APIs, for tests and for --demo.
  *
- * It answers GET /v1.0/{project_id}/jobs/{job_id} the way the real service does
- * (api-notes.md section 1), including its quirks and faults, from a fixed script
- * of jobs. It is written from the API notes, not from our parser: it must never
- * share code with src/job.c. Served by libmicrohttpd on loopback, one thread
- * per connection, so a slow answer does not hold the others.
+ * It answers the job queries of the four profiles the way the real services
+ * do (api-notes.md sections 1 and 3), including their quirks and faults, from
+ * a fixed script of jobs, each belonging to one API:
+ *   GET /v1.0/{project_id}/jobs/{job_id}      classic ELB (elb-v1)
+ *   GET /v1/{project_id}/jobs/{job_id}        ECS and EVS (ecs-v1, evs-v1): one path
+ *                                             shape, on different hosts in the real
+ *                                             cloud, told apart here by the job id
+ *   GET /v3/{project_id}/elb/jobs/{job_id}    ELB v3 (elb-v3), {"job":{...},"request_id":...}
+ * A job asked on a path of an API it does not belong to answers 404, as the
+ * other service would. It is written from the API notes, not from our parser:
+ * it must never share code with src/job.c. Served by libmicrohttpd on loopback,
+ * one thread per connection, so a slow answer does not hold the others.
  *
  * A job request is authorised by X-Auth-Token or by an AK/SK signature
  * (SDK-HMAC-SHA256) for the configured key pair, which sim_aksk.c checks
@@ -45,8 +52,10 @@ struct sim_options {
      * 0008 INIT -> RUNNING at step 1 -> SUCCESS at 3, 0009 -> RUNNING at 1 ->
      * FAIL at 2, 000a -> RUNNING at 2 -> SUCCESS at 4, 000b -> RUNNING at 3 ->
      * SUCCESS at 5; with the demo's 10 s step, a state changes every 10 s for
-     * the first 50 s. No job appears later: the demo's job list is fixed at
-     * start (sim_demo_jobs), and a job polled before it exists would show 404.
+     * the first 50 s. The ELB v3 job 6f1e2d3c-... moves too: RUNNING, then
+     * ROLLBACKING at step 1, ROLLBACK_FAIL at 3. No job appears later: the
+     * demo's job list is fixed at start (sim_demo_jobs), and a job polled
+     * before it exists would show 404.
      */
     unsigned step_ms;
     unsigned slow_ms; /* delay of the "slow" job's answer; 0 = the default, 3000 */
@@ -80,10 +89,27 @@ const char *sim_token(const struct sim *s);
 const char *sim_access_key(const struct sim *s);
 const char *sim_secret_key(const struct sim *s);
 /*
- * IDs of the scripted jobs that answer 200 (every state, sub-jobs, quirks,
- * progressing ones): what --demo tracks. NULL-terminated, static.
+ * IDs of the scripted classic ELB jobs that answer 200 (every state, sub-jobs,
+ * quirks, progressing ones): what --demo tracks. NULL-terminated, static.
  */
 const char *const *sim_demo_jobs(void);
+/*
+ * The scripted jobs of the other APIs, as "PROFILE:ID" (profile names of
+ * profile.h: ecs-v1, evs-v1, elb-v3), for --demo once jobs carry their own
+ * profile. NULL-terminated, static; sim.c's script comment lists them:
+ *   ecs-v1:ff80808288d41e1b0189902609551a00  SUCCESS createServer, one sub-job
+ *   ecs-v1:ff80808288d41e1b0189902609552b00  FAIL createServer, a failed sub-job with
+ *                                            entities.errorcode_message
+ *   ecs-v1:ff80808288d41e1b0189902609553c00  RUNNING deleteServer, sub-jobs RUNNING and INIT
+ *   evs-v1:ff808082739334d80173943ec9b20a00  SUCCESS batchCreateVolume, two sub-jobs
+ *   evs-v1:ff808082739334d80173943ec9b20b00  FAIL extendVolume, sub_jobs ""
+ *   elb-v3:6f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0  progressing cloneLoadbalancer: RUNNING,
+ *                                            ROLLBACKING x2, ROLLBACK_FAIL ELB.8907
+ *   elb-v3:2e4c6a8b-0d1f-4e3a-9c5b-7d9f1b3d5f70  COMPLETE UPGRADE, error fields ""
+ *   elb-v3:8a9b0c1d-2e3f-4a5b-8c6d-7e8f9a0b1c2d  CANCEL batchCreateV3Loadbalancer, sub-jobs
+ *                                            SUCCESS and CANCEL
+ */
+const char *const *sim_demo_jobs_profiled(void);
 /* Stop and free; accepts NULL. Returns within about a second even with slow answers pending. */
 void sim_stop(struct sim *s);
 

@@ -1,11 +1,14 @@
 /*
- * fuzz_job: libFuzzer target for job_parse (three profile shapes), job_parse_error
- * and the json reader underneath.
+ * fuzz_job: libFuzzer target for job_parse (every profile of the table on
+ * every input), job_parse_error and the json reader underneath.
  *
  * Besides "no crash, no leak, no UB", it checks the promises of job.h and
  * json.h on every input: known return codes, output untouched on error, a
  * NUL-terminated error line, every record string NUL-terminated, within its
- * cap and valid UTF-8, and json_string cuts landing on character boundaries.
+ * cap and valid UTF-8, a status the profile lists (or UNKNOWN), sub_jobs_total
+ * only where the profile has it and within its cap, and json_string cuts
+ * landing on character boundaries. The seeds include the simulator's answers
+ * of all four profiles (corpus/fuzz_job/sim_*.json).
  */
 #include <errno.h>
 #include <math.h>
@@ -17,28 +20,6 @@
 #include "json.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static const enum job_status statuses[] = {JOB_INIT, JOB_RUNNING, JOB_SUCCESS, JOB_FAIL};
-
-static const struct api_profile in_entities = {
-    .name = "fuzz-entities",
-    .path_fmt = "/v1/%s/jobs/%s",
-    .envelope = NULL,
-    .sub_jobs_at = SUBJOBS_IN_ENTITIES,
-    .fail_text_key = "fail_reason",
-    .statuses = statuses,
-    .n_statuses = 4,
-};
-
-static const struct api_profile enveloped = {
-    .name = "fuzz-envelope",
-    .path_fmt = "/v3/%s/elb/jobs/%s",
-    .envelope = "job",
-    .sub_jobs_at = SUBJOBS_TOP_LEVEL,
-    .fail_text_key = "error_msg",
-    .statuses = statuses,
-    .n_statuses = 4,
-};
 
 /* Is s[0..n) well-formed UTF-8 without NUL bytes? */
 static int utf8_ok(const unsigned char *s, size_t n)
@@ -112,6 +93,14 @@ static void check_job(const struct api_profile *p, const uint8_t *data, size_t s
         return;
     }
     if (err[0] != '\0' || (unsigned)r.status >= JOB_STATUS_COUNT)
+        abort();
+    if (r.status != JOB_UNKNOWN && !profile_has_status(p, r.status))
+        abort();
+    if (profile_failed(p, r.status) && !profile_terminal(p, r.status))
+        abort();
+    if ((r.has_sub_jobs_total != 0 && r.has_sub_jobs_total != 1) ||
+        (r.has_sub_jobs_total && p->sub_jobs_total_key == NULL) ||
+        r.sub_jobs_total > (r.has_sub_jobs_total ? JOB_SUB_JOBS_TOTAL_MAX : 0))
         abort();
     check_text(r.job_id, sizeof(r.job_id));
     if (r.job_id[0] != '\0' && !job_id_valid(r.job_id, strlen(r.job_id)))
@@ -196,9 +185,11 @@ static void check_json(const uint8_t *data, size_t size)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    check_job(profile_default(), data, size);
-    check_job(&in_entities, data, size);
-    check_job(&enveloped, data, size);
+    const struct api_profile *p;
+    size_t i;
+
+    for (i = 0; (p = profile_at(i)) != NULL; i++)
+        check_job(p, data, size);
     check_error_body(data, size);
     check_json(data, size);
     return 0;
