@@ -235,6 +235,12 @@ int config_read_file(const char *path, size_t max, char **out, size_t *out_len, 
 /* Why "PROFILE:ID" / "ID" s[0..n) is not a job reference, or NULL; the ID part in *id, *idlen. */
 const char *cfg_job_ref_problem(const char *s, size_t n, const char **id, size_t *idlen, char *buf,
                                 size_t len);
+/*
+ * Open path for reading without blocking on a FIFO, and refuse anything that is
+ * not a regular file (-EINVAL, *kind: "a directory", "a FIFO", ...). Returns
+ * the fd (fstat in *st) or a negative errno.
+ */
+int cfg_open_regular(const char *path, struct stat *st, const char **kind);
 /* The bit of config.profiles_named for the profile "PROFILE:ID" s[0..n) names, 0 for a bare ID. */
 unsigned cfg_job_ref_profile_bit(const char *s, size_t n);
 /*

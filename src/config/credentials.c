@@ -380,19 +380,10 @@ static int read_secret_file(const char *path, size_t max, char **out, size_t *ou
     ssize_t n;
     int fd, rc = 0;
 
-    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    fd = cfg_open_regular(path, &st, kind);
     if (fd < 0)
-        return -errno;
-    if (fstat(fd, &st) != 0) {
-        rc = -errno;
-        goto out;
-    }
+        return fd;
     *mode = st.st_mode;
-    if (!S_ISREG(st.st_mode)) {
-        *kind = S_ISDIR(st.st_mode) ? "a directory" : S_ISFIFO(st.st_mode) ? "a FIFO" : "special";
-        rc = -EINVAL;
-        goto out;
-    }
     buf = malloc(cap);
     if (!buf) {
         rc = -ENOMEM;

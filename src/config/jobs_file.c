@@ -45,6 +45,25 @@ static const char *file_kind(mode_t mode)
  * Opened non-blocking so that a FIFO never blocks the caller waiting for a
  * writer; it is refused before any read.
  */
+int cfg_open_regular(const char *path, struct stat *st, const char **kind)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK), rc;
+
+    if (fd < 0)
+        return -errno;
+    if (fstat(fd, st) != 0) {
+        rc = -errno;
+        close(fd);
+        return rc;
+    }
+    if (!S_ISREG(st->st_mode)) {
+        *kind = file_kind(st->st_mode);
+        close(fd);
+        return -EINVAL;
+    }
+    return fd;
+}
+
 int config_read_file(const char *path, size_t max, char **out, size_t *out_len, const char **kind,
                      struct stat *stp)
 {
@@ -54,18 +73,9 @@ int config_read_file(const char *path, size_t max, char **out, size_t *out_len, 
     ssize_t n;
     int fd, rc = 0;
 
-    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    fd = cfg_open_regular(path, &st, kind);
     if (fd < 0)
-        return -errno;
-    if (fstat(fd, &st) != 0) {
-        rc = -errno;
-        goto out;
-    }
-    if (!S_ISREG(st.st_mode)) {
-        *kind = file_kind(st.st_mode);
-        rc = -EINVAL;
-        goto out;
-    }
+        return fd;
     for (;;) {
         if (len == cap) {
             if (cap > max) {
