@@ -126,7 +126,8 @@ static int run_once(struct poller *p, struct snapshot_store *store)
         return 1;
     }
     if (r.jobs == 0)
-        log_error("--once: no jobs to poll (give --job or --jobs.file); nothing was fetched");
+        log_error(
+            "--once: no jobs to poll (give --job, --jobs.file or jobs.ids); nothing was fetched");
     else if (r.unfetched)
         log_error("--once: %zu of %zu jobs got no answer (throttled by the API); their status "
                   "is UNKNOWN",
@@ -286,7 +287,7 @@ int main(int argc, char **argv)
         goto out;
     }
     if (cfg.n_jobs == 0)
-        log_warn("no jobs to poll: give --job or --jobs.file");
+        log_warn("no jobs to poll: give --job, --jobs.file or jobs.ids in --config.file");
 
     if (cfg.once) {
         status = run_once(poller, store);
