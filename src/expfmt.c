@@ -30,7 +30,7 @@
 
 #define DOUBLE_BUF 32    /* holds any expfmt_format_double() result */
 #define CODE_BUF 8       /* an HTTP status code as text */
-#define MAX_JOB_LABELS 4 /* job_id, job_type + up to two family labels */
+#define MAX_JOB_LABELS 5 /* job_id, job_type, profile + up to two family labels */
 #define TWO_POW_53 9007199254740992.0
 
 /* ---------------------------------------------------------------- writer */
@@ -194,41 +194,58 @@ static const struct job_record *current_rec(const struct expfmt_job *j)
     return j->rec && j->rec->status == j->status ? j->rec : NULL;
 }
 
-/* One sample of a per-job family: job_id, job_type, then n_extra labels. */
-static int job_sample(struct writer *w, const struct expfmt_job *j, const struct label *extra,
-                      size_t n_extra, double value)
+/* The profile a job is polled with. */
+static const struct api_profile *job_profile(const struct expfmt_input *in,
+                                             const struct expfmt_job *j)
+{
+    return j->profile ? j->profile : in->profile;
+}
+
+/*
+ * One sample of a per-job family: job_id, job_type, then profile for a job of
+ * another profile than the instance's (only there does it carry information,
+ * and it keeps one ID under two profiles two series), then n_extra labels.
+ */
+static int job_sample(struct writer *w, const struct expfmt_input *in, const struct expfmt_job *j,
+                      const struct label *extra, size_t n_extra, double value)
 {
     struct label l[MAX_JOB_LABELS];
-    size_t i;
+    size_t i, n = 2;
 
-    if (n_extra > MAX_JOB_LABELS - 2)
+    if (n_extra > MAX_JOB_LABELS - 3)
         return -EINVAL;
     l[0].name = "job_id";
     l[0].value = j->id ? j->id : "";
     l[1].name = "job_type";
     l[1].value = j->rec ? j->rec->job_type : "";
+    if (job_profile(in, j) != in->profile) {
+        l[n].name = "profile";
+        l[n++].value = job_profile(in, j)->name;
+    }
     for (i = 0; i < n_extra; i++)
-        l[2 + i] = extra[i];
-    return sample(w, SK_VALUE, l, 2 + n_extra, value);
+        l[n++] = extra[i];
+    return sample(w, SK_VALUE, l, n, value);
 }
 
 static int emit_status(struct writer *w, const struct expfmt_input *in, const struct expfmt_job *j)
 {
-    enum job_status cur = shown_status(in->profile, j->status);
+    const struct api_profile *prof = job_profile(in, j);
+    enum job_status cur = shown_status(prof, j->status);
     struct label l = {"status", NULL};
     size_t i;
     int rc;
 
-    for (i = 0; i < in->profile->n_statuses; i++) {
-        enum job_status s = in->profile->statuses[i];
+    /* the stateset of the job's own profile, plus UNKNOWN */
+    for (i = 0; i < prof->n_statuses; i++) {
+        enum job_status s = prof->statuses[i];
 
         l.value = job_status_name(s);
-        rc = job_sample(w, j, &l, 1, cur == s);
+        rc = job_sample(w, in, j, &l, 1, cur == s);
         if (rc)
             return rc;
     }
     l.value = job_status_name(JOB_UNKNOWN);
-    return job_sample(w, j, &l, 1, cur == JOB_UNKNOWN);
+    return job_sample(w, in, j, &l, 1, cur == JOB_UNKNOWN);
 }
 
 static int emit_info(struct writer *w, const struct expfmt_input *in, const struct expfmt_job *j)
@@ -239,7 +256,7 @@ static int emit_info(struct writer *w, const struct expfmt_input *in, const stru
     if (!j->rec)
         return 0;
     l.value = j->rec->resource_id;
-    return job_sample(w, j, &l, 1, 1);
+    return job_sample(w, in, j, &l, 1, 1);
 }
 
 static int emit_begin(struct writer *w, const struct expfmt_input *in, const struct expfmt_job *j)
@@ -249,7 +266,7 @@ static int emit_begin(struct writer *w, const struct expfmt_input *in, const str
     (void)in;
     if (!r || !r->has_begin)
         return 0;
-    return job_sample(w, j, NULL, 0, r->begin_time);
+    return job_sample(w, in, j, NULL, 0, r->begin_time);
 }
 
 static int emit_end(struct writer *w, const struct expfmt_input *in, const struct expfmt_job *j)
@@ -259,7 +276,7 @@ static int emit_end(struct writer *w, const struct expfmt_input *in, const struc
     (void)in;
     if (!r || !r->has_end || !job_status_terminal(r->status))
         return 0;
-    return job_sample(w, j, NULL, 0, r->end_time);
+    return job_sample(w, in, j, NULL, 0, r->end_time);
 }
 
 static int emit_duration(struct writer *w, const struct expfmt_input *in,
@@ -285,7 +302,7 @@ static int emit_duration(struct writer *w, const struct expfmt_input *in,
      * for 2.602 s); the API's times are milliseconds, so microseconds lose nothing.
      */
     d = round(d * 1e6) / 1e6;
-    return job_sample(w, j, NULL, 0, d);
+    return job_sample(w, in, j, NULL, 0, d);
 }
 
 static int emit_error(struct writer *w, const struct expfmt_input *in, const struct expfmt_job *j)
@@ -298,13 +315,14 @@ static int emit_error(struct writer *w, const struct expfmt_input *in, const str
         return 0;
     l[0].value = r->error_code;
     l[1].value = r->fail_reason;
-    return job_sample(w, j, l, 2, 1);
+    return job_sample(w, in, j, l, 2, 1);
 }
 
 static int emit_sub_jobs(struct writer *w, const struct expfmt_input *in,
                          const struct expfmt_job *j)
 {
     const struct job_record *r = current_rec(j);
+    const struct api_profile *prof = job_profile(in, j);
     struct label l = {"status", NULL};
     double unknown = 0;
     size_t i;
@@ -312,29 +330,29 @@ static int emit_sub_jobs(struct writer *w, const struct expfmt_input *in,
 
     if (!r || !r->has_sub_jobs)
         return 0;
-    for (i = 0; i < in->profile->n_statuses; i++) {
-        enum job_status s = in->profile->statuses[i];
+    for (i = 0; i < prof->n_statuses; i++) {
+        enum job_status s = prof->statuses[i];
 
         if ((unsigned)s >= JOB_STATUS_COUNT)
             continue;
         l.value = job_status_name(s);
-        rc = job_sample(w, j, &l, 1, r->sub_jobs[s]);
+        rc = job_sample(w, in, j, &l, 1, r->sub_jobs[s]);
         if (rc)
             return rc;
     }
     /* UNKNOWN also takes sub-jobs in a status this profile does not list. */
     for (i = 0; i < JOB_STATUS_COUNT; i++)
-        if (i == JOB_UNKNOWN || !status_in_profile(in->profile, (enum job_status)i))
+        if (i == JOB_UNKNOWN || !status_in_profile(prof, (enum job_status)i))
             unknown += r->sub_jobs[i];
     l.value = job_status_name(JOB_UNKNOWN);
-    return job_sample(w, j, &l, 1, unknown);
+    return job_sample(w, in, j, &l, 1, unknown);
 }
 
 static int emit_fetch_success(struct writer *w, const struct expfmt_input *in,
                               const struct expfmt_job *j)
 {
     (void)in;
-    return job_sample(w, j, NULL, 0, j->fetch_success ? 1 : 0);
+    return job_sample(w, in, j, NULL, 0, j->fetch_success ? 1 : 0);
 }
 
 static int emit_last_fetch(struct writer *w, const struct expfmt_input *in,
@@ -343,7 +361,7 @@ static int emit_last_fetch(struct writer *w, const struct expfmt_input *in,
     (void)in;
     if (!(j->last_fetch > 0))
         return 0;
-    return job_sample(w, j, NULL, 0, j->last_fetch);
+    return job_sample(w, in, j, NULL, 0, j->last_fetch);
 }
 
 struct job_family {
@@ -409,16 +427,29 @@ static int render_aggregates(struct writer *w, const struct expfmt_input *in)
     unsigned i, n;
     int rc;
 
-    for (i = 0; i < in->n_jobs; i++)
-        per_status[shown_status(in->profile, in->jobs[i].status)]++;
+    int extra[JOB_STATUS_COUNT] = {0}; /* statuses only other profiles of tracked jobs have */
+
+    for (i = 0; i < in->n_jobs; i++) {
+        const struct api_profile *prof = job_profile(in, &in->jobs[i]);
+        unsigned k;
+
+        per_status[shown_status(prof, in->jobs[i].status)]++;
+        for (k = 0; prof != in->profile && k < prof->n_statuses; k++)
+            if ((unsigned)prof->statuses[k] < JOB_STATUS_COUNT &&
+                !status_in_profile(in->profile, prof->statuses[k]))
+                extra[prof->statuses[k]] = 1;
+    }
     rc = family_begin(w, "elb_jobs", MT_GAUGE, "Tracked jobs per status.");
     if (rc)
         return rc;
     l[0].name = "status";
-    for (i = 0; i < in->profile->n_statuses; i++) {
-        enum job_status s = in->profile->statuses[i];
+    /* the instance's profile's statuses always, then those other profiles add, then UNKNOWN */
+    for (i = 0; i < in->profile->n_statuses + JOB_STATUS_COUNT; i++) {
+        enum job_status s = i < in->profile->n_statuses
+                                ? in->profile->statuses[i]
+                                : (enum job_status)(i - in->profile->n_statuses);
 
-        if ((unsigned)s >= JOB_STATUS_COUNT)
+        if ((unsigned)s >= JOB_STATUS_COUNT || (i >= in->profile->n_statuses && !extra[s]))
             continue;
         l[0].value = job_status_name(s);
         rc = sample(w, SK_VALUE, l, 1, per_status[s]);

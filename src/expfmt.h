@@ -24,11 +24,12 @@ enum expfmt_format { EXPFMT_TEXT_004 = 0 };
 /* One tracked job as the renderer sees it. */
 struct expfmt_job {
     const char *id;
-    const struct job_record *rec; /* last good answer, NULL if none yet */
-    enum job_status status;       /* JOB_UNKNOWN if never fetched or 404 */
-    int fetch_success;            /* last poll got a valid answer */
-    double last_fetch;            /* time of the last answer, 0 if none */
-    double observed_at;           /* time rec was fetched (running duration = this - begin) */
+    const struct job_record *rec;      /* last good answer, NULL if none yet */
+    enum job_status status;            /* JOB_UNKNOWN if never fetched or 404 */
+    int fetch_success;                 /* last poll got a valid answer */
+    double last_fetch;                 /* time of the last answer, 0 if none */
+    double observed_at;                /* time rec was fetched (running duration = this - begin) */
+    const struct api_profile *profile; /* the job's API; NULL: the input's (--elb.profile) */
 };
 
 /* process_* values; ok = 0 leaves the family out. */
@@ -67,7 +68,7 @@ struct expfmt_input {
  */
 #define EXPFMT_JOB_SAMPLES_MAX (2 * JOB_STATUS_COUNT + 7)
 #define EXPFMT_SAMPLE_MAX                                                                          \
-    (128 + 3 * (JOB_ID_MAX + JOB_TYPE_MAX + JOB_RESOURCE_ID_MAX + JOB_ERROR_CODE_MAX +             \
+    (160 + 3 * (JOB_ID_MAX + JOB_TYPE_MAX + JOB_RESOURCE_ID_MAX + JOB_ERROR_CODE_MAX +             \
                 JOB_FAIL_REASON_MAX))
 #define EXPFMT_JOB_MAX (EXPFMT_JOB_SAMPLES_MAX * EXPFMT_SAMPLE_MAX)
 #define EXPFMT_FIXED_MAX (8u << 20)

@@ -33,10 +33,13 @@
 #define FILE_CHECK_MS 1000  /* how often --jobs.file is looked at for a change */
 #define LOOP_ERROR_PAUSE_MS 100 /* after a failed curl_multi_poll/perform, before trying again */
 #define LOGIN_BACKOFF_CAP_MS 300000 /* longest wait between two failed IAM logins */
+#define PROFILES_MAX 8              /* rows of the profile table the poller makes clients for */
 
 struct poller {
     const struct config *cfg;
-    struct api_client client;
+    struct api_client client;                /* the default profile's (--elb.profile) */
+    struct api_client clients[PROFILES_MAX]; /* one per profile of the table, by its row */
+    char endpoints[PROFILES_MAX][API_URL_MAX];
     struct snapshot_store *store;
     struct build_info build;
     const struct http_counters *http; /* the HTTP server's, or NULL */
@@ -149,6 +152,7 @@ static size_t build_views(struct poller *p)
             continue;
         p->views[n++] = (struct expfmt_job){
             .id = t->id,
+            .profile = t->profile,
             .rec = t->have_rec ? &t->rec : NULL,
             .status = t->status,
             .fetch_success = t->fetch_success,
@@ -403,7 +407,7 @@ static void complete(struct poller *p, struct api_request *r, CURLcode rc, uint6
         complete_error_answer(p, r, t, o.http_code, o.retry_after, now);
         return;
     }
-    prc = job_parse(p->cfg->profile, r->body.data ? r->body.data : "", r->body.len, &rec, err,
+    prc = job_parse(t->profile, r->body.data ? r->body.data : "", r->body.len, &rec, err,
                     sizeof(err));
     if (prc == JOB_PARSE_OK && rec.job_id[0] && strcmp(rec.job_id, t->id) != 0) {
         snprintf(err, sizeof(err), "answer is for another job (%s)", rec.job_id);
@@ -464,7 +468,7 @@ static int sync_jobs(struct poller *p, unsigned source, char **ids, size_t first
     if (!refs)
         return -ENOMEM;
     for (i = first; i < n; i++)
-        refs[i - first] = (struct job_ref){.profile = p->cfg->profile, .id = ids[i]};
+        config_job_ref(p->cfg, ids[i], &refs[i - first].profile, &refs[i - first].id);
     rc = jobtable_sync_source(p->table, source, refs, n - first, d);
     free(refs);
     return rc;
@@ -689,6 +693,17 @@ static void cycle_defer(struct poller *p, uint64_t due)
     }
 }
 
+/* The API client of profile prof: its own service's endpoint (profile_sibling_endpoint). */
+static const struct api_client *client_for(const struct poller *p, const struct api_profile *prof)
+{
+    size_t i;
+
+    for (i = 0; i < PROFILES_MAX && profile_at(i); i++)
+        if (profile_at(i) == prof)
+            return &p->clients[i];
+    return &p->client;
+}
+
 /* Start the request for job h on an idle slot. */
 static void start(struct poller *p, job_handle h, int in_cycle, uint64_t now)
 {
@@ -696,7 +711,7 @@ static void start(struct poller *p, job_handle h, int in_cycle, uint64_t now)
     struct api_request *r = p->idle[--p->n_idle];
     int rc;
 
-    rc = api_request_prepare(r, &p->client, t->id, h);
+    rc = api_request_prepare(r, client_for(p, t->profile), t->id, h);
     if (rc == 0 && curl_multi_add_handle(p->multi, r->easy) != CURLM_OK)
         rc = -ENOMEM;
     if (rc == -EAGAIN) { /* no token right now: not the job's fault */
@@ -953,8 +968,12 @@ static int load_config_jobs(struct poller *p)
     int rc;
 
     for (i = 0; i < cfg->n_flag_jobs + cfg->n_config_jobs && i < cfg->n_jobs; i++) {
-        rc = jobtable_add(p->table, cfg->profile, cfg->jobs[i],
-                          i < cfg->n_flag_jobs ? JOB_SRC_FLAG : JOB_SRC_CONFIG, NULL);
+        const struct api_profile *prof;
+        const char *id;
+
+        config_job_ref(cfg, cfg->jobs[i], &prof, &id);
+        rc = jobtable_add(p->table, prof, id, i < cfg->n_flag_jobs ? JOB_SRC_FLAG : JOB_SRC_CONFIG,
+                          NULL);
         if (rc < 0)
             return rc;
     }
@@ -993,6 +1012,13 @@ struct poller *poller_new(const struct config *cfg, struct auth *auth, struct sn
         .ca_file = cfg->tls_ca_file,
         .insecure_skip_verify = cfg->tls_insecure_skip_verify,
     };
+    for (k = 0; k < PROFILES_MAX && profile_at(k); k++) {
+        p->clients[k] = p->client;
+        p->clients[k].profile = profile_at(k);
+        if (cfg->endpoint && profile_sibling_endpoint(cfg->endpoint, cfg->profile, profile_at(k),
+                                                      p->endpoints[k], API_URL_MAX) == 0)
+            p->clients[k].endpoint = p->endpoints[k];
+    }
     p->n_slots = cfg->poll_concurrency ? cfg->poll_concurrency : 1;
     p->slots = calloc(p->n_slots, sizeof(*p->slots));
     p->idle = calloc(p->n_slots, sizeof(*p->idle));

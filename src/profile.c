@@ -247,3 +247,23 @@ int profile_endpoint_for_region(const struct api_profile *p, const char *region,
     memcpy(out, buf, (size_t)n + 1);
     return 0;
 }
+
+int profile_sibling_endpoint(const char *endpoint, const struct api_profile *from,
+                             const struct api_profile *to, char *out, size_t cap)
+{
+    const char *host = strstr(endpoint, "://"), *dot;
+    size_t pre, n;
+    int len;
+
+    host = host ? host + 3 : endpoint;
+    dot = strchr(host, '.');
+    pre = from && from->host_prefix ? strlen(from->host_prefix) : 0;
+    if (!to || !to->host_prefix || !dot || pre == 0 || (size_t)(dot - host) != pre ||
+        strncmp(host, from->host_prefix, pre) != 0) {
+        len = snprintf(out, cap, "%s", endpoint);
+    } else {
+        n = (size_t)(host - endpoint);
+        len = snprintf(out, cap, "%.*s%s%s", (int)n, endpoint, to->host_prefix, dot);
+    }
+    return len < 0 || (size_t)len >= cap ? -E2BIG : 0;
+}

@@ -113,6 +113,16 @@ int profile_failed(const struct api_profile *p, enum job_status s);
  * Returns 0; -EINVAL for a bad region or a profile without host_prefix; -E2BIG
  * when cap is too small. out is untouched on failure.
  */
+/*
+ * The endpoint of profile to's service next to from's endpoint: a host whose
+ * first label is from's host_prefix ("https://elb.eu-de.otc.t-systems.com")
+ * gets to's in its place ("https://ecs.eu-de.otc.t-systems.com"); any other
+ * endpoint (an address, a proxy or gateway name, the simulator on loopback)
+ * serves every profile as it is. Returns 0, or -E2BIG when out (cap bytes) is
+ * too small.
+ */
+int profile_sibling_endpoint(const char *endpoint, const struct api_profile *from,
+                             const struct api_profile *to, char *out, size_t cap);
 int profile_endpoint_for_region(const struct api_profile *p, const char *region, char *out,
                                 size_t cap);
 

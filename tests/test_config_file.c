@@ -295,7 +295,7 @@ static void test_every_key(void **state)
     assert_int_equal(r.c.n_jobs, 5);
     assert_string_equal(r.c.jobs[0], JOB_A);
     assert_string_equal(r.c.jobs[1], "a");
-    assert_string_equal(r.c.jobs[2], "b");
+    assert_string_equal(r.c.jobs[2], "elb-v1:b"); /* kept as given: config_job_ref splits it */
     assert_string_equal(r.c.jobs[3], "c-d_e");
     assert_string_equal(r.c.jobs[4], JOB_B);
     /* the TLS warning is for main to log */
@@ -340,7 +340,7 @@ static void test_product_example(void **state)
     assert_string_equal(r.c.password, "s3cret");
     assert_string_equal(r.c.project_id, "0b3d6ac6dbd84d5aaa0c2a7bfe4c2b32");
     assert_int_equal(r.c.n_config_jobs, 2);
-    assert_string_equal(r.c.jobs[1], JOB_B);
+    assert_string_equal(r.c.jobs[1], "elb-v1:4010b39b4fd3d5ff014fd943bac41619");
     assert_null(config_warning(&r.c, 0)); /* 0600: nothing to say */
     run_free(&r);
 }
@@ -1123,11 +1123,25 @@ static void test_job_profiles(void **state)
     char err[1024], arg[PATH_MAX_T + 32];
 
     (void)state;
-    PARSE(&r, "--demo", "--job", "elb-v1:" JOB_A, "--job", JOB_A, "--job=elb-v1:x");
+    PARSE(&r, "--demo", "--job", "elb-v1:" JOB_A, "--job", JOB_A, "--job=elb-v1:x", "--job",
+          "ecs-v1:" JOB_A, "--job=elb-v1:x");
     expect_ok(&r);
-    assert_int_equal(r.c.n_jobs, 2);
-    assert_string_equal(r.c.jobs[0], JOB_A);
-    assert_string_equal(r.c.jobs[1], "x");
+    /* references are kept as given (the job table keys (profile, ID)); exact repeats go */
+    assert_int_equal(r.c.n_jobs, 4);
+    assert_string_equal(r.c.jobs[0], "elb-v1:" JOB_A);
+    assert_string_equal(r.c.jobs[1], JOB_A);
+    assert_string_equal(r.c.jobs[2], "elb-v1:x");
+    assert_string_equal(r.c.jobs[3], "ecs-v1:" JOB_A);
+    {
+        const struct api_profile *prof;
+        const char *id;
+        config_job_ref(&r.c, r.c.jobs[3], &prof, &id);
+        assert_string_equal(prof->name, "ecs-v1");
+        assert_string_equal(id, JOB_A);
+        config_job_ref(&r.c, r.c.jobs[1], &prof, &id);
+        assert_ptr_equal(prof, r.c.profile);
+        assert_string_equal(id, JOB_A);
+    }
     PARSE(&r, "--demo", "--job", "ecs-v2:" JOB_A);
     expect_fail(&r, CONFIG_ERROR,
                 "--job: unknown API profile \"ecs-v2\" in job \"ecs-v2:" JOB_A
@@ -1143,7 +1157,7 @@ static void test_job_profiles(void **state)
                 "--job: invalid job ID \"elb-v1:elb-v1:x\" (1-64 of A-Za-z0-9_-)");
     memset(&c, 0, sizeof(c));
     assert_int_equal(config_add_job(&c, "elb-v1:abc"), 0);
-    assert_int_equal(config_add_job(&c, "abc"), 0);
+    assert_int_equal(config_add_job(&c, "elb-v1:abc"), 0);
     assert_int_equal(config_add_job(&c, "nope:abc"), -EINVAL);
     assert_int_equal(c.n_jobs, 1);
     assert_int_equal(
@@ -1154,19 +1168,8 @@ static void test_job_profiles(void **state)
     assert_int_equal(
         config_add_jobs_text(&c, "j", "elb-v1:abc\nelb-v1:def # c\n", 25, err, sizeof(err)), 0);
     assert_int_equal(c.n_jobs, 2);
-    assert_string_equal(c.jobs[1], "def");
+    assert_string_equal(c.jobs[1], "elb-v1:def");
     config_release(&c);
-    /* a job of another profile than the instance's is refused, not polled as the wrong API */
-    env_token();
-    PARSE(&r, "--elb.endpoint=https://elb.example.com", "--elb.project-id=p", "--job",
-          "ecs-v1:" JOB_A);
-    expect_fail(&r, CONFIG_ERROR,
-                "a job is given as ecs-v1:ID, but this version polls the jobs of one profile per "
-                "instance (--elb.profile=elb-v1): run another instance with --elb.profile=ecs-v1");
-    PARSE(&r, "--elb.endpoint=https://ecs.example.com", "--elb.project-id=p", "--job",
-          "ecs-v1:" JOB_A, "--elb.profile=ecs-v1");
-    expect_ok(&r);
-    assert_string_equal(r.c.jobs[0], JOB_A);
     /* the jobs file of the config file, relative to nothing: as given */
     put("jobs", "elb-v1:" JOB_B "\n", 0600);
     snprintf(arg, sizeof(arg), "--jobs.file=%s", path_of("jobs"));
@@ -1174,7 +1177,8 @@ static void test_job_profiles(void **state)
     expect_ok(&r);
     assert_int_equal(r.c.n_flag_jobs, 0);
     assert_int_equal(r.c.n_config_jobs, 2);
-    assert_int_equal(r.c.n_jobs, 2); /* the file's only ID is listed by jobs.ids already */
+    /* kept as given: "elb-v1:B" beside "B"; the job table takes both as one job */
+    assert_int_equal(r.c.n_jobs, 3);
     run_free(&r);
 }
 

@@ -292,11 +292,6 @@ static void validate(struct parse *p, int secrets_ok)
     if (stop(p) || c->demo)
         return;
     p->who = NULL;
-    {
-        char why[CONFIG_LINE_MAX];
-        if (cfg_profiles_problem(c, why, sizeof(why)))
-            cfg_problem_line(p, "%s", why);
-    }
     if (!c->endpoint) {
         cfg_problem_line(p, "--elb.endpoint is required (or use --demo)");
     } else if (!c->allow_insecure_http && config_endpoint_insecure(c)) {

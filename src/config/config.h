@@ -52,7 +52,8 @@ struct config {
     const struct api_profile *profile;
     char *auth_token; /* secret: $OS_AUTH_TOKEN / auth.token_file; wiped by config_release */
     /*
-     * Job IDs, validated, de-duplicated, a job's "PROFILE:" prefix removed:
+     * Job references, validated, de-duplicated: "ID" (of --elb.profile) or
+     * "PROFILE:ID", as given (split them with config_job_ref):
      * jobs[0..n_flag_jobs) came from --job, the next n_config_jobs from
      * jobs.ids of --config.file, the rest from --jobs.file.
      */
@@ -164,6 +165,14 @@ int config_add_job(struct config *c, const char *id);
  * (secret.h); accepts a zeroed or released config, and NULL.
  */
 void config_release(struct config *c);
+
+/*
+ * Split a job reference of c->jobs (or of a reloaded list): *profile gets the
+ * profile its "PROFILE:" prefix names, or c->profile for a bare ID; *id points
+ * at the ID inside ref.
+ */
+void config_job_ref(const struct config *c, const char *ref, const struct api_profile **profile,
+                    const char **id);
 
 /* Usage text as printed by --help. */
 void config_usage(FILE *out);

@@ -243,11 +243,6 @@ const char *cfg_job_ref_problem(const char *s, size_t n, const char **id, size_t
 int cfg_open_regular(const char *path, struct stat *st, const char **kind);
 /* The bit of config.profiles_named for the profile "PROFILE:ID" s[0..n) names, 0 for a bare ID. */
 unsigned cfg_job_ref_profile_bit(const char *s, size_t n);
-/*
- * Why the jobs c lists cannot all be polled: one names a profile other than
- * c->profile (this version polls one profile per instance). NULL if fine.
- */
-const char *cfg_profiles_problem(const struct config *c, char *buf, size_t len);
 /* Load c->jobs_file (at the end of config_parse). CONFIG_OK or CONFIG_ERROR. */
 int cfg_jobs_file_load(struct parse *p);
 

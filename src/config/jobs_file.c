@@ -162,20 +162,23 @@ unsigned cfg_job_ref_profile_bit(const char *s, size_t n)
     return 0;
 }
 
-const char *cfg_profiles_problem(const struct config *c, char *buf, size_t len)
+void config_job_ref(const struct config *c, const char *ref, const struct api_profile **profile,
+                    const char **id)
 {
-    const struct api_profile *p;
-    size_t i;
+    const char *colon = strchr(ref, ':');
+    char name[CONFIG_PROFILE_NAME_MAX + 1];
+    size_t n = colon ? (size_t)(colon - ref) : 0;
 
-    for (i = 0; (p = profile_at(i)) != NULL; i++)
-        if ((c->profiles_named & (1u << i)) && p != c->profile) {
-            snprintf(buf, len,
-                     "a job is given as %s:ID, but this version polls the jobs of one profile per "
-                     "instance (--elb.profile=%s): run another instance with --elb.profile=%s",
-                     p->name, c->profile ? c->profile->name : "elb-v1", p->name);
-            return buf;
-        }
-    return NULL;
+    *profile = c->profile ? c->profile : profile_default();
+    *id = ref;
+    if (!colon || n > CONFIG_PROFILE_NAME_MAX)
+        return;
+    memcpy(name, ref, n);
+    name[n] = '\0';
+    if (profile_find(name)) { /* validated when the list was built: always found */
+        *profile = profile_find(name);
+        *id = colon + 1;
+    }
 }
 
 /* Append an owned ID to c->jobs, growing by doubling. Returns 0 or -ENOMEM. */
@@ -204,13 +207,14 @@ int config_add_job(struct config *c, const char *ref)
 
     if (!ref || cfg_job_ref_problem(ref, strlen(ref), &id, &n, why, sizeof(why)))
         return -EINVAL;
+    /* kept as given, PROFILE: and all: the job table keys a job by (profile, ID) */
     c->profiles_named |= cfg_job_ref_profile_bit(ref, strlen(ref));
     for (i = 0; i < c->n_jobs; i++)
-        if (strncmp(c->jobs[i], id, n) == 0 && c->jobs[i][n] == '\0')
+        if (strcmp(c->jobs[i], ref) == 0)
             return 0;
     if (c->n_jobs >= CONFIG_MAX_JOBS)
         return -E2BIG;
-    d = strndup(id, n);
+    d = strdup(ref);
     if (!d)
         return -ENOMEM;
     if (jobs_push(c, d) < 0) {
@@ -313,7 +317,7 @@ int config_add_jobs_text(struct config *c, const char *path, const char *text, s
             goto out;
         }
         c->profiles_named |= cfg_job_ref_profile_bit(text + s, e - s);
-        slot = idset_slot(&set, id, idlen);
+        slot = idset_slot(&set, text + s, e - s); /* the reference as given, PROFILE: and all */
         if (*slot)
             continue; /* duplicate */
         if (c->n_jobs >= CONFIG_MAX_JOBS) {
@@ -322,7 +326,7 @@ int config_add_jobs_text(struct config *c, const char *path, const char *text, s
                         cfg_show(pb, path, strlen(path)), lineno, CONFIG_MAX_JOBS);
             goto out;
         }
-        d = strndup(id, idlen);
+        d = strndup(text + s, e - s);
         if (!d || jobs_push(c, d) < 0) {
             free(d);
             rc = -ENOMEM;
@@ -388,7 +392,7 @@ int cfg_jobs_file_load(struct parse *p)
 int config_reload_jobs(const struct config *c, char ***jobs, size_t *n, char *err, size_t errsz)
 {
     struct config tmp;
-    char *text = NULL, why[CONFIG_LINE_MAX];
+    char *text = NULL;
     size_t i, len = 0, keep = c->n_flag_jobs + c->n_config_jobs;
     int rc = 0;
 
@@ -411,12 +415,6 @@ int config_reload_jobs(const struct config *c, char ***jobs, size_t *n, char *er
     free(text);
     if (rc)
         goto fail;
-    tmp.profile = c->profile;
-    if (!c->demo && cfg_profiles_problem(&tmp, why, sizeof(why))) {
-        cfg_set_err(err, errsz, "%s", why);
-        rc = -EINVAL;
-        goto fail;
-    }
     *jobs = tmp.jobs;
     *n = tmp.n_jobs;
     return 0;
