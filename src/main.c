@@ -98,6 +98,12 @@ static int demo_setup(struct config *cfg, struct sim **simp)
         if (rc)
             return rc;
     }
+    /* the ECS, EVS and ELB v3 jobs too: one instance watches every profile */
+    for (ids = sim_demo_jobs_profiled(); *ids; ids++) {
+        rc = config_add_job(cfg, *ids);
+        if (rc)
+            return rc;
+    }
     log_info("demo: simulated job API on %s with %zu jobs", url, cfg->n_jobs);
     return 0;
 }

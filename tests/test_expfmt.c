@@ -430,6 +430,55 @@ static void per_job_info_and_timing(void **state)
     free(t);
 }
 
+/*
+ * A job of another profile than the instance's: its own stateset, a profile
+ * label (so one ID under two profiles is two series), the same ID under the
+ * instance's profile without it, and elb_jobs adding the other profile's
+ * statuses; ROLLBACK_FAIL carries error_info like FAIL.
+ */
+static void other_profile_jobs(void **state)
+{
+    const struct api_profile *v3 = profile_find("elb-v3");
+    struct job_record v3rec, v1rec;
+    struct expfmt_job jobs[2];
+    struct fixture f;
+    char *t;
+
+    (void)state;
+    fixture_init(&f);
+    assert_non_null(v3);
+    set_rec(&v3rec, "same", "cloneLoadbalancer", JOB_ROLLBACK_FAIL);
+    snprintf(v3rec.error_code, sizeof(v3rec.error_code), "%s", "ELB.8907");
+    snprintf(v3rec.fail_reason, sizeof(v3rec.fail_reason), "%s", "rolled back");
+    set_rec(&v1rec, "same", "createELB", JOB_SUCCESS);
+    memset(jobs, 0, sizeof(jobs));
+    set_job(&jobs[0], "same", &v3rec, JOB_ROLLBACK_FAIL, 1, 1700000000);
+    jobs[0].profile = v3;
+    set_job(&jobs[1], "same", &v1rec, JOB_SUCCESS, 1, 1700000000);
+    f.in.jobs = jobs;
+    f.in.n_jobs = 2;
+    t = render(&f.in);
+    assert_line(t,
+                "elb_job_status{job_id=\"same\",job_type=\"cloneLoadbalancer\",profile=\"elb-v3\","
+                "status=\"ROLLBACK_FAIL\"} 1");
+    assert_line(t,
+                "elb_job_status{job_id=\"same\",job_type=\"cloneLoadbalancer\",profile=\"elb-v3\","
+                "status=\"ROLLBACKING\"} 0");
+    assert_int_equal(
+        count_prefix(t, "elb_job_status{job_id=\"same\",job_type=\"cloneLoadbalancer\""), 9);
+    assert_line(t, "elb_job_status{job_id=\"same\",job_type=\"createELB\",status=\"SUCCESS\"} 1");
+    assert_int_equal(count_prefix(t, "elb_job_status{job_id=\"same\",job_type=\"createELB\""), 5);
+    assert_line(
+        t, "elb_job_error_info{job_id=\"same\",job_type=\"cloneLoadbalancer\",profile=\"elb-v3\","
+           "error_code=\"ELB.8907\",fail_reason=\"rolled back\"} 1");
+    assert_line(t, "elb_jobs{status=\"ROLLBACK_FAIL\"} 1");
+    assert_line(t, "elb_jobs{status=\"ROLLBACKING\"} 0");
+    assert_line(t, "elb_jobs{status=\"SUCCESS\"} 1");
+    assert_line(t, "elb_jobs{status=\"UNKNOWN\"} 0");
+    assert_int_equal(check_structure(t) > 0, 1);
+    free(t);
+}
+
 static void per_job_error_subjobs_fetch(void **state)
 {
     struct fixture f;
@@ -1147,6 +1196,7 @@ int main(void)
         cmocka_unit_test(per_job_status_stateset),
         cmocka_unit_test(per_job_info_and_timing),
         cmocka_unit_test(per_job_error_subjobs_fetch),
+        cmocka_unit_test(other_profile_jobs),
         cmocka_unit_test(aggregates),
         cmocka_unit_test(exporter_families),
         cmocka_unit_test(http_families),

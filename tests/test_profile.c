@@ -293,6 +293,44 @@ static void test_endpoints(void **state)
                     "https://ecs.abcdefghij-abcdefghij-abcdefghij.myhuaweicloud.com");
 }
 
+/* The other services' endpoints beside --elb.endpoint. */
+static void test_sibling_endpoints(void **state)
+{
+    const struct api_profile *v1 = profile_find("elb-v1"), *ecs = profile_find("ecs-v1"),
+                             *evs = profile_find("evs-v1"), *elb3 = profile_find("elb-v3");
+    char out[256];
+
+    (void)state;
+    assert_int_equal(
+        profile_sibling_endpoint("https://elb.eu-de.otc.t-systems.com", v1, ecs, out, sizeof(out)),
+        0);
+    assert_string_equal(out, "https://ecs.eu-de.otc.t-systems.com");
+    assert_int_equal(profile_sibling_endpoint("https://elb.ap-southeast-1.myhuaweicloud.com:443",
+                                              v1, evs, out, sizeof(out)),
+                     0);
+    assert_string_equal(out, "https://evs.ap-southeast-1.myhuaweicloud.com:443");
+    assert_int_equal(
+        profile_sibling_endpoint("https://elb.eu-de.otc.t-systems.com", v1, elb3, out, sizeof(out)),
+        0);
+    assert_string_equal(out, "https://elb.eu-de.otc.t-systems.com");
+    assert_int_equal(
+        profile_sibling_endpoint("https://ecs.eu-nl.otc.t-systems.com", ecs, v1, out, sizeof(out)),
+        0);
+    assert_string_equal(out, "https://elb.eu-nl.otc.t-systems.com");
+    /* an address, a gateway or the simulator: every service on it as it is */
+    assert_int_equal(profile_sibling_endpoint("http://127.0.0.1:8080", v1, ecs, out, sizeof(out)),
+                     0);
+    assert_string_equal(out, "http://127.0.0.1:8080");
+    assert_int_equal(
+        profile_sibling_endpoint("https://gateway.example.com", v1, ecs, out, sizeof(out)), 0);
+    assert_string_equal(out, "https://gateway.example.com");
+    assert_int_equal(
+        profile_sibling_endpoint("https://elbx.example.com", v1, ecs, out, sizeof(out)), 0);
+    assert_string_equal(out, "https://elbx.example.com");
+    assert_int_equal(
+        profile_sibling_endpoint("https://elb.eu-de.otc.t-systems.com", v1, ecs, out, 10), -E2BIG);
+}
+
 static void test_endpoint_errors(void **state)
 {
     static const char *const bad[] = {
@@ -342,6 +380,7 @@ int main(void)
         cmocka_unit_test(test_profiles_agree),
         cmocka_unit_test(test_status_mapping),
         cmocka_unit_test(test_endpoints),
+        cmocka_unit_test(test_sibling_endpoints),
         cmocka_unit_test(test_endpoint_errors),
     };
 

@@ -48,8 +48,8 @@ check() { # check DESCRIPTION COMMAND...
   shift
   if "$@"; then echo "ok   $what"; else echo "FAIL $what"; fail=1; fi
 }
-rows=$(grep -o '<tr><td><code>[0-9a-f]\{32\}</code>' "$dom" | wc -l)
-check "13 job rows in the DOM (got $rows)" test "$rows" -eq 13
+rows=$(grep -o '<tr><td><code>[0-9a-f-]\{32,36\}</code>' "$dom" | wc -l)
+check "21 job rows in the DOM, every profile's (got $rows)" test "$rows" -eq 21
 check "FAIL row for job ...0002" grep -q '<td><code>2c9eb2c15e1d4e1a015e1e0c3b8a0002</code></td><td class="st-FAIL">FAIL</td>' "$dom"
 # The reason is JSON-decoded once and HTML-escaped once: the browser's text is the API's text.
 check "fail_reason decoded, quotes intact" grep -q 'Quota exceeded: "elb" limit 10' "$dom"
