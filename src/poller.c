@@ -1015,8 +1015,14 @@ struct poller *poller_new(const struct config *cfg, struct auth *auth, struct sn
     for (k = 0; k < PROFILES_MAX && profile_at(k); k++) {
         p->clients[k] = p->client;
         p->clients[k].profile = profile_at(k);
-        if (cfg->endpoint && profile_sibling_endpoint(cfg->endpoint, cfg->profile, profile_at(k),
-                                                      p->endpoints[k], API_URL_MAX) == 0)
+        /* --elb.endpoint is the default profile's; the others: the region's, else beside it */
+        if (profile_at(k) == cfg->profile)
+            continue;
+        if (cfg->cloud_region ? profile_endpoint_for_region(profile_at(k), cfg->cloud_region,
+                                                            p->endpoints[k], API_URL_MAX) == 0
+                              : cfg->endpoint && profile_sibling_endpoint(
+                                                     cfg->endpoint, cfg->profile, profile_at(k),
+                                                     p->endpoints[k], API_URL_MAX) == 0)
             p->clients[k].endpoint = p->endpoints[k];
     }
     p->n_slots = cfg->poll_concurrency ? cfg->poll_concurrency : 1;

@@ -230,9 +230,9 @@ static void test_required_endpoint(void **state)
     (void)state;
     env_full();
     PARSE0(&r);
-    expect_err(&r, "--elb.endpoint is required (or use --demo)");
+    expect_err(&r, "--elb.endpoint or --cloud.region is required (or use --demo)");
     PARSE(&r, "--once");
-    expect_err(&r, "--elb.endpoint is required (or use --demo)");
+    expect_err(&r, "--elb.endpoint or --cloud.region is required (or use --demo)");
     run_free(&r);
 }
 
@@ -287,7 +287,7 @@ static void test_demo_relaxes_requirements(void **state)
     /* --no-demo after --demo: requirements are back */
     env_n = 0;
     PARSE(&r, "--demo", "--no-demo");
-    expect_err(&r, "--elb.endpoint is required (or use --demo)");
+    expect_err(&r, "--elb.endpoint or --cloud.region is required (or use --demo)");
     run_free(&r);
 }
 
@@ -1625,7 +1625,6 @@ static void test_unsupported_product_flags(void **state)
         "storage.redis-url",
         "poll.max-rate",
         "shard",
-        "cloud.region",
         "jobs.max",
         "web.max-requests",
         "metrics.sparse-status",
@@ -1785,6 +1784,7 @@ static void test_usage_matches_parser(void **state)
         {"  --[no-]elb.allow-insecure-http\n", "--elb.allow-insecure-http", NULL},
         {"  --elb.project-id=ID\n", "--elb.project-id=p", "(default: $OS_PROJECT_ID)"},
         {"  --elb.profile=NAME\n", "--elb.profile=elb-v1", "(default: elb-v1)"},
+        {"  --cloud.region=REGION\n", "--cloud.region=eu-de", NULL},
         {"  --os-cloud=NAME\n", NULL, "(default: $OS_CLOUD)"},
         {"  --auth.method=METHOD\n", "--auth.method=token", "(default: auto)"},
         {"  --auth.iam-endpoint=URL\n", "--auth.iam-endpoint=https://iam.example/v3",

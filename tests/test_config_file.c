@@ -387,7 +387,8 @@ static void test_problems_listed(void **state)
     PARSE(&r, arg, "--config.check");
     assert_int_equal(r.rc, CONFIG_CHECK_FAILED);
     assert_memory_equal(r.err, want, strlen(want));
-    assert_string_equal(r.err + strlen(want), "\n--elb.endpoint is required (or use --demo)");
+    assert_string_equal(r.err + strlen(want),
+                        "\n--elb.endpoint or --cloud.region is required (or use --demo)");
     run_free(&r);
 }
 
@@ -1095,7 +1096,7 @@ static void test_config_check(void **state)
     snprintf(want, sizeof(want),
              "OS_PROJECT_ID: invalid project ID \"bad id!\" (1-64 of A-Za-z0-9_-)\n"
              "%s\n"
-             "--elb.endpoint is required (or use --demo)\n"
+             "--elb.endpoint or --cloud.region is required (or use --demo)\n"
              "--elb.project-id or OS_PROJECT_ID is required",
              at("1:18: key poll.interval: invalid duration \"1\" (use Prometheus syntax like "
                 "15s, 1m)"));
@@ -1170,6 +1171,21 @@ static void test_job_profiles(void **state)
     assert_int_equal(c.n_jobs, 2);
     assert_string_equal(c.jobs[1], "elb-v1:def");
     config_release(&c);
+    /* --cloud.region derives the default profile's endpoint; --elb.endpoint wins over it */
+    env_token();
+    PARSE(&r, "--cloud.region=eu-de", "--job=ecs-v1:" JOB_A);
+    expect_ok(&r);
+    assert_string_equal(r.c.endpoint, "https://elb.eu-de.otc.t-systems.com");
+    assert_string_equal(r.c.cloud_region, "eu-de");
+    PARSE(&r, "--cloud.region=ap-southeast-1", "--elb.profile=ecs-v1");
+    expect_ok(&r);
+    assert_string_equal(r.c.endpoint, "https://ecs.ap-southeast-1.myhuaweicloud.com");
+    PARSE(&r, "--cloud.region=eu-de", "--elb.endpoint=https://elb.example.com");
+    expect_ok(&r);
+    assert_string_equal(r.c.endpoint, "https://elb.example.com");
+    PARSE(&r, "--cloud.region=EU DE");
+    expect_fail(&r, CONFIG_ERROR,
+                "--cloud.region: invalid region \"EU DE\" (like eu-de or ap-southeast-1)");
     /* the jobs file of the config file, relative to nothing: as given */
     put("jobs", "elb-v1:" JOB_B "\n", 0600);
     snprintf(arg, sizeof(arg), "--jobs.file=%s", path_of("jobs"));

@@ -292,8 +292,15 @@ static void validate(struct parse *p, int secrets_ok)
     if (stop(p) || c->demo)
         return;
     p->who = NULL;
+    if (!c->endpoint && c->cloud_region) {
+        char url[256]; /* "https://<service>.<region>.<domain>" */
+        if (profile_endpoint_for_region(c->profile, c->cloud_region, url, sizeof(url)) != 0 ||
+            cfg_replace_str(&c->endpoint, url, strlen(url)) < 0)
+            cfg_problem_line(p, "--cloud.region: cannot derive an endpoint for %s",
+                             c->profile->name);
+    }
     if (!c->endpoint) {
-        cfg_problem_line(p, "--elb.endpoint is required (or use --demo)");
+        cfg_problem_line(p, "--elb.endpoint or --cloud.region is required (or use --demo)");
     } else if (!c->allow_insecure_http && config_endpoint_insecure(c)) {
         cfg_problem_line(p,
                          "--elb.endpoint: plain http:// to a host that is not loopback would send "
@@ -475,6 +482,7 @@ void config_release(struct config *c)
     free(c->username);
     free(c->user_domain_name);
     free(c->project_name);
+    free(c->cloud_region);
     free(c->tls_ca_file);
     release_private(c->priv);
     memset(c, 0, sizeof(*c));
@@ -556,6 +564,8 @@ static int setting_differs(const struct config *a, const struct config *b, enum 
         return str_differs(a->user_domain_name, b->user_domain_name);
     case S_PROJECT_NAME:
         return str_differs(a->project_name, b->project_name);
+    case S_CLOUD_REGION:
+        return str_differs(a->cloud_region, b->cloud_region);
     case S_TOKEN_FILE:
     case S_PASSWORD_FILE:
     case S_ACCESS_KEY_FILE:
@@ -605,6 +615,7 @@ static const char *const change_keys[S_COUNT] = {
     [S_USERNAME] = "auth.username",
     [S_USER_DOMAIN] = "auth.user_domain_name",
     [S_PROJECT_NAME] = "auth.project_name",
+    [S_CLOUD_REGION] = "cloud.region",
     [S_TOKEN_FILE] = "auth.token_file",
     [S_PASSWORD_FILE] = "auth.password_file",
     [S_ACCESS_KEY_FILE] = "auth.access_key_file",

@@ -50,7 +50,8 @@ struct config {
     char *project_id;     /* --elb.project-id, else $OS_PROJECT_ID; NULL allowed only for
                              password auth with a project_name (the token's project is used) */
     const struct api_profile *profile;
-    char *auth_token; /* secret: $OS_AUTH_TOKEN / auth.token_file; wiped by config_release */
+    char *cloud_region; /* --cloud.region: every profile's endpoint derived from it */
+    char *auth_token;   /* secret: $OS_AUTH_TOKEN / auth.token_file; wiped by config_release */
     /*
      * Job references, validated, de-duplicated: "ID" (of --elb.profile) or
      * "PROFILE:ID", as given (split them with config_job_ref):

@@ -62,6 +62,7 @@ enum setting {
     S_ALLOW_INSECURE_HTTP,
     S_PROJECT_ID,
     S_PROFILE,
+    S_CLOUD_REGION,
     S_OS_CLOUD,
     S_AUTH_METHOD,
     S_IAM_ENDPOINT,

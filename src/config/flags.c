@@ -50,7 +50,6 @@ static const char *const unsupported_flags[] = {
     "storage.redis-url",
     "poll.max-rate",
     "shard",
-    "cloud.region",
     "jobs.max",
     "web.max-requests",
     "metrics.sparse-status",
@@ -217,6 +216,8 @@ static char **str_field(struct config *c, enum setting s)
         return &c->user_domain_name;
     case S_PROJECT_NAME:
         return &c->project_name;
+    case S_CLOUD_REGION:
+        return &c->cloud_region;
     case S_TLS_CA_FILE:
         return &c->tls_ca_file;
     case S_JOBS_FILE:
@@ -256,6 +257,20 @@ static int set_name(struct parse *p, const struct flag *f, const char *val)
         if ((unsigned char)val[i] < 0x20 || (unsigned char)val[i] == 0x7f)
             return cfg_problem(p, "name \"%s\" contains control characters", cfg_show(sb, val, n));
     if (cfg_claim(p, s) && cfg_replace_str(str_field(p->c, s), val, n) < 0)
+        return cfg_problem_oom(p);
+    return CONFIG_OK;
+}
+
+/* A region name that profile_endpoint_for_region takes (eu-de, ap-southeast-1, ...). */
+static int set_region(struct parse *p, const struct flag *f, const char *val)
+{
+    char sb[CONFIG_SHOW_BUF], url[256];
+    enum setting s = (enum setting)(f - config_flags);
+
+    if (profile_endpoint_for_region(profile_default(), val, url, sizeof(url)) != 0)
+        return cfg_problem(p, "invalid region \"%s\" (like eu-de or ap-southeast-1)",
+                           cfg_show(sb, val, strlen(val)));
+    if (cfg_claim(p, s) && cfg_replace_str(str_field(p->c, s), val, strlen(val)) < 0)
         return cfg_problem_oom(p);
     return CONFIG_OK;
 }
@@ -455,6 +470,12 @@ const struct flag config_flags[S_COUNT] = {
     [S_PROFILE] = {"elb.profile", FLAG_VALUE, "NAME", "elb-v1", NULL,
                    "API profile; a job may name its own as PROFILE:ID.", set_profile, SCOPE_ANY,
                    NULL, 0},
+    [S_CLOUD_REGION] = {"cloud.region", FLAG_VALUE, "REGION", NULL, NULL,
+                        "Derive every profile's endpoint from a region: eu-de gives "
+                        "https://ecs.eu-de.otc.t-systems.com for ecs-v1; Huawei regions "
+                        "(ap-southeast-1, ...) give *.myhuaweicloud.com. --elb.endpoint wins for "
+                        "--elb.profile's jobs.",
+                        set_region, SCOPE_ANY, NULL, 0},
     [S_OS_CLOUD] = {"os-cloud", FLAG_VALUE, "NAME", NULL, "$OS_CLOUD",
                     "Take credentials and project from this cloud of clouds.yaml (+ secure.yaml) "
                     "in ./, ~/.config/openstack/ or /etc/openstack/.",

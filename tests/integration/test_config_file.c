@@ -111,7 +111,7 @@ static void test_check_and_broken(void **state)
     assert_non_null(strstr(err, line));
     assert_null(strstr(err, "hunter2"));
     /* and the merged configuration's problems too */
-    assert_non_null(strstr(err, "elb_job_exporter: --elb.endpoint is required"));
+    assert_non_null(strstr(err, "elb_job_exporter: --elb.endpoint or --cloud.region is required"));
     assert_int_equal(count_lines(err), 5);
     free(err);
 
