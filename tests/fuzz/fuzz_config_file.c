@@ -35,7 +35,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (err[0] != '\0' || c.n_jobs > CONFIG_MAX_JOBS)
             abort();
         for (i = 0; i < c.n_jobs; i++) {
-            if (!job_id_valid(c.jobs[i], strlen(c.jobs[i])))
+            const struct api_profile *prof;
+            const char *id;
+            /* kept as given ("ID" or "PROFILE:ID"): the ID part is valid, the profile known */
+            config_job_ref(&c, c.jobs[i], &prof, &id);
+            if (!prof || !job_id_valid(id, strlen(id)))
                 abort();
             for (j = 0; j < i && c.n_jobs <= 64; j++)
                 if (strcmp(c.jobs[i], c.jobs[j]) == 0)
