@@ -28,9 +28,10 @@
 
 #define DUE_NEVER UINT64_MAX /* polled again only by the next cycle */
 #define IDLE_WAIT_MAX_MS                                                                           \
-    1000                    /* longest single wait, so stop, clocks and the jobs file stay fresh */
-#define PUBLISH_GAP_MS 1000 /* least time between two publishes outside cycle ends */
-#define FILE_CHECK_MS 1000  /* how often --jobs.file is looked at for a change */
+    1000                     /* longest single wait, so stop, clocks and the jobs file stay fresh */
+#define PUBLISH_GAP_MS 1000  /* least time between two publishes outside cycle ends */
+#define FILE_CHECK_MS 1000   /* how often --jobs.file is looked at for a change */
+#define EXPIRE_CHECK_MS 1000 /* how often the retention is applied (a scan of the table) */
 #define LOOP_ERROR_PAUSE_MS 100 /* after a failed curl_multi_poll/perform, before trying again */
 #define LOGIN_BACKOFF_CAP_MS 300000 /* longest wait between two failed IAM logins */
 #define PROFILES_MAX 8              /* rows of the profile table the poller makes clients for */
@@ -83,6 +84,7 @@ struct poller {
     struct stat jobs_st;
     int jobs_st_ok;           /* jobs_st is valid (the file could be stat'ed) */
     uint64_t next_file_check; /* monotonic ms */
+    uint64_t next_expire;     /* monotonic ms of the next retention scan */
     atomic_int reload;        /* SIGHUP: re-read it even if it looks unchanged */
 
     pthread_t thread;
@@ -531,13 +533,16 @@ static void jobs_file_maybe_reload(struct poller *p, uint64_t now)
     p->dirty = 1;
 }
 
-/* Changes posted by other threads, and the retention. */
-static void apply_changes(struct poller *p)
+/* Changes posted by other threads, and the retention (a whole-table scan: once a second). */
+static void apply_changes(struct poller *p, uint64_t now)
 {
     struct jobtable_delta d;
 
     if (jobtable_apply_posted(p->table, &d))
         note_delta(p, "posted change", &d);
+    if (now < p->next_expire)
+        return;
+    p->next_expire = now + EXPIRE_CHECK_MS;
     if (jobtable_expire(p->table, time_now())) {
         p->members_changed = 1;
         p->dirty = 1;
@@ -873,7 +878,7 @@ static int turn(struct poller *p)
     int ended = 0;
 
     jobs_file_maybe_reload(p, now);
-    apply_changes(p);
+    apply_changes(p, now);
     login_maybe_start(p, now);
     /* the first cycle waits for the login in flight: it would only find no token */
     if (!p->cycle_active && now >= p->next_cycle &&
