@@ -9,6 +9,7 @@
  */
 #include "auth.h"
 #include "config.h"
+#include "config_run.h"
 #include "job.h"
 #include "log.h"
 
@@ -25,7 +26,6 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#define MAX_ARGS 64 /* arguments of one parse() call */
 #define ERR_MAX 512 /* the error buffer tests pass */
 
 #define ENDPOINT "https://elb.eu-de.otc.t-systems.com"
@@ -40,45 +40,10 @@
     "(OS_ACCESS_KEY and OS_SECRET_KEY), or a username, password and IAM endpoint (OS_USERNAME, "   \
     "OS_PASSWORD, OS_AUTH_URL), or name a cloud of clouds.yaml (--os-cloud)"
 
-/* ---- fake environment ---- */
-
-static struct {
-    const char *key, *val;
-} env_tab[8];
-static size_t env_n;
-
-static const char *fake_getenv(const char *key)
-{
-    size_t i;
-
-    for (i = 0; i < env_n; i++)
-        if (strcmp(env_tab[i].key, key) == 0)
-            return env_tab[i].val;
-    return NULL;
-}
-
-static void env_set(const char *key, const char *val)
-{
-    size_t i;
-
-    for (i = 0; i < env_n; i++) {
-        if (strcmp(env_tab[i].key, key) == 0) {
-            env_tab[i].val = val;
-            return;
-        }
-    }
-    assert_true(env_n < sizeof(env_tab) / sizeof(env_tab[0]));
-    env_tab[env_n].key = key;
-    env_tab[env_n].val = val;
-    env_n++;
-}
-
 /* Each test starts with an empty environment. */
 static int reset_env(void **state)
 {
-    (void)state;
-    env_n = 0;
-    return 0;
+    return env_reset(state);
 }
 
 /* A full, valid non-demo environment. */
@@ -89,68 +54,6 @@ static void env_full(void)
 }
 
 /* ---- running config_parse ---- */
-
-struct run {
-    struct config c;
-    int rc;
-    char err[ERR_MAX];
-    char *out; /* what --help/--version printed (malloc'd, "" if nothing) */
-    size_t out_len;
-};
-
-/* Parse argv = {"elb_job_exporter", args...} (args is a NULL-terminated list). */
-static int parse_list(struct run *r, const char *const *args)
-{
-    char *argv[MAX_ARGS + 2];
-    FILE *out;
-    int argc = 0;
-
-    argv[argc++] = (char *)"elb_job_exporter";
-    for (; *args; args++) {
-        assert_true(argc <= MAX_ARGS);
-        argv[argc++] = (char *)*args;
-    }
-    argv[argc] = NULL;
-    config_release(&r->c); /* the previous parse's result */
-    free(r->out);
-    r->out = NULL;
-    out = open_memstream(&r->out, &r->out_len);
-    assert_non_null(out);
-    memset(r->err, 'Z', sizeof(r->err) - 1); /* config_parse must set or clear it */
-    r->err[sizeof(r->err) - 1] = '\0';
-    r->rc = config_parse(&r->c, argc, argv, fake_getenv, out, r->err, sizeof(r->err));
-    assert_int_equal(fclose(out), 0);
-    return r->rc;
-}
-
-static int parse_v(struct run *r, ...)
-{
-    const char *args[MAX_ARGS + 1];
-    va_list ap;
-    size_t n = 0;
-
-    va_start(ap, r);
-    for (;;) {
-        const char *a = va_arg(ap, const char *);
-
-        assert_true(n <= MAX_ARGS);
-        args[n++] = a;
-        if (!a)
-            break;
-    }
-    va_end(ap);
-    return parse_list(r, args);
-}
-
-#define PARSE(r, ...) parse_v((r), __VA_ARGS__, (const char *)NULL)
-#define PARSE0(r) parse_v((r), (const char *)NULL)
-
-static void run_free(struct run *r)
-{
-    config_release(&r->c);
-    free(r->out);
-    r->out = NULL;
-}
 
 static int config_is_zero(const struct config *c)
 {
@@ -285,7 +188,7 @@ static void test_demo_relaxes_requirements(void **state)
     assert_string_equal(r.c.project_id, PROJECT);
     assert_string_equal(r.c.auth_token, TOKEN);
     /* --no-demo after --demo: requirements are back */
-    env_n = 0;
+    env_reset(NULL);
     PARSE(&r, "--demo", "--no-demo");
     expect_err(&r, "--elb.endpoint or --cloud.region is required (or use --demo)");
     run_free(&r);

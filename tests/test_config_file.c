@@ -13,6 +13,7 @@
  */
 #include "auth.h"
 #include "config.h"
+#include "config_run.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -27,7 +28,6 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#define MAX_ARGS 32
 #define PATH_MAX_T 256
 
 #define ENDPOINT "https://elb.eu-de.otc.t-systems.com"
@@ -38,37 +38,7 @@
 
 /* ---- fake environment, scratch files ---- */
 
-static struct {
-    const char *key, *val;
-} env_tab[24];
-static size_t env_n;
 static char dir[64];
-
-static const char *fake_getenv(const char *key)
-{
-    size_t i;
-
-    for (i = 0; i < env_n; i++)
-        if (strcmp(env_tab[i].key, key) == 0)
-            return env_tab[i].val;
-    return NULL;
-}
-
-static void env_set(const char *key, const char *val)
-{
-    size_t i;
-
-    for (i = 0; i < env_n; i++) {
-        if (strcmp(env_tab[i].key, key) == 0) {
-            env_tab[i].val = val;
-            return;
-        }
-    }
-    assert_true(env_n < sizeof(env_tab) / sizeof(env_tab[0]));
-    env_tab[env_n].key = key;
-    env_tab[env_n].val = val;
-    env_n++;
-}
 
 /* Path of name in the test's scratch directory (a static buffer per call slot). */
 static const char *path_of(const char *name)
@@ -97,7 +67,7 @@ static const char *put(const char *name, const char *text, mode_t mode)
 static int setup(void **state)
 {
     (void)state;
-    env_n = 0;
+    env_reset(NULL);
     snprintf(dir, sizeof(dir), "/tmp/test_config_file.XXXXXX");
     if (!mkdtemp(dir))
         return -1;
@@ -115,64 +85,6 @@ static int teardown(void **state)
 }
 
 /* ---- running config_parse ---- */
-
-struct run {
-    struct config c;
-    int rc;
-    char err[CONFIG_ERR_MAX];
-    char *out;
-    size_t out_len;
-};
-
-static int parse_list(struct run *r, const char *const *args)
-{
-    char *argv[MAX_ARGS + 2];
-    FILE *out;
-    int argc = 0;
-
-    argv[argc++] = (char *)"elb_job_exporter";
-    for (; *args; args++) {
-        assert_true(argc <= MAX_ARGS);
-        argv[argc++] = (char *)*args;
-    }
-    argv[argc] = NULL;
-    config_release(&r->c);
-    free(r->out);
-    r->out = NULL;
-    out = open_memstream(&r->out, &r->out_len);
-    assert_non_null(out);
-    r->rc = config_parse(&r->c, argc, argv, fake_getenv, out, r->err, sizeof(r->err));
-    assert_int_equal(fclose(out), 0);
-    return r->rc;
-}
-
-static int parse_v(struct run *r, ...)
-{
-    const char *args[MAX_ARGS + 1];
-    va_list ap;
-    size_t n = 0;
-
-    va_start(ap, r);
-    for (;;) {
-        const char *a = va_arg(ap, const char *);
-
-        assert_true(n <= MAX_ARGS);
-        args[n++] = a;
-        if (!a)
-            break;
-    }
-    va_end(ap);
-    return parse_list(r, args);
-}
-
-#define PARSE(r, ...) parse_v((r), __VA_ARGS__, (const char *)NULL)
-
-static void run_free(struct run *r)
-{
-    config_release(&r->c);
-    free(r->out);
-    r->out = NULL;
-}
 
 static void expect_ok(struct run *r)
 {
@@ -1031,7 +943,7 @@ static void test_requirements(void **state)
     expect_fail(&r, CONFIG_ERROR,
                 "--auth.method: invalid method \"bogus\" (auto, token, password, aksk)");
     /* --demo needs none of it */
-    env_n = 0;
+    env_reset(NULL);
     PARSE(&r, "--demo", "--auth.method=password");
     expect_ok(&r);
     run_free(&r);
