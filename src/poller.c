@@ -1037,7 +1037,7 @@ struct poller *poller_new(const struct config *cfg, struct auth *auth, struct sn
     if (!p->slots || !p->idle || !p->multi)
         goto fail;
     p->table =
-        jobtable_new(CONFIG_MAX_JOBS, (double)cfg->jobs_retention_ms / 1000.0, wake_poller, p);
+        jobtable_new(cfg->jobs_max ? cfg->jobs_max : CONFIG_MAX_JOBS, (double)cfg->jobs_retention_ms / 1000.0, wake_poller, p);
     if (!p->table || load_config_jobs(p) != 0)
         goto fail;
     for (k = 0; k < p->n_slots; k++) {

@@ -107,6 +107,13 @@ static void test_defaults_demo(void **state)
     assert_int_equal(r.c.allow_insecure_http, 0);
     assert_int_equal(r.c.log_level, LOGL_INFO);
     assert_int_equal(r.c.log_format, LOGF_LOGFMT);
+    assert_null(r.c.web_config_file);
+    assert_null(r.c.storage_path);
+    assert_int_equal(r.c.web_enable_admin_api, 0);
+    assert_int_equal(r.c.web_enable_lifecycle, 0);
+    assert_int_equal(r.c.metrics_sparse_status, 0);
+    assert_int_equal(r.c.web_max_requests, 40);
+    assert_int_equal(r.c.jobs_max, 100000);
     assert_int_equal(r.out_len, 0);
     run_free(&r);
 }
@@ -1330,6 +1337,34 @@ static void test_poll_concurrency(void **state)
     run_free(&r);
 }
 
+/* The web, storage and limit settings of the registry and the server. */
+static void test_web_and_limit_settings(void **state)
+{
+    struct run r = {0};
+
+    (void)state;
+    PARSE(&r, "--demo", "--web.config.file=/etc/w.yml", "--storage.path", "/var/lib/x",
+          "--web.enable-admin-api", "--web.enable-lifecycle", "--metrics.sparse-status",
+          "--web.max-requests=512", "--jobs.max=1000000");
+    expect_ok(&r);
+    assert_string_equal(r.c.web_config_file, "/etc/w.yml");
+    assert_string_equal(r.c.storage_path, "/var/lib/x");
+    assert_int_equal(r.c.web_enable_admin_api, 1);
+    assert_int_equal(r.c.web_enable_lifecycle, 1);
+    assert_int_equal(r.c.metrics_sparse_status, 1);
+    assert_int_equal(r.c.web_max_requests, 512);
+    assert_int_equal(r.c.jobs_max, 1000000);
+    PARSE(&r, "--demo", "--web.max-requests=513");
+    expect_err(&r, "--web.max-requests: invalid value \"513\" (an integer from 1 to 512)");
+    PARSE(&r, "--demo", "--jobs.max=0");
+    expect_err(&r, "--jobs.max: invalid value \"0\" (an integer from 1 to 1000000)");
+    PARSE(&r, "--demo", "--jobs.max=1000001");
+    expect_err(&r, "--jobs.max: invalid value \"1000001\" (an integer from 1 to 1000000)");
+    PARSE(&r, "--demo", "--storage.path=");
+    expect_err(&r, "--storage.path: empty path");
+    run_free(&r);
+}
+
 /* ---- booleans ---- */
 
 static void test_booleans(void **state)
@@ -1521,16 +1556,9 @@ static void test_unknown_and_positional(void **state)
 static void test_unsupported_product_flags(void **state)
 {
     static const char *const names[] = {
-        "web.config.file",
-        "web.enable-admin-api",
-        "web.enable-lifecycle",
-        "storage.path",
         "storage.redis-url",
         "poll.max-rate",
         "shard",
-        "jobs.max",
-        "web.max-requests",
-        "metrics.sparse-status",
     };
     struct run r = {0};
     char arg[64], want[128];
@@ -1543,8 +1571,8 @@ static void test_unsupported_product_flags(void **state)
         snprintf(want, sizeof(want), "--%s: not supported by this version", names[i]);
         expect_err(&r, want);
     }
-    PARSE(&r, "--demo", "--no-web.enable-lifecycle");
-    expect_err(&r, "--web.enable-lifecycle: not supported by this version");
+    PARSE(&r, "--demo", "--shard");
+    expect_err(&r, "--shard: not supported by this version");
     run_free(&r);
 }
 
@@ -1683,6 +1711,11 @@ static void test_usage_matches_parser(void **state)
         {"  --[no-]config.check\n", NULL, NULL},
         {"  --web.listen-address=ADDR\n", "--web.listen-address=:1", "(default: :39123)"},
         {"  --web.telemetry-path=PATH\n", "--web.telemetry-path=/x", "(default: /metrics)"},
+        {"  --web.config.file=PATH\n", NULL, NULL},
+        {"  --[no-]web.enable-admin-api\n", "--web.enable-admin-api", NULL},
+        {"  --[no-]web.enable-lifecycle\n", "--web.enable-lifecycle", NULL},
+        {"  --web.max-requests=N\n", "--web.max-requests=40", "(default: 40)"},
+        {"  --[no-]metrics.sparse-status\n", "--metrics.sparse-status", NULL},
         {"  --elb.endpoint=URL\n", "--elb.endpoint=http://x", NULL},
         {"  --[no-]elb.allow-insecure-http\n", "--elb.allow-insecure-http", NULL},
         {"  --elb.project-id=ID\n", "--elb.project-id=p", "(default: $OS_PROJECT_ID)"},
@@ -1706,6 +1739,8 @@ static void test_usage_matches_parser(void **state)
         {"  --job=ID\n", "--job=x", NULL},
         {"  --jobs.file=PATH\n", NULL, NULL},
         {"  --jobs.retention=DURATION\n", "--jobs.retention=0", "(default: 24h)"},
+        {"  --jobs.max=N\n", "--jobs.max=10", "(default: 100000)"},
+        {"  --storage.path=PATH\n", NULL, NULL},
         {"  --poll.interval=DURATION\n", "--poll.interval=1s", "(default: 15s)"},
         {"  --poll.timeout=DURATION\n", "--poll.timeout=1s", "(default: 10s)"},
         {"  --poll.concurrency=N\n", "--poll.concurrency=2", "(default: 8)"},
@@ -1842,6 +1877,7 @@ int main(void)
         T(test_last_wins),
         T(test_unknown_and_positional),
         T(test_unsupported_product_flags),
+        T(test_web_and_limit_settings),
         T(test_hostile_values),
         T(test_small_error_buffer),
         T(test_version),

@@ -484,6 +484,8 @@ void config_release(struct config *c)
     free(c->project_name);
     free(c->cloud_region);
     free(c->tls_ca_file);
+    free(c->web_config_file);
+    free(c->storage_path);
     release_private(c->priv);
     memset(c, 0, sizeof(*c));
 }
@@ -596,6 +598,20 @@ static int setting_differs(const struct config *a, const struct config *b, enum 
         return a->log_level != b->log_level;
     case S_LOG_FORMAT:
         return a->log_format != b->log_format;
+    case S_WEB_CONFIG_FILE:
+        return str_differs(a->web_config_file, b->web_config_file);
+    case S_WEB_ADMIN_API:
+        return a->web_enable_admin_api != b->web_enable_admin_api;
+    case S_WEB_LIFECYCLE:
+        return a->web_enable_lifecycle != b->web_enable_lifecycle;
+    case S_WEB_MAX_REQUESTS:
+        return a->web_max_requests != b->web_max_requests;
+    case S_SPARSE_STATUS:
+        return a->metrics_sparse_status != b->metrics_sparse_status;
+    case S_STORAGE_PATH:
+        return str_differs(a->storage_path, b->storage_path);
+    case S_JOBS_MAX:
+        return a->jobs_max != b->jobs_max;
     default: /* argv only: the same command line */
         return -1;
     }
@@ -632,6 +648,13 @@ static const char *const change_keys[S_COUNT] = {
     [S_DEMO] = "demo",
     [S_LOG_LEVEL] = "log.level",
     [S_LOG_FORMAT] = "log.format",
+    [S_WEB_CONFIG_FILE] = "web.config_file",
+    [S_WEB_ADMIN_API] = "web.enable_admin_api",
+    [S_WEB_LIFECYCLE] = "web.enable_lifecycle",
+    [S_WEB_MAX_REQUESTS] = "web.max_requests",
+    [S_SPARSE_STATUS] = "metrics.sparse_status",
+    [S_STORAGE_PATH] = "storage.path",
+    [S_JOBS_MAX] = "jobs.max",
 };
 
 size_t config_changes(const struct config *old, const struct config *fresh,

@@ -25,7 +25,9 @@
 #include "log.h"
 #include "profile.h"
 
-#define CONFIG_MAX_JOBS 10000           /* tracked jobs, all sources together */
+#define CONFIG_MAX_JOBS 10000         /* jobs listed by flags, the config file and the jobs file */
+#define CONFIG_JOBS_MAX_LIMIT 1000000 /* the largest --jobs.max */
+#define CONFIG_MAX_REQUESTS_LIMIT 512 /* the largest --web.max-requests (the connection limit) */
 #define CONFIG_JOBS_FILE_MAX (1u << 20) /* bytes of a --jobs.file */
 #define CONFIG_FILE_MAX (1u << 20)      /* bytes of a --config.file, clouds.yaml, secure.yaml */
 #define CONFIG_ERR_MAX 8192 /* an err buffer that holds every problem --config.check lists */
@@ -93,6 +95,13 @@ struct config {
     int tls_insecure_skip_verify; /* --tls.insecure-skip-verify (logs a warning) */
     enum log_level log_level;
     enum log_format log_format;
+    char *web_config_file;     /* --web.config.file: TLS, basic auth, headers (exporter-toolkit) */
+    int web_enable_admin_api;  /* --web.enable-admin-api: POST/DELETE /api/v1/jobs */
+    int web_enable_lifecycle;  /* --web.enable-lifecycle: POST /-/reload */
+    unsigned web_max_requests; /* --web.max-requests: requests served at once, 503 past it */
+    int metrics_sparse_status; /* --metrics.sparse-status: only each job's current status */
+    char *storage_path;        /* --storage.path: the embedded store's directory */
+    size_t jobs_max;           /* --jobs.max: tracked jobs at most, all sources together */
 
     struct config_private *priv; /* config's own bookkeeping; NULL in a config built by hand */
 };

@@ -43,16 +43,9 @@
 
 /* Flags of the product that this version does not implement yet (named in the error). */
 static const char *const unsupported_flags[] = {
-    "web.config.file",
-    "web.enable-admin-api",
-    "web.enable-lifecycle",
-    "storage.path",
     "storage.redis-url",
     "poll.max-rate",
     "shard",
-    "jobs.max",
-    "web.max-requests",
-    "metrics.sparse-status",
 };
 
 /* Words that mark a flag as carrying a secret: refused, and its value never echoed. */
@@ -220,6 +213,10 @@ static char **str_field(struct config *c, enum setting s)
         return &c->cloud_region;
     case S_TLS_CA_FILE:
         return &c->tls_ca_file;
+    case S_WEB_CONFIG_FILE:
+        return &c->web_config_file;
+    case S_STORAGE_PATH:
+        return &c->storage_path;
     case S_JOBS_FILE:
     default:
         return &c->jobs_file;
@@ -340,22 +337,32 @@ static int set_duration(struct parse *p, const struct flag *f, const char *val)
     return CONFIG_OK;
 }
 
-static int set_poll_concurrency(struct parse *p, const struct flag *f, const char *val)
+/* A count: poll.concurrency, web.max-requests, jobs.max, each with its own range. */
+static int set_count(struct parse *p, const struct flag *f, const char *val)
 {
+    enum setting s = (enum setting)(f - config_flags);
+    unsigned long max = s == S_JOBS_MAX           ? CONFIG_JOBS_MAX_LIMIT
+                        : s == S_WEB_MAX_REQUESTS ? CONFIG_MAX_REQUESTS_LIMIT
+                                                  : CONFIG_CONCURRENCY_MAX;
     char sb[CONFIG_SHOW_BUF];
     unsigned long v = 0;
     size_t i, n = strlen(val);
 
-    (void)f;
-    for (i = 0; i < n && i < 4; i++) {
+    for (i = 0; i < n && i < 8; i++) {
         if (val[i] < '0' || val[i] > '9')
             break;
         v = v * 10 + (unsigned long)(val[i] - '0');
     }
-    if (n == 0 || i != n || v < 1 || v > CONFIG_CONCURRENCY_MAX)
-        return cfg_problem(p, "invalid value \"%s\" (an integer from 1 to %d)",
-                           cfg_show(sb, val, n), CONFIG_CONCURRENCY_MAX);
-    if (cfg_claim(p, S_POLL_CONCURRENCY))
+    if (n == 0 || i != n || v < 1 || v > max)
+        return cfg_problem(p, "invalid value \"%s\" (an integer from 1 to %lu)",
+                           cfg_show(sb, val, n), max);
+    if (!cfg_claim(p, s))
+        return CONFIG_OK;
+    if (s == S_JOBS_MAX)
+        p->c->jobs_max = v;
+    else if (s == S_WEB_MAX_REQUESTS)
+        p->c->web_max_requests = (unsigned)v;
+    else
         p->c->poll_concurrency = (unsigned)v;
     return CONFIG_OK;
 }
@@ -378,6 +385,15 @@ static int set_bool(struct parse *p, const struct flag *f, const char *val)
         break;
     case S_ONCE:
         field = &p->c->once;
+        break;
+    case S_WEB_ADMIN_API:
+        field = &p->c->web_enable_admin_api;
+        break;
+    case S_WEB_LIFECYCLE:
+        field = &p->c->web_enable_lifecycle;
+        break;
+    case S_SPARSE_STATUS:
+        field = &p->c->metrics_sparse_status;
         break;
     case S_DEMO:
     default:
@@ -533,8 +549,7 @@ const struct flag config_flags[S_COUNT] = {
     [S_POLL_TIMEOUT] = {"poll.timeout", FLAG_VALUE, "DURATION", "10s", NULL,
                         "Timeout of one API request.", set_duration, SCOPE_ANY, NULL, 0},
     [S_POLL_CONCURRENCY] = {"poll.concurrency", FLAG_VALUE, "N", "8", NULL,
-                            "API requests in flight (1-256).", set_poll_concurrency, SCOPE_ANY,
-                            NULL, 0},
+                            "API requests in flight (1-256).", set_count, SCOPE_ANY, NULL, 0},
     [S_ONCE] = {"once", FLAG_BOOL, NULL, NULL, NULL,
                 "Poll every job once, print the metrics to stdout and exit.", set_bool, SCOPE_ANY,
                 NULL, 0},
@@ -545,6 +560,30 @@ const struct flag config_flags[S_COUNT] = {
                      "Log threshold: debug, info, warn, error.", set_log_level, SCOPE_ANY, NULL, 0},
     [S_LOG_FORMAT] = {"log.format", FLAG_VALUE, "FORMAT", "logfmt", NULL,
                       "Log line format: logfmt, json.", set_log_format, SCOPE_ANY, NULL, 0},
+    [S_WEB_CONFIG_FILE] = {"web.config.file", FLAG_VALUE, "PATH", NULL, NULL,
+                           "Web configuration (exporter-toolkit format): TLS, basic auth, "
+                           "response headers. Re-read when it changes.",
+                           set_path, SCOPE_ANY, "web.config_file", 0},
+    [S_WEB_ADMIN_API] = {"web.enable-admin-api", FLAG_BOOL, NULL, NULL, NULL,
+                         "Allow registering and forgetting jobs: POST and DELETE /api/v1/jobs.",
+                         set_bool, SCOPE_ANY, NULL, 0},
+    [S_WEB_LIFECYCLE] = {"web.enable-lifecycle", FLAG_BOOL, NULL, NULL, NULL,
+                         "Allow POST /-/reload (does what SIGHUP does).", set_bool, SCOPE_ANY, NULL,
+                         0},
+    [S_WEB_MAX_REQUESTS] = {"web.max-requests", FLAG_VALUE, "N", "40", NULL,
+                            "Requests served at once (1-512); more are answered 503.", set_count,
+                            SCOPE_ANY, NULL, 0},
+    [S_SPARSE_STATUS] = {"metrics.sparse-status", FLAG_BOOL, NULL, NULL, NULL,
+                         "Emit only each job's current status series (very large fleets).",
+                         set_bool, SCOPE_ANY, NULL, 0},
+    [S_STORAGE_PATH] = {"storage.path", FLAG_VALUE, "PATH", NULL, NULL,
+                        "Directory of the embedded store: registered jobs and finished-job "
+                        "state, kept across restarts.",
+                        set_path, SCOPE_ANY, NULL, 0},
+    [S_JOBS_MAX] = {"jobs.max", FLAG_VALUE, "N", "100000", NULL,
+                    "Tracked jobs at most, all sources together (1-1000000); a registration "
+                    "past it is refused.",
+                    set_count, SCOPE_ANY, NULL, 0},
 };
 
 void cfg_flag_key(const struct flag *f, char *buf, size_t len)
