@@ -28,9 +28,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define DOUBLE_BUF 32    /* holds any expfmt_format_double() result */
-#define CODE_BUF 8       /* an HTTP status code as text */
-#define MAX_JOB_LABELS 5 /* job_id, job_type, profile + up to two family labels */
+#define DOUBLE_BUF 32 /* holds any expfmt_format_double() result */
+#define CODE_BUF 8    /* an HTTP status code as text */
+/* job_id, job_type, profile + up to two family labels, or resource_id and the registrant's */
+#define MAX_JOB_LABELS (4 + JOB_LABELS_MAX)
 #define TWO_POW_53 9007199254740992.0
 
 /* ---------------------------------------------------------------- writer */
@@ -194,6 +195,35 @@ static const struct job_record *current_rec(const struct expfmt_job *j)
     return j->rec && j->rec->status == j->status ? j->rec : NULL;
 }
 
+const struct job_record *expfmt_job_current(const struct expfmt_job *j)
+{
+    return current_rec(j);
+}
+
+int expfmt_job_duration(const struct expfmt_job *j, double *out)
+{
+    const struct job_record *r = current_rec(j);
+    double d;
+
+    if (!r || !r->has_begin)
+        return 0;
+    if (job_status_terminal(r->status)) {
+        if (!r->has_end)
+            return 0;
+        d = r->end_time - r->begin_time;
+    } else {
+        d = j->observed_at - r->begin_time;
+    }
+    if (!(d > 0)) /* clock skew between server and poller, or NaN: never negative */
+        d = 0;
+    /*
+     * The difference of two epoch doubles carries binary noise (2.6019999980926514
+     * for 2.602 s); the API's times are milliseconds, so microseconds lose nothing.
+     */
+    *out = round(d * 1e6) / 1e6;
+    return 1;
+}
+
 /* The profile a job is polled with. */
 static const struct api_profile *job_profile(const struct expfmt_input *in,
                                              const struct expfmt_job *j)
@@ -212,7 +242,7 @@ static int job_sample(struct writer *w, const struct expfmt_input *in, const str
     struct label l[MAX_JOB_LABELS];
     size_t i, n = 2;
 
-    if (n_extra > MAX_JOB_LABELS - 3)
+    if (n_extra > MAX_JOB_LABELS - 3) /* job_id, job_type, profile */
         return -EINVAL;
     l[0].name = "job_id";
     l[0].value = j->id ? j->id : "";
@@ -250,13 +280,20 @@ static int emit_status(struct writer *w, const struct expfmt_input *in, const st
 
 static int emit_info(struct writer *w, const struct expfmt_input *in, const struct expfmt_job *j)
 {
-    struct label l = {"resource_id", NULL};
+    struct label l[1 + JOB_LABELS_MAX];
+    size_t n = 1;
+    unsigned i;
 
-    (void)in;
     if (!j->rec)
         return 0;
-    l.value = j->rec->resource_id;
-    return job_sample(w, in, j, &l, 1, 1);
+    l[0].name = "resource_id";
+    l[0].value = j->rec->resource_id;
+    /* the registrant's labels (joblabels.h: allow-listed names, sorted, bounded values) */
+    for (i = 0; j->labels && i < j->labels->n && i < JOB_LABELS_MAX; i++) {
+        l[n].name = j->labels->kv[i].name;
+        l[n++].value = j->labels->kv[i].value;
+    }
+    return job_sample(w, in, j, l, n, 1);
 }
 
 static int emit_begin(struct writer *w, const struct expfmt_input *in, const struct expfmt_job *j)
@@ -282,26 +319,10 @@ static int emit_end(struct writer *w, const struct expfmt_input *in, const struc
 static int emit_duration(struct writer *w, const struct expfmt_input *in,
                          const struct expfmt_job *j)
 {
-    const struct job_record *r = current_rec(j);
     double d;
 
-    (void)in;
-    if (!r || !r->has_begin)
+    if (!expfmt_job_duration(j, &d))
         return 0;
-    if (job_status_terminal(r->status)) {
-        if (!r->has_end)
-            return 0;
-        d = r->end_time - r->begin_time;
-    } else {
-        d = j->observed_at - r->begin_time;
-    }
-    if (!(d > 0)) /* clock skew between server and poller, or NaN: never negative */
-        d = 0;
-    /*
-     * The difference of two epoch doubles carries binary noise (2.6019999980926514
-     * for 2.602 s); the API's times are milliseconds, so microseconds lose nothing.
-     */
-    d = round(d * 1e6) / 1e6;
     return job_sample(w, in, j, NULL, 0, d);
 }
 
@@ -376,7 +397,9 @@ static const struct job_family job_families[] = {
      "Current status of the job: 1 for the status it is in, 0 for the others (UNKNOWN: never "
      "fetched or not found).",
      emit_status},
-    {"elb_job_info", MT_GAUGE, "Always 1; carries the resource the job works on.", emit_info},
+    {"elb_job_info", MT_GAUGE,
+     "Always 1; carries the resource the job works on and the labels it was registered with.",
+     emit_info},
     {"elb_job_begin_timestamp_seconds", MT_GAUGE, "Time the job began, in seconds since the epoch.",
      emit_begin},
     {"elb_job_end_timestamp_seconds", MT_GAUGE,

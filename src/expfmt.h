@@ -14,6 +14,7 @@
 #include <stddef.h>
 
 #include "job.h"
+#include "joblabels.h"
 #include "stats.h"
 #include "strbuf.h"
 
@@ -30,6 +31,7 @@ struct expfmt_job {
     double last_fetch;                 /* time of the last answer, 0 if none */
     double observed_at;                /* time rec was fetched (running duration = this - begin) */
     const struct api_profile *profile; /* the job's API; NULL: the input's (--elb.profile) */
+    const struct job_labels *labels;   /* the registrant's, on elb_job_info; NULL: none */
 };
 
 /* process_* values; ok = 0 leaves the family out. */
@@ -70,7 +72,9 @@ struct expfmt_input {
 #define EXPFMT_SAMPLE_MAX                                                                          \
     (160 + 3 * (JOB_ID_MAX + JOB_TYPE_MAX + JOB_RESOURCE_ID_MAX + JOB_ERROR_CODE_MAX +             \
                 JOB_FAIL_REASON_MAX))
-#define EXPFMT_JOB_MAX (EXPFMT_JOB_SAMPLES_MAX * EXPFMT_SAMPLE_MAX)
+/* The registrant's labels, on one sample per job (elb_job_info): name="value", */
+#define EXPFMT_JOB_LABELS_MAX (JOB_LABELS_MAX * (JOB_LABEL_NAME_MAX + 4 + 3 * JOB_LABEL_VALUE_MAX))
+#define EXPFMT_JOB_MAX (EXPFMT_JOB_SAMPLES_MAX * EXPFMT_SAMPLE_MAX + EXPFMT_JOB_LABELS_MAX)
 #define EXPFMT_FIXED_MAX (8u << 20)
 /* The cap of an exposition of n_jobs jobs. */
 size_t expfmt_max_output(size_t n_jobs);
@@ -80,6 +84,19 @@ size_t expfmt_max_output(size_t n_jobs);
  * rolled back to its length on entry.
  */
 int expfmt_render(struct strbuf *out, enum expfmt_format fmt, const struct expfmt_input *in);
+
+/*
+ * The job's record when it describes its current state, else NULL (none yet,
+ * or a 404 after a good answer): the timing, error and sub-job series come
+ * from it only. The per-job JSON of the API (jobindex.c) follows the same rule.
+ */
+const struct job_record *expfmt_job_current(const struct expfmt_job *j);
+/*
+ * elb_job_duration_seconds of j: end - begin once finished, last poll - begin
+ * while running, never negative, to the microsecond. 1 with *out, or 0 when
+ * the series is absent.
+ */
+int expfmt_job_duration(const struct expfmt_job *j, double *out);
 
 /* Append s escaped as a label value (\\, \", \n). Same returns as strbuf_append. */
 int expfmt_escape_label(struct strbuf *out, const char *s);

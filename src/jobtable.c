@@ -29,6 +29,10 @@ struct change {
     const struct api_profile *profile;
     unsigned source;
     char id[JOB_ID_MAX + 1];
+    int has_labels;
+    struct job_labels labels;
+    jobtable_done_fn done;
+    void *done_arg;
 };
 
 struct jobtable {
@@ -40,6 +44,7 @@ struct jobtable {
     uint32_t n_buckets; /* a power of two, at least 2 * n_slots */
     size_t max_jobs;
     size_t n_tracked, n_remembered;
+    uint64_t applied; /* posted changes applied */
     double retention_s;
 
     void (*wake)(void *);
@@ -156,6 +161,7 @@ static void slot_free(struct jobtable *t, uint32_t i)
     uint32_t gen = s->gen + 1;
 
     index_remove(t, i);
+    free((void *)s->st.labels);
     memset(s, 0, sizeof(*s));
     s->gen = gen ? gen : 1;
     s->link = t->free_head;
@@ -189,12 +195,20 @@ void jobtable_free(struct jobtable *t)
 {
     struct change *c, *next;
 
+    uint32_t i;
+
     if (!t)
         return;
     for (c = t->queue_head; c; c = next) {
         next = c->next;
+        if (c->done) {
+            struct jobtable_outcome o = {.rc = -ECANCELED, .seq = t->applied};
+            c->done(c->done_arg, &o);
+        }
         free(c);
     }
+    for (i = 0; i < t->high; i++)
+        free((void *)t->slots[i].st.labels);
     pthread_mutex_destroy(&t->lock);
     free(t->slots);
     free(t->buckets);
@@ -276,6 +290,11 @@ static int drop_slot(struct jobtable *t, uint32_t i, unsigned source, int bound)
     if (!(st->sources & source))
         return 0;
     st->sources &= ~source;
+    if (source & JOB_SRC_API || !st->sources) {
+        /* the registrant's labels go with the registration */
+        free((void *)st->labels);
+        st->labels = NULL;
+    }
     if (st->sources)
         return 0;
     t->n_tracked--;
@@ -450,10 +469,18 @@ size_t jobtable_expire(struct jobtable *t, double now)
 int jobtable_post(struct jobtable *t, enum jobtable_op op, const struct api_profile *profile,
                   const char *id, unsigned source)
 {
+    return jobtable_post_ex(t, op, profile, id, source, NULL, NULL, NULL);
+}
+
+int jobtable_post_ex(struct jobtable *t, enum jobtable_op op, const struct api_profile *profile,
+                     const char *id, unsigned source, const struct job_labels *labels,
+                     jobtable_done_fn done, void *done_arg)
+{
     struct change *c;
     size_t n;
 
-    if (!profile || !id || (n = strlen(id), !job_id_valid(id, n)) || !(source & JOB_SRC_ALL))
+    if (!profile || !id || (n = strlen(id), !job_id_valid(id, n)) || !(source & JOB_SRC_ALL) ||
+        (labels && labels->n > JOB_LABELS_MAX))
         return -EINVAL;
     c = calloc(1, sizeof(*c));
     if (!c)
@@ -462,6 +489,12 @@ int jobtable_post(struct jobtable *t, enum jobtable_op op, const struct api_prof
     c->profile = profile;
     c->source = source;
     memcpy(c->id, id, n + 1);
+    if (labels) {
+        c->has_labels = 1;
+        c->labels = *labels;
+    }
+    c->done = done;
+    c->done_arg = done_arg;
     pthread_mutex_lock(&t->lock);
     if (t->queued >= t->max_jobs) {
         pthread_mutex_unlock(&t->lock);
@@ -493,17 +526,59 @@ size_t jobtable_apply_posted(struct jobtable *t, struct jobtable_delta *d)
     t->queued = 0;
     pthread_mutex_unlock(&t->lock);
     for (; c; c = next) {
+        struct job_state *was = jobtable_find(t, c->profile, c->id, NULL);
+        struct jobtable_outcome o = {.sources_before = was ? was->sources : 0};
+        job_handle h;
+
         next = c->next;
         if (c->op == JOBTABLE_OP_ADD) {
-            struct job_state *was = jobtable_find(t, c->profile, c->id, NULL);
             /* read before the add, which sets its sources (argument order is unspecified) */
             int remembered = was && !was->sources;
-            (void)count_add(d, jobtable_add(t, c->profile, c->id, c->source, NULL), remembered);
-        } else if (jobtable_drop(t, c->profile, c->id, c->source)) {
-            d->removed++;
+            o.rc = jobtable_add(t, c->profile, c->id, c->source, &h);
+            (void)count_add(d, o.rc, remembered);
+            if (o.rc >= 0 && c->has_labels && jobtable_set_labels(t, h, &c->labels) < 0) {
+                /* the job is tracked without its labels: say so rather than half-register */
+                if (!(o.sources_before & c->source))
+                    jobtable_drop(t, c->profile, c->id, c->source);
+                o.rc = -ENOMEM;
+            }
+        } else {
+            o.rc = jobtable_drop(t, c->profile, c->id, c->source);
+            if (o.rc)
+                d->removed++;
         }
+        o.seq = ++t->applied;
+        if (c->done)
+            c->done(c->done_arg, &o);
         free(c);
         n++;
     }
     return n;
+}
+
+uint64_t jobtable_applied(const struct jobtable *t)
+{
+    return t->applied;
+}
+
+int jobtable_set_labels(struct jobtable *t, job_handle h, const struct job_labels *labels)
+{
+    struct job_state *st = jobtable_get(t, h);
+    struct job_labels *copy = NULL;
+
+    if (!st)
+        return -ENOENT;
+    if (labels && labels->n == 0)
+        labels = NULL;
+    if (joblabels_equal(st->labels, labels))
+        return 0;
+    if (labels) {
+        copy = malloc(sizeof(*copy));
+        if (!copy)
+            return -ENOMEM;
+        *copy = *labels;
+    }
+    free((void *)st->labels);
+    st->labels = copy;
+    return 1;
 }

@@ -25,7 +25,13 @@
  * Other threads never touch the table. They post changes to its queue
  * (jobtable_post, thread-safe), which calls the wake function (the poller's
  * curl_multi_wakeup) so that the owner applies them (jobtable_apply_posted) at
- * once, whatever the API is doing.
+ * once, whatever the API is doing. A posted change may carry a done callback
+ * (jobtable_post_ex): the owner calls it once the change is applied, with what
+ * it did, so that a registration over HTTP can answer exactly (201 new, 200
+ * already registered, 507 past max_jobs) instead of guessing from a count.
+ *
+ * Labels (joblabels.h) belong to the registration: a posted add with labels
+ * sets them, dropping JOB_SRC_API clears them, and a job that leaves loses them.
  */
 #ifndef ELB_JOBTABLE_H
 #define ELB_JOBTABLE_H
@@ -34,6 +40,7 @@
 #include <stdint.h>
 
 #include "job.h"
+#include "joblabels.h"
 #include "profile.h"
 
 /* Where a job came from (bits of job_state.sources). */
@@ -72,6 +79,7 @@ struct job_state {
     int finished;           /* seen terminal: never polled again, counted once */
     double finished_at;     /* wall time it was first seen terminal */
     int retired;            /* finished longer than the retention: no per-job series */
+    const struct job_labels *labels; /* the registrant's labels (owned by the table), or NULL */
     /* scheduling, the poller's own */
     int in_flight;
     int in_cycle;      /* member of the running cycle, not completed yet */
@@ -167,7 +175,37 @@ enum jobtable_op { JOBTABLE_OP_ADD, JOBTABLE_OP_DROP };
  */
 int jobtable_post(struct jobtable *t, enum jobtable_op op, const struct api_profile *profile,
                   const char *id, unsigned source);
+/* What applying one posted change did, for its done callback. */
+struct jobtable_outcome {
+    /*
+     * ADD: jobtable_add's return (1 added, 0 already tracked, -E2BIG past
+     * max_jobs, -ENOMEM); DROP: jobtable_drop's (1 left, 0 stays or was not
+     * there); -ECANCELED when the table was freed with the change still queued.
+     */
+    int rc;
+    unsigned sources_before; /* the job's sources before the change; 0: not tracked */
+    uint64_t seq;            /* jobtable_applied() right after this change */
+};
+typedef void (*jobtable_done_fn)(void *arg, const struct jobtable_outcome *o);
+
+/*
+ * jobtable_post with labels and a completion (any thread). labels (copied,
+ * may be NULL): for ADD, the job's labels once added (NULL leaves them as
+ * they are). done (may be NULL) is called exactly once by the owner thread
+ * when the change is applied (or with -ECANCELED by jobtable_free), and never
+ * when this returns an error. Same returns as jobtable_post.
+ */
+int jobtable_post_ex(struct jobtable *t, enum jobtable_op op, const struct api_profile *profile,
+                     const char *id, unsigned source, const struct job_labels *labels,
+                     jobtable_done_fn done, void *done_arg);
 /* Owner thread: apply every queued change in order; *d (may be NULL) sums them. Returns applied. */
 size_t jobtable_apply_posted(struct jobtable *t, struct jobtable_delta *d);
+/* Posted changes applied since the table was made (the seq of jobtable_outcome). */
+uint64_t jobtable_applied(const struct jobtable *t);
+/*
+ * Set (labels non-NULL, copied) or clear (NULL or none) the labels of job h.
+ * Returns 1 if they changed, 0 if not, -ENOENT if h is gone, -ENOMEM.
+ */
+int jobtable_set_labels(struct jobtable *t, job_handle h, const struct job_labels *labels);
 
 #endif

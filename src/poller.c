@@ -18,6 +18,7 @@
 #include "api.h"
 #include "iam.h"
 #include "job.h"
+#include "jobindex.h"
 #include "jobtable.h"
 #include "landing.h"
 #include "log.h"
@@ -86,6 +87,13 @@ struct poller {
     uint64_t next_file_check; /* monotonic ms */
     uint64_t next_expire;     /* monotonic ms of the next retention scan */
     atomic_int reload;        /* SIGHUP: re-read it even if it looks unchanged */
+    /* poller_reload: callers waiting for a reload's outcome (generation numbers) */
+    pthread_mutex_t reload_lock;
+    pthread_cond_t reload_cond;
+    int reload_sync_ok; /* the lock and condition are initialised */
+    uint64_t reload_asked, reload_done;
+    int reload_rc;
+    char reload_err[1024];
 
     pthread_t thread;
     int thread_started;
@@ -135,12 +143,18 @@ int poller_once_exit_code(const struct poller_once_result *r)
 
 /* ---- rendering ---------------------------------------------------------- */
 
-/* The rendering view of every job that has per-job series (tracked, not retired). */
-static size_t build_views(struct poller *p)
+/*
+ * The rendering view of every job that has per-job series (tracked, not
+ * retired), and the API's index of them into *ix (NULL when it could not be
+ * built: the caller keeps the previous one).
+ */
+static size_t build_views(struct poller *p, struct jobindex **ix)
 {
     size_t n = 0, want = jobtable_count(p->table);
     job_handle h = JOB_HANDLE_NONE;
+    int rc = 0;
 
+    *ix = NULL;
     if (want > p->n_views_cap) {
         struct expfmt_job *v = realloc(p->views, want * sizeof(*v));
         if (!v)
@@ -148,6 +162,7 @@ static size_t build_views(struct poller *p)
         p->views = v;
         p->n_views_cap = want;
     }
+    *ix = jobindex_new(want);
     while ((h = jobtable_next(p->table, h)) != JOB_HANDLE_NONE) {
         const struct job_state *t = jobtable_get(p->table, h);
         if (t->retired)
@@ -160,7 +175,14 @@ static size_t build_views(struct poller *p)
             .fetch_success = t->fetch_success,
             .last_fetch = t->last_fetch,
             .observed_at = t->observed_at,
+            .labels = t->labels,
         };
+        if (*ix && rc == 0)
+            rc = jobindex_add(*ix, &p->views[n - 1], t->sources, t->finished, t->finished_at);
+    }
+    if (*ix && (rc != 0 || jobindex_seal(*ix) != 0)) {
+        jobindex_unref(*ix);
+        *ix = NULL;
     }
     return n;
 }
@@ -194,12 +216,14 @@ static void publish(struct poller *p)
     struct landing_input li;
     struct strbuf m, l;
     struct snapshot *s, *prev;
-    size_t n = build_views(p);
+    struct jobindex *ix = NULL;
+    size_t n = build_views(p, &ix);
     int rc;
 
     s = snapshot_new();
     if (!s || n == SIZE_MAX) {
         snapshot_release(s);
+        jobindex_unref(ix);
         p->stats.render_failures[RENDER_METRICS]++;
         p->stats.render_failures[RENDER_LANDING]++;
         log_error("publishing failed (out of memory); serving the previous snapshot");
@@ -225,10 +249,18 @@ static void publish(struct poller *p)
     strbuf_init(&l, LANDING_MAX);
     rc = landing_render(&l, &li);
     render_page(p, s, prev, SNAPSHOT_LANDING, rc, &l);
+    s->jobs = ix;
+    if (!ix && prev && prev->jobs) {
+        log_error("building the API's job index failed (out of memory); it shows the previous "
+                  "state");
+        s->jobs = jobindex_ref(prev->jobs);
+    }
     snapshot_release(prev);
     strbuf_release(&m);
     strbuf_release(&l);
     s->cycles = p->cycles;
+    s->profile = p->cfg->profile;
+    s->applied = jobtable_applied(p->table);
     snapshot_publish(p->store, s);
     p->dirty = 0;
     p->members_changed = 0;
@@ -476,16 +508,19 @@ static int sync_jobs(struct poller *p, unsigned source, char **ids, size_t first
     return rc;
 }
 
-/* SIGHUP: make the table's JOB_SRC_CONFIG members the jobs.ids --config.file lists now. */
-static void config_jobs_reload(struct poller *p)
+/*
+ * SIGHUP: make the table's JOB_SRC_CONFIG members the jobs.ids --config.file
+ * lists now. Returns 0, or -errno with the reason in err.
+ */
+static int config_jobs_reload(struct poller *p, char *err, size_t errsz)
 {
     struct jobtable_delta d;
-    char err[512], **ids = NULL;
+    char **ids = NULL;
     size_t n = 0;
-    int rc = config_reload_config_jobs(p->cfg, &ids, &n, err, sizeof(err));
+    int rc = config_reload_config_jobs(p->cfg, &ids, &n, err, errsz);
 
     if (rc == 0 && (rc = sync_jobs(p, JOB_SRC_CONFIG, ids, 0, n, &d)) != 0)
-        snprintf(err, sizeof(err), "out of memory");
+        snprintf(err, errsz, "out of memory");
     if (rc == 0) {
         log_info("--config.file jobs.ids reloaded: %zu listed (%zu new, %zu returned finished, %zu "
                  "dropped)",
@@ -495,20 +530,46 @@ static void config_jobs_reload(struct poller *p)
         log_error("--config.file jobs.ids: %s; keeping the jobs it listed", err);
     }
     config_free_jobs(ids, n);
+    return rc;
+}
+
+/* A reload asked for by poller_reload is done: hand its result to the waiting caller. */
+static void reload_finished(struct poller *p, uint64_t gen, int rc, const char *err)
+{
+    pthread_mutex_lock(&p->reload_lock);
+    if (gen > p->reload_done) {
+        p->reload_done = gen;
+        p->reload_rc = rc;
+        snprintf(p->reload_err, sizeof(p->reload_err), "%s", rc ? err : "");
+    }
+    pthread_cond_broadcast(&p->reload_cond);
+    pthread_mutex_unlock(&p->reload_lock);
 }
 
 /* Re-read --jobs.file when asked to or when it changed (checked once a second). */
 static void jobs_file_maybe_reload(struct poller *p, uint64_t now)
 {
-    int asked = atomic_exchange(&p->reload, 0), rc;
+    int asked = atomic_exchange(&p->reload, 0), rc, first_rc = 0;
     struct jobtable_delta d;
-    char err[512], **ids = NULL;
+    char err[512], first_err[768] = "", **ids = NULL;
     size_t n = 0;
+    uint64_t gen = 0;
 
-    if (asked && p->cfg->config_file)
-        config_jobs_reload(p);
-    if (!p->cfg->jobs_file)
+    if (asked) {
+        pthread_mutex_lock(&p->reload_lock);
+        gen = p->reload_asked; /* every request up to here is answered by this reload */
+        pthread_mutex_unlock(&p->reload_lock);
+    }
+    if (asked && p->cfg->config_file) {
+        first_rc = config_jobs_reload(p, err, sizeof(err));
+        if (first_rc)
+            snprintf(first_err, sizeof(first_err), "jobs.ids of %s: %s", p->cfg->config_file, err);
+    }
+    if (!p->cfg->jobs_file) {
+        if (asked)
+            reload_finished(p, gen, first_rc, first_err);
         return;
+    }
     if (!asked && now < p->next_file_check)
         return;
     p->next_file_check = now + FILE_CHECK_MS;
@@ -531,6 +592,11 @@ static void jobs_file_maybe_reload(struct poller *p, uint64_t now)
     config_free_jobs(ids, n);
     p->stats.jobs_reload_ok = rc == 0;
     p->dirty = 1;
+    if (asked) {
+        if (rc && !first_rc)
+            snprintf(first_err, sizeof(first_err), "--jobs.file: %s", err);
+        reload_finished(p, gen, first_rc ? first_rc : rc, first_err);
+    }
 }
 
 /* Changes posted by other threads, and the retention (a whole-table scan: once a second). */
@@ -538,8 +604,12 @@ static void apply_changes(struct poller *p, uint64_t now)
 {
     struct jobtable_delta d;
 
-    if (jobtable_apply_posted(p->table, &d))
+    if (jobtable_apply_posted(p->table, &d)) {
         note_delta(p, "posted change", &d);
+        /* labels or sources changed too: the API's views must show it (within a second) */
+        p->dirty = 1;
+        p->members_changed = 1;
+    }
     if (now < p->next_expire)
         return;
     p->next_expire = now + EXPIRE_CHECK_MS;
@@ -812,6 +882,10 @@ static int wait_ms(struct poller *p, uint64_t now)
 
     if (!p->cycle_active)
         until = p->next_cycle;
+    /* a publish held back by PUBLISH_GAP_MS (waiters and registrants look for it) */
+    if (p->dirty && (!p->cycle_active || p->members_changed) &&
+        p->last_publish + PUBLISH_GAP_MS < until)
+        until = p->last_publish + PUBLISH_GAP_MS;
     if (p->pause_until > now) {
         if (p->pause_until < until)
             until = p->pause_until;
@@ -989,6 +1063,29 @@ static int load_config_jobs(struct poller *p)
     return rc;
 }
 
+/* The lock and (monotonic) condition poller_reload waits on. 0 or -errno. */
+static int init_reload_sync(struct poller *p)
+{
+    pthread_condattr_t ca;
+    int rc = pthread_condattr_init(&ca);
+
+    if (rc)
+        return -rc;
+    rc = pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    if (rc == 0)
+        rc = pthread_cond_init(&p->reload_cond, &ca);
+    pthread_condattr_destroy(&ca);
+    if (rc)
+        return -rc;
+    rc = pthread_mutex_init(&p->reload_lock, NULL);
+    if (rc) {
+        pthread_cond_destroy(&p->reload_cond);
+        return -rc;
+    }
+    p->reload_sync_ok = 1;
+    return 0;
+}
+
 struct poller *poller_new(const struct config *cfg, struct auth *auth, struct snapshot_store *store,
                           const struct build_info *build, const struct http_counters *http)
 {
@@ -1003,6 +1100,10 @@ struct poller *poller_new(const struct config *cfg, struct auth *auth, struct sn
     p->http = http;
     atomic_init(&p->stop, 0);
     atomic_init(&p->reload, 0);
+    if (init_reload_sync(p) != 0) {
+        free(p);
+        return NULL;
+    }
     p->rng = (unsigned)time_mono_ms() ^ (unsigned)getpid();
     snprintf(p->user_agent, sizeof(p->user_agent), "elb_job_exporter/%s", ELB_VERSION);
     p->auth = auth;
@@ -1036,8 +1137,8 @@ struct poller *poller_new(const struct config *cfg, struct auth *auth, struct sn
     p->multi = curl_multi_init();
     if (!p->slots || !p->idle || !p->multi)
         goto fail;
-    p->table =
-        jobtable_new(cfg->jobs_max ? cfg->jobs_max : CONFIG_MAX_JOBS, (double)cfg->jobs_retention_ms / 1000.0, wake_poller, p);
+    p->table = jobtable_new(cfg->jobs_max ? cfg->jobs_max : CONFIG_MAX_JOBS,
+                            (double)cfg->jobs_retention_ms / 1000.0, wake_poller, p);
     if (!p->table || load_config_jobs(p) != 0)
         goto fail;
     for (k = 0; k < p->n_slots; k++) {
@@ -1084,6 +1185,48 @@ void poller_request_reload(struct poller *p)
     curl_multi_wakeup(p->multi);
 }
 
+int poller_reload(struct poller *p, uint64_t timeout_ms, char *err, size_t errsz)
+{
+    struct timespec until;
+    uint64_t gen;
+    int rc = 0;
+
+    if (!p->thread_started) {
+        snprintf(err, errsz, "the poller is not running");
+        return -ESRCH;
+    }
+    clock_gettime(CLOCK_MONOTONIC, &until);
+    until.tv_sec += (time_t)(timeout_ms / 1000);
+    until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&p->reload_lock);
+    gen = ++p->reload_asked;
+    atomic_store(&p->reload, 1);
+    curl_multi_wakeup(p->multi);
+    while (p->reload_done < gen && rc == 0)
+        rc = pthread_cond_timedwait(&p->reload_cond, &p->reload_lock, &until);
+    if (p->reload_done >= gen) {
+        rc = p->reload_rc;
+        snprintf(err, errsz, "%s", p->reload_err);
+    } else {
+        rc = -ETIMEDOUT;
+        snprintf(err, errsz, "the poller did not reload within %llu ms",
+                 (unsigned long long)timeout_ms);
+    }
+    pthread_mutex_unlock(&p->reload_lock);
+    return rc;
+}
+
+int poller_post(struct poller *p, enum jobtable_op op, const struct api_profile *profile,
+                const char *id, const struct job_labels *labels, jobtable_done_fn done,
+                void *done_arg)
+{
+    return jobtable_post_ex(p->table, op, profile, id, JOB_SRC_API, labels, done, done_arg);
+}
+
 void poller_stop(struct poller *p)
 {
     if (!p || !p->thread_started)
@@ -1118,5 +1261,9 @@ void poller_free(struct poller *p)
     free(p->idle);
     free(p->views);
     free(p->cycle_jobs);
+    if (p->reload_sync_ok) {
+        pthread_cond_destroy(&p->reload_cond);
+        pthread_mutex_destroy(&p->reload_lock);
+    }
     free(p);
 }

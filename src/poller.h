@@ -33,6 +33,7 @@
 #include "auth.h"
 #include "config.h"
 #include "expfmt.h"
+#include "jobtable.h"
 #include "snapshot.h"
 
 #define POLLER_BACKOFF_BASE_MS 1000 /* first retry after a failed poll */
@@ -59,6 +60,22 @@ int poller_start(struct poller *p);
  * A file that fails to load leaves the job list as it was.
  */
 void poller_request_reload(struct poller *p);
+/*
+ * The same, waiting for the outcome (POST /-/reload): up to timeout_ms for the
+ * thread to re-read --config.file's jobs.ids and --jobs.file. Returns 0, or
+ * -errno with one line in err (a file that does not load; -ETIMEDOUT; -ESRCH
+ * when the thread is not running). Any thread but the poller's.
+ */
+int poller_reload(struct poller *p, uint64_t timeout_ms, char *err, size_t errsz);
+/*
+ * Register (JOBTABLE_OP_ADD) or forget (JOBTABLE_OP_DROP) a job for the
+ * registration API (source JOB_SRC_API), from any thread: jobtable_post_ex on
+ * the poller's table. done is called in the poller thread once the change is
+ * applied (at once: the thread is woken), so the API can answer exactly.
+ */
+int poller_post(struct poller *p, enum jobtable_op op, const struct api_profile *profile,
+                const char *id, const struct job_labels *labels, jobtable_done_fn done,
+                void *done_arg);
 /* Ask the thread to stop (safe from any thread), then join it. In-flight requests are dropped. */
 void poller_stop(struct poller *p);
 

@@ -3,13 +3,18 @@
  */
 #include "snapshot.h"
 
+#include "jobindex.h"
+
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 
 struct snapshot_store {
-    pthread_mutex_t lock; /* guards cur: held only to swap or to take a reference */
+    pthread_mutex_t lock; /* guards cur and the listener: held only to swap, take a reference
+                             or read the listener */
     struct snapshot *cur;
+    void (*listener)(void *arg, struct snapshot *s);
+    void *listener_arg;
 };
 
 struct snapshot *snapshot_new(void)
@@ -35,6 +40,7 @@ void snapshot_release(struct snapshot *s)
         else
             free(s->page[pg].data);
     }
+    jobindex_unref(s->jobs);
     free(s);
 }
 
@@ -72,13 +78,32 @@ void snapshot_store_free(struct snapshot_store *st)
 
 void snapshot_publish(struct snapshot_store *st, struct snapshot *s)
 {
+    void (*fn)(void *, struct snapshot *);
     struct snapshot *old;
+    void *arg;
 
     pthread_mutex_lock(&st->lock);
     old = st->cur;
     st->cur = s;
+    fn = st->listener;
+    arg = st->listener_arg;
+    if (fn && s)
+        atomic_fetch_add_explicit(&s->refs, 1, memory_order_relaxed); /* for the call */
     pthread_mutex_unlock(&st->lock);
     snapshot_release(old);
+    if (fn && s) {
+        fn(arg, s);
+        snapshot_release(s);
+    }
+}
+
+void snapshot_store_listen(struct snapshot_store *st, void (*fn)(void *arg, struct snapshot *s),
+                           void *arg)
+{
+    pthread_mutex_lock(&st->lock);
+    st->listener = fn;
+    st->listener_arg = arg;
+    pthread_mutex_unlock(&st->lock);
 }
 
 struct snapshot *snapshot_acquire(struct snapshot_store *st)

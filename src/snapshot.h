@@ -8,6 +8,8 @@
  * buffers without copying, and release it when libmicrohttpd is done sending.
  * A snapshot is never modified after publication, so readers need no locks;
  * the last release frees it. Scrapes never wait for the API or for rendering.
+ * A listener (snapshot_store_listen) hears of every publish: the API wakes
+ * the requests waiting for a job from it.
  */
 #ifndef ELB_SNAPSHOT_H
 #define ELB_SNAPSHOT_H
@@ -18,6 +20,8 @@
 /* The pages a snapshot holds, each rendered (or kept) on its own. */
 enum snapshot_page { SNAPSHOT_METRICS = 0, SNAPSHOT_LANDING, SNAPSHOT_PAGES };
 
+struct jobindex; /* jobindex.h */
+
 struct snapshot_buf {
     char *data;
     size_t len;
@@ -27,12 +31,22 @@ struct snapshot {
     /* [SNAPSHOT_METRICS]: text format 0.0.4 exposition; [SNAPSHOT_LANDING]: HTML landing page */
     struct snapshot_buf page[SNAPSHOT_PAGES];
     uint64_t cycles; /* poll cycles finished when rendered; 0 = before the first */
+    /*
+     * The per-job views of the API (jobindex.h): the jobs with per-job series,
+     * sorted; a reference the snapshot releases. NULL: none (a snapshot not
+     * built by the poller).
+     */
+    struct jobindex *jobs;
+    const struct api_profile *profile; /* --elb.profile: whose jobs a bare ID names */
+    /* changes posted to the job table (jobtable_applied) that this snapshot shows */
+    uint64_t applied;
     /* private */
     struct snapshot *owner[SNAPSHOT_PAGES]; /* page borrowed from an older snapshot, or NULL */
     _Atomic unsigned refs;
 };
 
 struct snapshot_store; /* opaque: the published pointer and its lock */
+struct api_profile;    /* profile.h */
 
 /* A new snapshot with one reference; buffers NULL. NULL on ENOMEM. */
 struct snapshot *snapshot_new(void);
@@ -52,5 +66,12 @@ void snapshot_store_free(struct snapshot_store *st);
 void snapshot_publish(struct snapshot_store *st, struct snapshot *s);
 /* The current snapshot with a new reference (release it), or NULL before the first publish. */
 struct snapshot *snapshot_acquire(struct snapshot_store *st);
+/*
+ * Call fn(arg, s) after every publish, in the publishing thread, with the
+ * snapshot just published (the store holds a reference for the call; take
+ * your own to keep it). One listener; NULL removes it. For the API's waiters.
+ */
+void snapshot_store_listen(struct snapshot_store *st, void (*fn)(void *arg, struct snapshot *s),
+                           void *arg);
 
 #endif

@@ -831,6 +831,30 @@ static void hostile_label_values(void **state)
     free(t);
 }
 
+/* The registrant's labels go on elb_job_info only, after resource_id, in name order. */
+static void registrant_labels_on_info(void **state)
+{
+    struct job_labels l;
+    struct fixture f;
+    char err[128], *t;
+
+    (void)state;
+    fixture_init(&f);
+    memset(&l, 0, sizeof(l));
+    assert_int_equal(joblabels_add(&l, "team", 4, "net\"ops\\", 8, err, sizeof(err)), 0);
+    assert_int_equal(joblabels_add(&l, "env", 3, "prod", 4, err, sizeof(err)), 0);
+    f.jobs[J_RUNNING].labels = &l;
+    f.jobs[J_NEVER].labels = &l; /* no record yet: no info series, labels or not */
+    t = render(&f.in);
+    assert_line(t, "elb_job_info{job_id=\"b2\",job_type=\"deleteELB\","
+                   "resource_id=\"ea3e5715b68850a747ec41f335625c08\",env=\"prod\","
+                   "team=\"net\\\"ops\\\\\"} 1");
+    assert_line(t, "elb_job_status{job_id=\"b2\",job_type=\"deleteELB\",status=\"RUNNING\"} 1");
+    assert_int_equal(count_prefix(t, "elb_job_info{job_id=\"e5\""), 0);
+    check_structure(t);
+    free(t);
+}
+
 /* Skip when a partial run left promtool out; fail, naming the package, when it is not there. */
 static void need_promtool(void)
 {
@@ -980,11 +1004,13 @@ static void output_bound_holds_for_worst_jobs(void **state)
     struct fixture f;
     struct job_record *rec;
     struct expfmt_job *jobs;
+    struct job_labels labels;
     struct strbuf b;
     size_t i;
 
     (void)state;
     fixture_init(&f);
+    memset(&labels, 0, sizeof(labels));
     rec = calloc(1, sizeof(*rec));
     jobs = calloc(n, sizeof(*jobs));
     assert_non_null(rec);
@@ -995,8 +1021,16 @@ static void output_bound_holds_for_worst_jobs(void **state)
     memset(rec->error_code, '\xff', JOB_ERROR_CODE_MAX);
     memset(rec->resource_id, '\xff', JOB_RESOURCE_ID_MAX);
     rec->has_sub_jobs = 1;
-    for (i = 0; i < n; i++)
+    /* the registrant's labels at their caps, of the byte that escapes worst among valid ones */
+    for (i = 0; i < JOB_LABELS_MAX; i++) {
+        snprintf(labels.kv[i].name, sizeof(labels.kv[i].name), "%s", joblabels_names()[i]);
+        memset(labels.kv[i].value, '"', JOB_LABEL_VALUE_MAX);
+    }
+    labels.n = JOB_LABELS_MAX;
+    for (i = 0; i < n; i++) {
         set_job(&jobs[i], "job", rec, JOB_FAIL, 1, 1);
+        jobs[i].labels = &labels;
+    }
     f.in.jobs = jobs;
     f.in.n_jobs = n;
     strbuf_init(&b, SIZE_MAX / 2);
@@ -1208,6 +1242,7 @@ int main(void)
         cmocka_unit_test(duration_without_binary_noise),
         cmocka_unit_test(terminal_without_end),
         cmocka_unit_test(hostile_label_values),
+        cmocka_unit_test(registrant_labels_on_info),
         cmocka_unit_test(promtool_finds_nothing),
         cmocka_unit_test(promtool_catches_a_bad_exposition),
         cmocka_unit_test(bad_arguments),

@@ -1079,6 +1079,101 @@ static void post_copies_the_id(void **state)
     jobtable_free(t);
 }
 
+/* What done callbacks heard, in order. */
+struct outcomes {
+    int n;
+    struct jobtable_outcome o[8];
+};
+
+static void note_outcome(void *arg, const struct jobtable_outcome *o)
+{
+    struct outcomes *r = arg;
+
+    assert_true(r->n < 8);
+    r->o[r->n++] = *o;
+}
+
+static struct job_labels two_labels(const char *team)
+{
+    struct job_labels l;
+    char err[128];
+
+    memset(&l, 0, sizeof(l));
+    assert_int_equal(joblabels_add(&l, "team", 4, team, strlen(team), err, sizeof(err)), 0);
+    assert_int_equal(joblabels_add(&l, "env", 3, "prod", 4, err, sizeof(err)), 0);
+    return l;
+}
+
+/*
+ * A posted change tells its poster what it did once applied: new, already
+ * there (with the sources it had), refused past max_jobs; labels are set with
+ * the add and go with the registration.
+ */
+static void post_ex_reports_outcome_and_sets_labels(void **state)
+{
+    struct jobtable *t = table(2, 0);
+    struct job_labels l = two_labels("net"), l2 = two_labels("db");
+    struct outcomes r = {0};
+    struct job_state *st;
+    job_handle h;
+
+    (void)state;
+    assert_int_equal(jobtable_add(t, P0, "f", JOB_SRC_FILE, NULL), 1);
+    assert_int_equal(
+        jobtable_post_ex(t, JOBTABLE_OP_ADD, P0, "a", JOB_SRC_API, &l, note_outcome, &r), 0);
+    assert_int_equal(
+        jobtable_post_ex(t, JOBTABLE_OP_ADD, P0, "a", JOB_SRC_API, &l2, note_outcome, &r), 0);
+    assert_int_equal(r.n, 0);                            /* nothing before the owner applies */
+    assert_int_equal(jobtable_apply_posted(t, NULL), 2); /* the queue holds max_jobs changes */
+    assert_int_equal(
+        jobtable_post_ex(t, JOBTABLE_OP_ADD, P0, "b", JOB_SRC_API, NULL, note_outcome, &r), 0);
+    assert_int_equal(
+        jobtable_post_ex(t, JOBTABLE_OP_ADD, P0, "f", JOB_SRC_API, NULL, note_outcome, &r), 0);
+    assert_int_equal(jobtable_apply_posted(t, NULL), 2);
+    assert_int_equal(r.n, 4);
+    assert_int_equal(r.o[0].rc, 1);
+    assert_int_equal(r.o[0].sources_before, 0);
+    assert_int_equal(r.o[1].rc, 0);
+    assert_int_equal(r.o[1].sources_before, JOB_SRC_API);
+    assert_int_equal(r.o[2].rc, -E2BIG); /* "f" and "a" fill the table */
+    assert_int_equal(r.o[3].rc, 0);
+    assert_int_equal(r.o[3].sources_before, JOB_SRC_FILE);
+    assert_true(r.o[0].seq < r.o[1].seq && r.o[2].seq < r.o[3].seq);
+    assert_int_equal(r.o[3].seq, jobtable_applied(t));
+
+    st = must_find(t, P0, "a", &h);
+    assert_non_null(st->labels);
+    assert_true(joblabels_equal(st->labels, &l2)); /* the second registration's labels won */
+    assert_null(must_find(t, P0, "f", NULL)->labels);
+    assert_int_equal(jobtable_set_labels(t, h, &l2), 0);
+    assert_int_equal(jobtable_set_labels(t, h, &l), 1);
+
+    /* forgetting the registration takes the labels; "f" stays for its file */
+    assert_int_equal(jobtable_set_labels(t, must_find(t, P0, "f", &h) ? h : 0, &l), 1);
+    assert_int_equal(
+        jobtable_post_ex(t, JOBTABLE_OP_DROP, P0, "f", JOB_SRC_API, NULL, note_outcome, &r), 0);
+    assert_int_equal(
+        jobtable_post_ex(t, JOBTABLE_OP_DROP, P0, "a", JOB_SRC_API, NULL, note_outcome, &r), 0);
+    assert_int_equal(jobtable_apply_posted(t, NULL), 2);
+    assert_int_equal(
+        jobtable_post_ex(t, JOBTABLE_OP_DROP, P0, "zz", JOB_SRC_API, NULL, note_outcome, &r), 0);
+    assert_int_equal(jobtable_apply_posted(t, NULL), 1);
+    assert_int_equal(r.o[4].rc, 0);
+    assert_int_equal(r.o[4].sources_before, JOB_SRC_FILE | JOB_SRC_API);
+    assert_null(must_find(t, P0, "f", NULL)->labels);
+    assert_int_equal(r.o[5].rc, 1);
+    assert_null(jobtable_find(t, P0, "a", NULL));
+    assert_int_equal(r.o[6].rc, 0);
+    assert_int_equal(r.o[6].sources_before, 0);
+
+    /* a change still queued when the table goes is cancelled, never lost silently */
+    assert_int_equal(
+        jobtable_post_ex(t, JOBTABLE_OP_ADD, P0, "c", JOB_SRC_API, &l, note_outcome, &r), 0);
+    jobtable_free(t);
+    assert_int_equal(r.n, 8);
+    assert_int_equal(r.o[7].rc, -ECANCELED);
+}
+
 enum { POSTERS = 4, POSTS = 1000 };
 
 struct post_race {
@@ -1540,6 +1635,7 @@ int main(void)
         cmocka_unit_test(sync_relisting_remembered_job_at_the_bound),
         cmocka_unit_test(post_validates_and_bounds),
         cmocka_unit_test(post_copies_the_id),
+        cmocka_unit_test(post_ex_reports_outcome_and_sets_labels),
         cmocka_unit_test(posts_from_many_threads),
         cmocka_unit_test(model_random_with_retention),
         cmocka_unit_test(model_random_keep_forever),

@@ -47,13 +47,13 @@ static void fixture_init(struct fixture *f)
     snprintf(f->recs[J_RUNNING].resource_id, sizeof(f->recs[J_RUNNING].resource_id), "%s",
              "ea3e5715b68850a747ec41f335625c08");
     f->jobs[J_RUNNING] = (struct expfmt_job){"run1",     &f->recs[J_RUNNING], JOB_RUNNING, 1,
-                                             1700000010, 1700000010,          NULL};
+                                             1700000010, 1700000010,          NULL,        NULL};
 
     set_rec(&f->recs[J_SUCCESS], "createELB", JOB_SUCCESS, 1700000000);
     f->recs[J_SUCCESS].has_end = 1;
     f->recs[J_SUCCESS].end_time = 1700003723; /* 1h 2m 3s */
     f->jobs[J_SUCCESS] = (struct expfmt_job){"ok2",      &f->recs[J_SUCCESS], JOB_SUCCESS, 1,
-                                             1700003800, 1700003800,          NULL};
+                                             1700003800, 1700003800,          NULL,        NULL};
 
     set_rec(&f->recs[J_FAIL], HOSTILE_TYPE, JOB_FAIL, 1700000000);
     f->recs[J_FAIL].has_end = 1;
@@ -62,10 +62,10 @@ static void fixture_init(struct fixture *f)
     snprintf(f->recs[J_FAIL].fail_reason, sizeof(f->recs[J_FAIL].fail_reason), "%s",
              HOSTILE_REASON);
     snprintf(f->recs[J_FAIL].resource_id, sizeof(f->recs[J_FAIL].resource_id), "%s", "a&b");
-    f->jobs[J_FAIL] =
-        (struct expfmt_job){"bad3", &f->recs[J_FAIL], JOB_FAIL, 1, 1700000005, 1700000005, NULL};
+    f->jobs[J_FAIL] = (struct expfmt_job){"bad3",     &f->recs[J_FAIL], JOB_FAIL, 1,
+                                          1700000005, 1700000005,       NULL,     NULL};
 
-    f->jobs[J_NEVER] = (struct expfmt_job){"never4", NULL, JOB_UNKNOWN, 0, 0, 0, NULL};
+    f->jobs[J_NEVER] = (struct expfmt_job){"never4", NULL, JOB_UNKNOWN, 0, 0, 0, NULL, NULL};
 
     /* 404 after a FAIL answer: no stale error or duration */
     set_rec(&f->recs[J_GONE], "deleteELB", JOB_FAIL, 1700000000);
@@ -73,7 +73,7 @@ static void fixture_init(struct fixture *f)
     f->recs[J_GONE].end_time = 1700000001;
     snprintf(f->recs[J_GONE].error_code, sizeof(f->recs[J_GONE].error_code), "%s", "STALE.1");
     f->jobs[J_GONE] = (struct expfmt_job){"gone5",    &f->recs[J_GONE], JOB_UNKNOWN, 0,
-                                          1700000002, 1700000002,       NULL};
+                                          1700000002, 1700000002,       NULL,        NULL};
 
     f->stats.api_up = 1;
     f->stats.poll_cycles = 17;
@@ -443,6 +443,7 @@ static void page_bounded_for_worst_jobs(void **state)
                                       1,
                                       1700000001,
                                       1700000001,
+                                      NULL,
                                       NULL};
         if (i % 2 == 0 && !failed) {
             jobs[i].rec = bad;
