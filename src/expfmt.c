@@ -672,6 +672,7 @@ static int render_exporter(struct writer *w, const struct expfmt_input *in)
 /* Label values of the HTTP server's counters, indexed by their enums (stats.h). */
 static const char *const http_refuse_names[HTTP_REFUSE_COUNT] = {
     [HTTP_REFUSE_PER_IP_LIMIT] = "per_ip_limit",
+    [HTTP_REFUSE_CONNECTION_LIMIT] = "connection_limit",
 };
 static const char *const http_cut_names[HTTP_CUT_COUNT] = {
     [HTTP_CUT_HEADER_TIMEOUT] = "header_timeout",
@@ -709,6 +710,18 @@ static int render_http(struct writer *w, const struct expfmt_input *in)
                        "Client connections the HTTP server shut down before their request was "
                        "answered, by reason.",
                        http_cut_names, h->cut, HTTP_CUT_COUNT);
+    if (rc)
+        return rc;
+    rc = single(w, "elb_job_exporter_http_waiting_requests", MT_GAUGE,
+                "Requests waiting for a job to finish (GET /api/v1/jobs/{id}?wait=), as of the "
+                "render.",
+                (double)atomic_load(&h->waiting));
+    if (rc)
+        return rc;
+    rc = single(w, "elb_job_exporter_http_waits_refused", MT_COUNTER,
+                "Waiting requests refused because their address or the server held the most "
+                "waiting requests allowed.",
+                (double)atomic_load(&h->waits_refused));
     if (rc)
         return rc;
     return single(w, "elb_job_exporter_http_server_errors", MT_COUNTER,

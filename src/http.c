@@ -27,6 +27,19 @@
  * libmicrohttpd's single internal thread, one connection after the other, so
  * the count cannot race with the slot being added.
  *
+ * Waiting requests (GET /api/v1/jobs/{id}?wait=, registry_http.c) are
+ * suspended connections: no thread, no timeout, no header deadline. They are
+ * counted apart from the others (conn.waiting, set by wait_begin when the
+ * registry suspends one): the accept policy's two limits, HTTP_PER_IP_LIMIT
+ * per address and HTTP_CONNECTION_LIMIT in all, count only connections that
+ * are not waiting, so a thousand waiting CI jobs never take the room kept for
+ * scrapes; waiting ones have their own caps, HTTP_WAITERS_PER_IP per address
+ * and HTTP_WAITERS_MAX in all (less when RLIMIT_NOFILE is short), checked when
+ * a request starts to wait (429 / 503 past them, from the registry).
+ * libmicrohttpd's own limit is the sum of both. A new connection is not
+ * waiting yet, so a burst of waiters from one address is accepted 64 at a
+ * time as fast as their requests arrive (on loopback: all at once).
+ *
  * Logging: every complaint of libmicrohttpd is counted (server_errors), and it
  * and our own refusal and cut lines share one rate limiter under log_lock: at
  * most HTTP_LOG_BURST lines per HTTP_LOG_WINDOW_MS, then one line saying how
@@ -55,14 +68,26 @@
 #include "expfmt.h"
 #include "log.h"
 #include "ratelimit.h"
+#include "registry_http.h"
 #include "timeutil.h"
 
-#define HTTP_CONNECTION_LIMIT 512  /* concurrent client connections */
+#define HTTP_CONNECTION_LIMIT 512 /* concurrent client connections that are not waiting */
+#define HTTP_WAITERS_MAX 4096     /* connections waiting for a job (?wait=), all addresses */
+#define HTTP_WAITERS_PER_IP 2048  /* of those, from one client address */
+/* libmicrohttpd's limit, and the slots of our connection table */
+#define HTTP_SLOTS (HTTP_CONNECTION_LIMIT + HTTP_WAITERS_MAX)
+/*
+ * libmicrohttpd's memory pool per connection (its default, made explicit): it
+ * holds the request's headers and the answer's header block; bodies and
+ * answers we send live outside it. Pages are touched only as used, so a
+ * suspended waiter costs a few KiB of it (README, "Capacity").
+ */
+#define HTTP_CONNECTION_MEMORY (32u * 1024u)
 #define HTTP_CONNECTION_TIMEOUT 30 /* seconds of client silence before closing */
 #define HTTP_LISTEN_BACKLOG 128
 #define HTTP_DRAIN_MS 1000    /* on stop, how long in-flight answers may take to finish */
 #define HTTP_DRAIN_POLL_MS 10 /* how often the stop checks whether they have */
-#define HTTP_PER_IP_LIMIT 64  /* connections one client address may hold at once */
+#define HTTP_PER_IP_LIMIT 64  /* connections one client address may hold at once, not waiting */
 /* From accept until the first request's headers are complete. */
 #define HTTP_HEADER_DEADLINE_MS 10000
 /*
@@ -87,6 +112,7 @@ struct peer {
 struct conn {
     int in_use;
     int fd;
+    int waiting;          /* a suspended waiting request (registry_http.c): counted apart */
     int cut;              /* shut down by the reaper; libmicrohttpd has yet to close it */
     uint64_t deadline_ms; /* monotonic ms the pending request's headers are due; 0: none pending */
     struct peer peer;
@@ -98,13 +124,22 @@ struct http_server {
     char url[128];
     char *telemetry_path;
     struct snapshot_store *store;
-    atomic_int active; /* requests handed to on_request and not completed yet */
+    /*
+     * Requests handed to on_request and not completed yet, waiting ones
+     * included; counters->waiting of them are suspended waiters, which hold no
+     * thread and must not count against a limit on requests served at once:
+     * a --web.max-requests check compares active - waiting with its limit.
+     */
+    atomic_int active;
+    struct registry_http *api; /* /api/v1/... and /-/reload, or NULL (404) */
+    unsigned waiter_cap;       /* HTTP_WAITERS_MAX, or less when RLIMIT_NOFILE is short */
+    unsigned n_waiting;        /* slots with waiting set (conn_lock) */
     struct http_counters *counters;
     struct http_counters own_counters; /* when the caller keeps none */
 
     pthread_mutex_t conn_lock; /* conns, stopping */
     pthread_cond_t reaper_wake;
-    struct conn conns[HTTP_CONNECTION_LIMIT]; /* libmicrohttpd never starts more at once */
+    struct conn conns[HTTP_SLOTS]; /* libmicrohttpd never starts more at once */
     int stopping;
     pthread_t reaper;
     int reaper_started;
@@ -190,30 +225,41 @@ static int peer_equal(const struct peer *a, const struct peer *b)
 
 /*
  * Accept policy: refuse a connection from an address that already holds
- * HTTP_PER_IP_LIMIT (libmicrohttpd closes it at once). Counted and logged.
+ * HTTP_PER_IP_LIMIT connections that are not waiting, or when the server holds
+ * HTTP_CONNECTION_LIMIT of them (libmicrohttpd closes it at once). Counted and
+ * logged. Waiting connections count against their own caps (wait_begin).
  */
 static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen)
 {
     struct http_server *srv = cls;
     struct peer p = peer_of(addr, addrlen);
     char text[INET6_ADDRSTRLEN];
-    unsigned n = 0;
+    unsigned n = 0, active = 0;
     size_t i;
 
-    if (!p.family)
-        return MHD_YES;
     pthread_mutex_lock(&srv->conn_lock);
-    for (i = 0; i < HTTP_CONNECTION_LIMIT; i++)
-        if (srv->conns[i].in_use && peer_equal(&srv->conns[i].peer, &p))
+    for (i = 0; i < HTTP_SLOTS; i++) {
+        const struct conn *k = &srv->conns[i];
+        if (!k->in_use || k->waiting)
+            continue;
+        active++;
+        if (p.family && peer_equal(&k->peer, &p))
             n++;
+    }
     pthread_mutex_unlock(&srv->conn_lock);
-    if (n < HTTP_PER_IP_LIMIT)
+    if (n < HTTP_PER_IP_LIMIT && active < HTTP_CONNECTION_LIMIT)
         return MHD_YES;
-    atomic_fetch_add(&srv->counters->refused[HTTP_REFUSE_PER_IP_LIMIT], 1);
-    if (!inet_ntop(p.family, p.addr, text, sizeof(text)))
+    if (!p.family || !inet_ntop(p.family, p.addr, text, sizeof(text)))
         snprintf(text, sizeof(text), "?");
-    complain(srv, "refused a connection from %s: %u already open from that address (the limit)",
-             text, n);
+    if (n >= HTTP_PER_IP_LIMIT) {
+        atomic_fetch_add(&srv->counters->refused[HTTP_REFUSE_PER_IP_LIMIT], 1);
+        complain(srv, "refused a connection from %s: %u already open from that address (the limit)",
+                 text, n);
+    } else {
+        atomic_fetch_add(&srv->counters->refused[HTTP_REFUSE_CONNECTION_LIMIT], 1);
+        complain(srv, "refused a connection from %s: %u connections open (the limit)", text,
+                 active);
+    }
     return MHD_NO;
 }
 
@@ -232,6 +278,11 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
         slot = *socket_context;
         if (slot) {
             pthread_mutex_lock(&srv->conn_lock);
+            if (slot->waiting) {
+                slot->waiting = 0;
+                srv->n_waiting--;
+                atomic_fetch_sub(&srv->counters->waiting, 1);
+            }
             slot->in_use = 0;
             slot->fd = -1;
             pthread_mutex_unlock(&srv->conn_lock);
@@ -248,7 +299,7 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
     peer = peer_of(sa, sa && sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
                                                        : sizeof(struct sockaddr_in));
     pthread_mutex_lock(&srv->conn_lock);
-    for (i = 0; i < HTTP_CONNECTION_LIMIT && !slot; i++)
+    for (i = 0; i < HTTP_SLOTS && !slot; i++)
         if (!srv->conns[i].in_use)
             slot = &srv->conns[i];
     if (slot) {
@@ -286,6 +337,77 @@ static void set_deadline(struct http_server *srv, struct MHD_Connection *c, uint
 }
 
 /*
+ * Connection c starts waiting (registry_http.c suspends it next): counted
+ * apart from the active ones, within the per-address and global waiter caps.
+ * 0, -EUSERS (the address's cap, in *cap) or -ENOSPC (the server's).
+ */
+static int wait_begin(void *cls, struct MHD_Connection *c, unsigned *cap)
+{
+    struct http_server *srv = cls;
+    struct conn *slot = slot_of(c);
+    char text[INET6_ADDRSTRLEN] = "?";
+    unsigned n = 0;
+    size_t i;
+    int rc = 0;
+
+    if (!slot)
+        return -ENOSPC;
+    pthread_mutex_lock(&srv->conn_lock);
+    if (slot->waiting) {
+        pthread_mutex_unlock(&srv->conn_lock);
+        return 0;
+    }
+    if (srv->n_waiting >= srv->waiter_cap) {
+        rc = -ENOSPC;
+        *cap = srv->waiter_cap;
+    } else if (slot->peer.family) {
+        for (i = 0; i < HTTP_SLOTS; i++)
+            if (srv->conns[i].in_use && srv->conns[i].waiting &&
+                peer_equal(&srv->conns[i].peer, &slot->peer))
+                n++;
+        if (n >= HTTP_WAITERS_PER_IP) {
+            rc = -EUSERS;
+            *cap = HTTP_WAITERS_PER_IP;
+        }
+    }
+    if (rc == 0) {
+        slot->waiting = 1;
+        srv->n_waiting++;
+    }
+    if (slot->peer.family)
+        inet_ntop(slot->peer.family, slot->peer.addr, text, sizeof(text));
+    pthread_mutex_unlock(&srv->conn_lock);
+    if (rc == 0) {
+        atomic_fetch_add(&srv->counters->waiting, 1);
+        return 0;
+    }
+    atomic_fetch_add(&srv->counters->waits_refused, 1);
+    complain(srv, "refused a wait from %s: %u waiting requests %s (the limit)", text, *cap,
+             rc == -EUSERS ? "from that address" : "in all");
+    return rc;
+}
+
+/* Connection c waits no longer (idempotent). */
+static void wait_end(void *cls, struct MHD_Connection *c)
+{
+    struct http_server *srv = cls;
+    struct conn *slot = slot_of(c);
+    int was;
+
+    if (!slot)
+        return;
+    pthread_mutex_lock(&srv->conn_lock);
+    was = slot->waiting;
+    if (was) {
+        slot->waiting = 0;
+        srv->n_waiting--;
+    }
+    pthread_mutex_unlock(&srv->conn_lock);
+    if (was)
+        atomic_fetch_sub(&srv->counters->waiting, 1);
+}
+
+/*
  * The reaper thread: every HTTP_REAP_TICK_MS, shut down connections past their
  * header deadline (counted, logged), and report what the log limiter held back
  * once its window is over. Ends when stopping is set.
@@ -302,7 +424,7 @@ static void *reaper_main(void *arg)
     while (!srv->stopping) {
         now = time_mono_ms();
         cut = 0;
-        for (i = 0; i < HTTP_CONNECTION_LIMIT; i++) {
+        for (i = 0; i < HTTP_SLOTS; i++) {
             struct conn *k = &srv->conns[i];
 
             if (!k->in_use || k->cut || !k->deadline_ms || now < k->deadline_ms || k->fd < 0)
@@ -313,6 +435,9 @@ static void *reaper_main(void *arg)
         }
         pthread_mutex_unlock(&srv->conn_lock);
 
+        /* waits whose time is up are answered (with the job's state then) */
+        if (srv->api)
+            registry_http_tick(srv->api, now);
         if (cut) {
             atomic_fetch_add(&srv->counters->cut[HTTP_CUT_HEADER_TIMEOUT], cut);
             complain(srv, "cut %u connection(s) whose request headers were not complete in %u s",
@@ -400,7 +525,19 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     int get;
 
     (void)version;
-    (void)upload_data;
+    if (srv->api && registry_http_route(url)) {
+        enum MHD_Result ret;
+        if (*con_cls == NULL) {
+            atomic_fetch_add(&srv->active, 1); /* until on_completed */
+            set_deadline(srv, c, 0);
+        }
+        /* the API takes bounded bodies (POST /api/v1/jobs) and may suspend the connection */
+        ret =
+            registry_http_request(srv->api, c, url, method, upload_data, upload_data_size, con_cls);
+        if (*con_cls == NULL)
+            *con_cls = &request_seen; /* it could not allocate: still one request to complete */
+        return ret;
+    }
     if (*con_cls == NULL) {
         *con_cls = &request_seen;
         atomic_fetch_add(&srv->active, 1); /* until on_completed */
@@ -466,6 +603,8 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     struct http_server *srv = cls;
 
     (void)toe;
+    if (*con_cls != NULL && *con_cls != &request_seen)
+        registry_http_completed(srv->api, *con_cls);
     if (*con_cls != NULL)
         atomic_fetch_sub(&srv->active, 1);
     *con_cls = NULL;
@@ -551,24 +690,37 @@ static int open_listener(const char *host, uint16_t port, char *url, size_t urls
 }
 
 /*
- * Make room for HTTP_CONNECTION_LIMIT clients plus our own descriptors: raise
- * the soft RLIMIT_NOFILE to the hard limit if it is lower than that (the
- * server polls with epoll, so high descriptor numbers are fine).
+ * Make room for HTTP_SLOTS clients (active and waiting) plus our own
+ * descriptors: raise the soft RLIMIT_NOFILE to the hard limit if it is lower
+ * than that (the server polls with epoll, so high descriptor numbers are
+ * fine). Returns the waiter cap the limit leaves room for: HTTP_WAITERS_MAX,
+ * or what is left after the active connections and our own (logged).
  */
-static void ensure_fd_room(void)
+static unsigned ensure_fd_room(void)
 {
-    const rlim_t need = HTTP_CONNECTION_LIMIT + HTTP_FD_RESERVE;
+    const rlim_t need = HTTP_SLOTS + HTTP_FD_RESERVE,
+                 base = HTTP_CONNECTION_LIMIT + HTTP_FD_RESERVE;
     struct rlimit rl;
+    unsigned cap;
 
     if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= need)
-        return;
+        return HTTP_WAITERS_MAX;
     rl.rlim_cur = rl.rlim_max;
-    if (setrlimit(RLIMIT_NOFILE, &rl) != 0 || getrlimit(RLIMIT_NOFILE, &rl) != 0 ||
-        (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < need))
+    if (setrlimit(RLIMIT_NOFILE, &rl) != 0 || getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        getrlimit(RLIMIT_NOFILE, &rl);
+    if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= need)
+        return HTTP_WAITERS_MAX;
+    cap = rl.rlim_cur > base ? (unsigned)(rl.rlim_cur - base) : 0;
+    if (rl.rlim_cur < base)
         log_warn("http: RLIMIT_NOFILE is %llu descriptors, fewer than the %u client connections "
                  "and %u more the exporter may need",
                  (unsigned long long)rl.rlim_cur, (unsigned)HTTP_CONNECTION_LIMIT,
                  (unsigned)HTTP_FD_RESERVE);
+    log_warn("http: RLIMIT_NOFILE is %llu descriptors: at most %u waiting requests instead of %u "
+             "(raise LimitNOFILE to %llu)",
+             (unsigned long long)rl.rlim_cur, cap, (unsigned)HTTP_WAITERS_MAX,
+             (unsigned long long)need);
+    return cap;
 }
 
 /* Free a server that is not (or no longer) serving; accepts a half-built one. */
@@ -623,6 +775,7 @@ struct http_server *http_start(const struct http_options *o, char *err, size_t e
     }
     atomic_init(&s->active, 0);
     s->store = o->store;
+    s->api = o->api;
     s->counters = o->counters ? o->counters : &s->own_counters;
     ratelimit_init(&s->log_limit, HTTP_LOG_BURST, HTTP_LOG_WINDOW_MS, time_mono_ms());
     s->telemetry_path = strdup(o->telemetry_path);
@@ -636,16 +789,22 @@ struct http_server *http_start(const struct http_options *o, char *err, size_t e
         goto fail;
     }
     locks = 1;
-    ensure_fd_room();
+    s->waiter_cap = ensure_fd_room();
+    if (s->api) {
+        const struct http_conn_ops ops = {wait_begin, wait_end, s};
+        registry_http_attach(s->api, &ops);
+    }
     s->fd = open_listener(o->host, o->port, s->url, sizeof(s->url), err, errsz);
     if (s->fd < 0)
         goto fail;
     s->daemon = MHD_start_daemon(
-        MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG | MHD_USE_ITC, 0, on_accept, s, on_request,
-        s, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, s, MHD_OPTION_LISTEN_SOCKET, s->fd,
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_CONNECTION_LIMIT, MHD_OPTION_CONNECTION_TIMEOUT,
-        (unsigned)HTTP_CONNECTION_TIMEOUT, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-        MHD_OPTION_NOTIFY_CONNECTION, on_connection, s, MHD_OPTION_END);
+        MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG | MHD_USE_ITC | MHD_ALLOW_SUSPEND_RESUME,
+        0, on_accept, s, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, s,
+        MHD_OPTION_LISTEN_SOCKET, s->fd, MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_SLOTS,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_CONNECTION_MEMORY,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_CONNECTION_TIMEOUT,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_NOTIFY_CONNECTION, on_connection,
+        s, MHD_OPTION_END);
     if (!s->daemon) {
         snprintf(err, errsz, "cannot start the HTTP server on %s", s->url);
         close(s->fd);
@@ -683,6 +842,8 @@ void http_stop(struct http_server *s)
      * finish: MHD_stop_daemon closes every connection, also one mid-answer.
      */
     fd = MHD_quiesce_daemon(s->daemon);
+    /* waiting requests are answered 503 now: libmicrohttpd must not stop with one suspended */
+    registry_http_quiesce(s->api);
     deadline = time_mono_ms() + HTTP_DRAIN_MS;
     while (atomic_load(&s->active) > 0 && time_mono_ms() < deadline)
         nanosleep(&tick, NULL);

@@ -1,13 +1,16 @@
 /*
  * http: the embedded HTTP server (libmicrohttpd, its own threads).
  *
- * Serves the current snapshot and nothing else: /metrics (GET/HEAD), the landing
- * page, /-/healthy and /-/ready. Every answer comes from an immutable snapshot
- * held by reference while libmicrohttpd sends it, so no request renders, copies
- * or waits for the poller.
+ * Serves the current snapshot: /metrics (GET/HEAD), the landing page,
+ * /-/healthy and /-/ready; and routes /api/v1/... and /-/reload to the
+ * registration API (registry_http.h), which may suspend a request that waits.
+ * The pages come from an immutable snapshot held by reference while
+ * libmicrohttpd sends it, so no scrape renders, copies or waits for the
+ * poller; the API renders its small JSON answers from the snapshot's job index.
  *
  * Hostile or broken clients cannot starve the scrapes: one client address may
- * hold at most HTTP_PER_IP_LIMIT connections (more are closed at accept), a
+ * hold at most HTTP_PER_IP_LIMIT connections that are not waiting for a job
+ * (more are closed at accept; waiting ones have caps of their own), a
  * request's headers must be complete within HTTP_HEADER_DEADLINE_MS of the
  * connection's accept (else it is cut), and libmicrohttpd's complaints are
  * logged at most HTTP_LOG_BURST per minute. All three are counted in struct
@@ -22,12 +25,16 @@
 #include "snapshot.h"
 #include "stats.h"
 
+struct registry_http; /* registry_http.h */
+
 struct http_options {
     const char *host; /* "" = all addresses (dual-stack when possible) */
     uint16_t port;    /* 0 = any free port */
     const char *telemetry_path;
     struct snapshot_store *store;
     struct http_counters *counters; /* written by the server; must outlive it; NULL: none kept */
+    /* the registration API and POST /-/reload (registry_http.h), or NULL: they are 404 */
+    struct registry_http *api;
 };
 
 struct http_server;

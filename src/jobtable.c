@@ -548,8 +548,11 @@ size_t jobtable_apply_posted(struct jobtable *t, struct jobtable_delta *d)
                 d->removed++;
         }
         o.seq = ++t->applied;
-        if (c->done)
+        if (c->done) {
+            struct job_state *now = jobtable_find(t, c->profile, c->id, NULL);
+            o.labels = now ? now->labels : NULL;
             c->done(c->done_arg, &o);
+        }
         free(c);
         n++;
     }

@@ -185,6 +185,8 @@ struct jobtable_outcome {
     int rc;
     unsigned sources_before; /* the job's sources before the change; 0: not tracked */
     uint64_t seq;            /* jobtable_applied() right after this change */
+    /* the job's labels after the change (valid during the callback only), NULL: none */
+    const struct job_labels *labels;
 };
 typedef void (*jobtable_done_fn)(void *arg, const struct jobtable_outcome *o);
 

@@ -3,13 +3,18 @@
  * and owns start-up and shutdown.
  *
  * Threads: main (signals via sigwait), the poller thread, libmicrohttpd's
- * thread(s) and the HTTP server's reaper, and in --demo the simulator's
- * threads. All signals we handle are blocked before any thread starts, so
- * only sigwait here ever sees them.
+ * thread(s) and the HTTP server's reaper, the registration API's workers, and
+ * in --demo the simulator's threads. All signals we handle are blocked before
+ * any thread starts, so only sigwait here ever sees them.
+ *
+ * A reload comes from SIGHUP (here) or POST /-/reload (a worker of the API);
+ * both run reload(), one at a time (reload_lock), and only touch what may
+ * change live (log settings) and ask the poller to re-read the job lists.
  */
 #include <curl/curl.h>
 #include <errno.h>
 #include <microhttpd.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,11 +26,22 @@
 #include "http.h"
 #include "log.h"
 #include "poller.h"
+#include "registry_http.h"
 #include "secret.h"
 #include "sim.h"
 #include "snapshot.h"
+#include "store.h"
 
-#define DEMO_STEP_MS 10000 /* the demo's progressing jobs advance one state per 10 s */
+#define DEMO_STEP_MS 10000      /* the demo's progressing jobs advance one state per 10 s */
+#define RELOAD_TIMEOUT_MS 10000 /* POST /-/reload waits this long for the poller's re-read */
+
+/* What a reload needs, from either thread that asks for one. */
+struct app {
+    struct config *cfg;
+    struct poller *poller;
+    pthread_mutex_t reload_lock; /* one reload at a time: SIGHUP and POST /-/reload */
+    int lock_ok;                 /* reload_lock is initialised */
+};
 
 static const char *env_lookup(const char *name)
 {
@@ -161,11 +177,13 @@ static void print_problems(const char *err)
 }
 
 /*
- * SIGHUP with --config.file: read the configuration again and apply what can
- * change live (log.level, log.format); name every other changed setting as
- * needing a restart. The jobs file is re-read by the poller (the caller asks).
+ * With --config.file: read the configuration again and apply what can change
+ * live (log.level, log.format); name every other changed setting as needing a
+ * restart. The jobs file is re-read by the poller (the caller asks). why
+ * ("SIGHUP", "POST /-/reload") starts the log lines. Returns 0, or -EINVAL
+ * with the first problem in out (outsz bytes): the running configuration stays.
  */
-static void reload_config(struct config *cfg)
+static int reload_config(struct config *cfg, const char *why, char *out, size_t outsz)
 {
     struct config_change ch[32];
     struct config fresh;
@@ -173,32 +191,93 @@ static void reload_config(struct config *cfg)
     const char *line, *nl;
     size_t i, n;
 
-    log_info("SIGHUP received: re-reading %s", cfg->config_file);
+    log_info("%s: re-reading %s", why, cfg->config_file);
     if (config_reload_file(cfg, &fresh, err, sizeof(err)) != CONFIG_OK) {
         for (line = err; line; line = nl ? nl + 1 : NULL) {
             nl = strchr(line, '\n');
-            log_error("SIGHUP: configuration not reloaded, the running one stays: %.*s",
+            log_error("%s: configuration not reloaded, the running one stays: %.*s", why,
                       nl ? (int)(nl - line) : (int)strlen(line), line);
         }
-        return;
+        nl = strchr(err, '\n');
+        snprintf(out, outsz, "%.*s", nl ? (int)(nl - err) : (int)strlen(err), err);
+        return -EINVAL;
     }
     n = config_changes(cfg, &fresh, ch, sizeof(ch) / sizeof(ch[0]));
     if (n == 0)
-        log_info("SIGHUP: no setting changed");
+        log_info("%s: no setting changed", why);
     for (i = 0; i < n && i < sizeof(ch) / sizeof(ch[0]); i++) {
         if (strncmp(ch[i].key, "log.", 4) == 0) {
             /* log's settings are atomics: safe to change while threads log */
             cfg->log_level = fresh.log_level;
             cfg->log_format = fresh.log_format;
             log_setup(cfg->log_level, cfg->log_format);
-            log_info("SIGHUP: %s changed: applied", ch[i].key);
+            log_info("%s: %s changed: applied", why, ch[i].key);
         } else if (ch[i].restart) {
-            log_warn("SIGHUP: %s changed: takes effect after a restart", ch[i].key);
+            log_warn("%s: %s changed: takes effect after a restart", why, ch[i].key);
         } else {
-            log_info("SIGHUP: %s changed: applied", ch[i].key); /* jobs.ids: the poller syncs it */
+            log_info("%s: %s changed: applied", why, ch[i].key); /* jobs.ids: the poller syncs it */
         }
     }
     config_release(&fresh);
+    return 0;
+}
+
+/* SIGHUP: the configuration file here, the job lists in the poller (not waited for). */
+static void reload_on_signal(struct app *a)
+{
+    char err[512];
+
+    pthread_mutex_lock(&a->reload_lock);
+    if (a->cfg->config_file)
+        reload_config(a->cfg, "SIGHUP", err, sizeof(err));
+    if (a->cfg->jobs_file || a->cfg->config_file) {
+        if (a->cfg->jobs_file)
+            log_info("SIGHUP received: re-reading %s", a->cfg->jobs_file);
+        poller_request_reload(a->poller); /* the jobs file and jobs.ids */
+    } else {
+        log_info("SIGHUP received: no --config.file or --jobs.file to re-read");
+    }
+    pthread_mutex_unlock(&a->reload_lock);
+}
+
+/*
+ * POST /-/reload (an API worker thread): what SIGHUP does, waiting for the
+ * poller's re-read of the job lists so that the answer says whether it all
+ * worked. Returns 0, or -errno with one line in err.
+ */
+static int reload_on_request(void *arg, char *err, size_t errsz)
+{
+    struct app *a = arg;
+    int rc = 0;
+
+    pthread_mutex_lock(&a->reload_lock);
+    log_info("POST /-/reload received");
+    if (a->cfg->config_file)
+        rc = reload_config(a->cfg, "POST /-/reload", err, errsz);
+    if (rc == 0 && (a->cfg->jobs_file || a->cfg->config_file))
+        rc = poller_reload(a->poller, RELOAD_TIMEOUT_MS, err, errsz);
+    pthread_mutex_unlock(&a->reload_lock);
+    return rc;
+}
+
+/* The registration API's way to the job table. */
+static int post_to_table(void *arg, enum jobtable_op op, const struct api_profile *p,
+                         const char *id, const struct job_labels *labels, jobtable_done_fn done,
+                         void *done_arg)
+{
+    return poller_post(arg, op, p, id, labels, done, done_arg);
+}
+
+/* Registered jobs the store gives back at start go to the table as the API's. */
+static void stored_job(void *arg, const struct store_job *j)
+{
+    struct poller *p = arg;
+
+    /* the finished state of a stored job is the store's part (restored by its merge) */
+    if (j->registered && poller_post(p, JOBTABLE_OP_ADD, j->profile, j->id,
+                                     j->labels.n ? &j->labels : NULL, NULL, NULL) != 0)
+        log_error("job %s:%s from %s not registered again: the job table refused it",
+                  j->profile->name, j->id, "the store");
 }
 
 int main(int argc, char **argv)
@@ -209,6 +288,9 @@ int main(int argc, char **argv)
     struct snapshot_store *store = NULL;
     struct poller *poller = NULL;
     struct http_server *http = NULL;
+    struct registry_http *api = NULL;
+    struct store *kept = NULL; /* --storage.path */
+    struct app app = {.cfg = &cfg};
     struct http_counters http_counters = {0}; /* written by http, rendered by the poller */
     struct build_info build;
     sigset_t sigs;
@@ -300,11 +382,41 @@ int main(int argc, char **argv)
         goto out;
     }
 
+    app.poller = poller;
+    if (pthread_mutex_init(&app.reload_lock, NULL) != 0) {
+        log_error("cannot set up reloads: out of memory");
+        goto out;
+    }
+    app.lock_ok = 1;
+    if (cfg.storage_path) {
+        kept = store_open(cfg.storage_path, stored_job, poller, err, sizeof(err));
+        if (!kept) {
+            log_error("--storage.path=%s: %s", cfg.storage_path, err);
+            goto out;
+        }
+    }
+    api = registry_http_new(&(struct registry_http_options){
+        .snapshots = store,
+        .admin = cfg.web_enable_admin_api,
+        .lifecycle = cfg.web_enable_lifecycle,
+        .jobs_max = cfg.jobs_max ? cfg.jobs_max : CONFIG_MAX_JOBS,
+        .project_id = cfg.project_id,
+        .store = kept,
+        .post = post_to_table,
+        .post_arg = poller,
+        .reload = reload_on_request,
+        .reload_arg = &app,
+    });
+    if (!api) {
+        log_error("cannot start the registration API: %s", strerror(errno));
+        goto out;
+    }
     http = http_start(&(struct http_options){.host = cfg.listen_host,
                                              .port = cfg.listen_port,
                                              .telemetry_path = cfg.telemetry_path,
                                              .store = store,
-                                             .counters = &http_counters},
+                                             .counters = &http_counters,
+                                             .api = api},
                       err, sizeof(err));
     if (!http) {
         log_error("%s", err);
@@ -323,15 +435,7 @@ int main(int argc, char **argv)
         if (sigwait(&sigs, &sig) != 0)
             continue;
         if (sig == SIGHUP) {
-            if (cfg.config_file)
-                reload_config(&cfg);
-            if (cfg.jobs_file || cfg.config_file) {
-                if (cfg.jobs_file)
-                    log_info("SIGHUP received: re-reading %s", cfg.jobs_file);
-                poller_request_reload(poller); /* the jobs file and jobs.ids */
-            } else {
-                log_info("SIGHUP received: no --config.file or --jobs.file to re-read");
-            }
+            reload_on_signal(&app);
             continue;
         }
         log_info("%s received: shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
@@ -339,9 +443,13 @@ int main(int argc, char **argv)
     }
     status = 0;
 out:
-    http_stop(http); /* first: no new scrapes, in-flight ones finish */
+    http_stop(http); /* first: no new scrapes, in-flight ones finish, waiters get 503 */
     poller_stop(poller);
-    poller_free(poller);
+    poller_free(poller);     /* changes still queued for the table are cancelled */
+    registry_http_free(api); /* after both: their callbacks are over */
+    store_close(kept);
+    if (app.lock_ok)
+        pthread_mutex_destroy(&app.reload_lock);
     snapshot_store_free(store);
     auth_free(auth);
     sim_stop(sim);

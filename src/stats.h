@@ -77,7 +77,11 @@ void stats_count_finished(struct stats *s, const char *job_type);
 void stats_count_failed(struct stats *s, const char *job_type, const char *error_code);
 
 /* Why the HTTP server refused a connection at accept (label values of connections_refused). */
-enum http_refuse_reason { HTTP_REFUSE_PER_IP_LIMIT = 0, HTTP_REFUSE_COUNT };
+enum http_refuse_reason {
+    HTTP_REFUSE_PER_IP_LIMIT = 0, /* the address holds HTTP_PER_IP_LIMIT connections not waiting */
+    HTTP_REFUSE_CONNECTION_LIMIT, /* the server holds HTTP_CONNECTION_LIMIT not waiting */
+    HTTP_REFUSE_COUNT
+};
 /* Why it cut one before the request was answered (label values of connections_cut). */
 enum http_cut_reason { HTTP_CUT_HEADER_TIMEOUT = 0, HTTP_CUT_COUNT };
 
@@ -89,6 +93,8 @@ struct http_counters {
     atomic_uint_least64_t refused[HTTP_REFUSE_COUNT]; /* connections closed at accept */
     atomic_uint_least64_t cut[HTTP_CUT_COUNT];        /* connections shut down by us */
     atomic_uint_least64_t server_errors; /* libmicrohttpd's complaints, logged or not */
+    atomic_uint_least64_t waiting;       /* requests waiting now (GET /api/v1/jobs/{id}?wait=) */
+    atomic_uint_least64_t waits_refused; /* waits refused: the address's or the server's cap */
 };
 
 #endif

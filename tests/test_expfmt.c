@@ -186,6 +186,8 @@ static void fixture_init(struct fixture *f)
     atomic_store(&f->http.refused[HTTP_REFUSE_PER_IP_LIMIT], 536);
     atomic_store(&f->http.cut[HTTP_CUT_HEADER_TIMEOUT], 2);
     atomic_store(&f->http.server_errors, 1234567);
+    atomic_store(&f->http.waiting, 1000);
+    atomic_store(&f->http.waits_refused, 3);
     f->in.http = &f->http;
 }
 
@@ -619,7 +621,13 @@ static void http_families(void **state)
     t = render(&f.in);
     assert_line(t, "# TYPE elb_job_exporter_http_connections_refused_total counter");
     assert_line(t, "elb_job_exporter_http_connections_refused_total{reason=\"per_ip_limit\"} 536");
-    assert_int_equal(count_prefix(t, "elb_job_exporter_http_connections_refused_total{"), 1);
+    assert_line(t, "elb_job_exporter_http_connections_refused_total{reason=\"connection_limit\"} "
+                   "0");
+    assert_int_equal(count_prefix(t, "elb_job_exporter_http_connections_refused_total{"), 2);
+    assert_line(t, "# TYPE elb_job_exporter_http_waiting_requests gauge");
+    assert_line(t, "elb_job_exporter_http_waiting_requests 1000");
+    assert_line(t, "# TYPE elb_job_exporter_http_waits_refused_total counter");
+    assert_line(t, "elb_job_exporter_http_waits_refused_total 3");
     assert_line(t, "# TYPE elb_job_exporter_http_connections_cut_total counter");
     assert_line(t, "elb_job_exporter_http_connections_cut_total{reason=\"header_timeout\"} 2");
     assert_int_equal(count_prefix(t, "elb_job_exporter_http_connections_cut_total{"), 1);
