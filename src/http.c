@@ -28,17 +28,25 @@
  * the count cannot race with the slot being added.
  *
  * Waiting requests (GET /api/v1/jobs/{id}?wait=, registry_http.c) are
- * suspended connections: no thread, no timeout, no header deadline. They are
- * counted apart from the others (conn.waiting, set by wait_begin when the
- * registry suspends one): the accept policy's two limits, HTTP_PER_IP_LIMIT
- * per address and HTTP_CONNECTION_LIMIT in all, count only connections that
- * are not waiting, so a thousand waiting CI jobs never take the room kept for
- * scrapes; waiting ones have their own caps, HTTP_WAITERS_PER_IP per address
- * and HTTP_WAITERS_MAX in all (less when RLIMIT_NOFILE is short), checked when
- * a request starts to wait (429 / 503 past them, from the registry).
- * libmicrohttpd's own limit is the sum of both. A new connection is not
- * waiting yet, so a burst of waiters from one address is accepted 64 at a
- * time as fast as their requests arrive (on loopback: all at once).
+ * suspended connections: no thread, no timeout, no header deadline. Two pools
+ * of connections keep them from the room kept for scrapes:
+ *
+ * - active: at most HTTP_PER_IP_LIMIT per address and HTTP_CONNECTION_LIMIT
+ *   in all, as before waiting existed;
+ * - the waiter pool (conn.pool): at most HTTP_WAITERS_PER_IP per address and
+ *   HTTP_WAITERS_MAX in all (less when RLIMIT_NOFILE is short). A request that
+ *   starts to wait moves its connection here (wait_begin; 429 / 503 from the
+ *   registry past the caps). And a connection from an address whose active
+ *   ones are all taken is accepted into this pool "on credit" instead of
+ *   being refused: a burst of CI jobs starting their waits at once from one
+ *   address (behind one NAT) arrives faster than their requests are read, so
+ *   at accept most of them are not waiting yet. Whatever such a connection
+ *   then sends, it never takes an active slot; a slowloris from one address
+ *   holds at most HTTP_PER_IP_LIMIT + HTTP_WAITERS_PER_IP connections, each
+ *   for the header deadline, and cannot touch the active pool of the others.
+ *
+ * A connection stays in the pool it joined (or moved to) until it closes.
+ * libmicrohttpd's own limit is the sum of both pools.
  *
  * Logging: every complaint of libmicrohttpd is counted (server_errors), and it
  * and our own refusal and cut lines share one rate limiter under log_lock: at
@@ -112,7 +120,8 @@ struct peer {
 struct conn {
     int in_use;
     int fd;
-    int waiting;          /* a suspended waiting request (registry_http.c): counted apart */
+    int pool;             /* in the waiter pool (on credit, or moved there by a wait) */
+    int waiting;          /* a request on it waits now (registry_http.c) */
     int cut;              /* shut down by the reaper; libmicrohttpd has yet to close it */
     uint64_t deadline_ms; /* monotonic ms the pending request's headers are due; 0: none pending */
     struct peer peer;
@@ -133,7 +142,8 @@ struct http_server {
     atomic_int active;
     struct registry_http *api; /* /api/v1/... and /-/reload, or NULL (404) */
     unsigned waiter_cap;       /* HTTP_WAITERS_MAX, or less when RLIMIT_NOFILE is short */
-    unsigned n_waiting;        /* slots with waiting set (conn_lock) */
+    unsigned n_pool;           /* slots in the waiter pool (conn_lock) */
+    int accept_credit; /* on_accept let the next connection in on credit (one thread: see above) */
     struct http_counters *counters;
     struct http_counters own_counters; /* when the caller keeps none */
 
@@ -224,37 +234,49 @@ static int peer_equal(const struct peer *a, const struct peer *b)
 }
 
 /*
- * Accept policy: refuse a connection from an address that already holds
- * HTTP_PER_IP_LIMIT connections that are not waiting, or when the server holds
- * HTTP_CONNECTION_LIMIT of them (libmicrohttpd closes it at once). Counted and
- * logged. Waiting connections count against their own caps (wait_begin).
+ * Accept policy: a connection joins the active pool while its address holds
+ * fewer than HTTP_PER_IP_LIMIT active ones and the server fewer than
+ * HTTP_CONNECTION_LIMIT; else the waiter pool, on credit, while that has room
+ * for the address (HTTP_WAITERS_PER_IP) and in all (waiter_cap); else it is
+ * refused (libmicrohttpd closes it at once), counted and logged.
  */
 static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen)
 {
     struct http_server *srv = cls;
     struct peer p = peer_of(addr, addrlen);
     char text[INET6_ADDRSTRLEN];
-    unsigned n = 0, active = 0;
+    unsigned n = 0, active = 0, pooled = 0;
+    int credit = 0;
     size_t i;
 
     pthread_mutex_lock(&srv->conn_lock);
     for (i = 0; i < HTTP_SLOTS; i++) {
         const struct conn *k = &srv->conns[i];
-        if (!k->in_use || k->waiting)
+        int mine;
+        if (!k->in_use)
             continue;
+        mine = p.family && peer_equal(&k->peer, &p);
+        if (k->pool) {
+            pooled += (unsigned)mine;
+            continue;
+        }
         active++;
-        if (p.family && peer_equal(&k->peer, &p))
-            n++;
+        n += (unsigned)mine;
     }
+    if (n >= HTTP_PER_IP_LIMIT || active >= HTTP_CONNECTION_LIMIT)
+        credit = p.family && pooled < HTTP_WAITERS_PER_IP && srv->n_pool < srv->waiter_cap;
+    srv->accept_credit = credit;
     pthread_mutex_unlock(&srv->conn_lock);
-    if (n < HTTP_PER_IP_LIMIT && active < HTTP_CONNECTION_LIMIT)
+    if ((n < HTTP_PER_IP_LIMIT && active < HTTP_CONNECTION_LIMIT) || credit)
         return MHD_YES;
     if (!p.family || !inet_ntop(p.family, p.addr, text, sizeof(text)))
         snprintf(text, sizeof(text), "?");
     if (n >= HTTP_PER_IP_LIMIT) {
         atomic_fetch_add(&srv->counters->refused[HTTP_REFUSE_PER_IP_LIMIT], 1);
-        complain(srv, "refused a connection from %s: %u already open from that address (the limit)",
-                 text, n);
+        complain(srv,
+                 "refused a connection from %s: %u already open from that address (the limit), "
+                 "%u more in the waiter pool",
+                 text, n, pooled);
     } else {
         atomic_fetch_add(&srv->counters->refused[HTTP_REFUSE_CONNECTION_LIMIT], 1);
         complain(srv, "refused a connection from %s: %u connections open (the limit)", text,
@@ -278,11 +300,11 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
         slot = *socket_context;
         if (slot) {
             pthread_mutex_lock(&srv->conn_lock);
-            if (slot->waiting) {
-                slot->waiting = 0;
-                srv->n_waiting--;
+            if (slot->waiting)
                 atomic_fetch_sub(&srv->counters->waiting, 1);
-            }
+            if (slot->pool)
+                srv->n_pool--;
+            slot->pool = slot->waiting = 0;
             slot->in_use = 0;
             slot->fd = -1;
             pthread_mutex_unlock(&srv->conn_lock);
@@ -306,10 +328,13 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
         *slot = (struct conn){
             .in_use = 1,
             .fd = fd ? fd->connect_fd : -1,
+            .pool = srv->accept_credit, /* on_accept ran for this connection just before */
             .deadline_ms = time_mono_ms() + HTTP_HEADER_DEADLINE_MS,
             .peer = peer,
         };
+        srv->n_pool += (unsigned)slot->pool;
     }
+    srv->accept_credit = 0;
     pthread_mutex_unlock(&srv->conn_lock);
     /* no free slot cannot happen (the table is as large as the connection limit): untracked */
     *socket_context = slot;
@@ -337,9 +362,10 @@ static void set_deadline(struct http_server *srv, struct MHD_Connection *c, uint
 }
 
 /*
- * Connection c starts waiting (registry_http.c suspends it next): counted
- * apart from the active ones, within the per-address and global waiter caps.
- * 0, -EUSERS (the address's cap, in *cap) or -ENOSPC (the server's).
+ * A request on connection c starts waiting (registry_http.c suspends it
+ * next). A connection in the waiter pool already may; an active one moves
+ * there if the pool has room for its address and in all. 0, -EUSERS (the
+ * address's cap, in *cap) or -ENOSPC (the server's).
  */
 static int wait_begin(void *cls, struct MHD_Connection *c, unsigned *cap)
 {
@@ -357,12 +383,14 @@ static int wait_begin(void *cls, struct MHD_Connection *c, unsigned *cap)
         pthread_mutex_unlock(&srv->conn_lock);
         return 0;
     }
-    if (srv->n_waiting >= srv->waiter_cap) {
+    if (slot->pool) {
+        /* counted in the pool already: on credit, or a wait before this one on it */
+    } else if (srv->n_pool >= srv->waiter_cap) {
         rc = -ENOSPC;
         *cap = srv->waiter_cap;
     } else if (slot->peer.family) {
         for (i = 0; i < HTTP_SLOTS; i++)
-            if (srv->conns[i].in_use && srv->conns[i].waiting &&
+            if (srv->conns[i].in_use && srv->conns[i].pool &&
                 peer_equal(&srv->conns[i].peer, &slot->peer))
                 n++;
         if (n >= HTTP_WAITERS_PER_IP) {
@@ -371,8 +399,9 @@ static int wait_begin(void *cls, struct MHD_Connection *c, unsigned *cap)
         }
     }
     if (rc == 0) {
+        srv->n_pool += (unsigned)!slot->pool;
+        slot->pool = 1;
         slot->waiting = 1;
-        srv->n_waiting++;
     }
     if (slot->peer.family)
         inet_ntop(slot->peer.family, slot->peer.addr, text, sizeof(text));
@@ -387,7 +416,11 @@ static int wait_begin(void *cls, struct MHD_Connection *c, unsigned *cap)
     return rc;
 }
 
-/* Connection c waits no longer (idempotent). */
+/*
+ * The request on c waits no longer (idempotent). The connection stays in the
+ * waiter pool until it closes: a thousand answered waiters do not flood the
+ * active pool for the moment they take to close.
+ */
 static void wait_end(void *cls, struct MHD_Connection *c)
 {
     struct http_server *srv = cls;
@@ -398,10 +431,7 @@ static void wait_end(void *cls, struct MHD_Connection *c)
         return;
     pthread_mutex_lock(&srv->conn_lock);
     was = slot->waiting;
-    if (was) {
-        slot->waiting = 0;
-        srv->n_waiting--;
-    }
+    slot->waiting = 0;
     pthread_mutex_unlock(&srv->conn_lock);
     if (was)
         atomic_fetch_sub(&srv->counters->waiting, 1);

@@ -158,7 +158,11 @@ static int render_header(struct strbuf *out, const struct landing_input *in)
     }
     if (!rc)
         rc = put_escaped(out, "<p><a href=\"", in->telemetry_path ? in->telemetry_path : "/metrics",
-                         "\">Metrics</a></p>\n");
+                         "\">Metrics</a>");
+    /* the registration API (registry_http.h): its list, and the README's section on it */
+    if (!rc)
+        rc = strbuf_puts(out, " &middot; <a href=\"/api/v1/jobs\">Jobs API</a> (JSON; "
+                              "<code>GET /api/v1/jobs/{id}?wait=10m</code> waits for a job)</p>\n");
     return rc;
 }
 

@@ -191,7 +191,7 @@ static int reload_config(struct config *cfg, const char *why, char *out, size_t 
     const char *line, *nl;
     size_t i, n;
 
-    log_info("%s: re-reading %s", why, cfg->config_file);
+    log_info("%s received: re-reading %s", why, cfg->config_file);
     if (config_reload_file(cfg, &fresh, err, sizeof(err)) != CONFIG_OK) {
         for (line = err; line; line = nl ? nl + 1 : NULL) {
             nl = strchr(line, '\n');

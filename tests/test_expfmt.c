@@ -683,10 +683,10 @@ static void structure_is_valid(void **state)
     (void)state;
     fixture_init(&f);
     t = render(&f.in);
-    /* 9 per job, 3 aggregate, 14 exporter, 3 HTTP server, 6 process */
-    assert_int_equal(check_structure(t), 35);
-    assert_int_equal(count_prefix(t, "# HELP "), 35);
-    assert_int_equal(count_prefix(t, "# TYPE "), 35);
+    /* 9 per job, 3 aggregate, 14 exporter, 5 HTTP server, 6 process */
+    assert_int_equal(check_structure(t), 37);
+    assert_int_equal(count_prefix(t, "# HELP "), 37);
+    assert_int_equal(count_prefix(t, "# TYPE "), 37);
     /* the escaped newline did not split a line: each sample line has a value */
     assert_int_equal(count_prefix(t, "line2"), 0);
     free(t);

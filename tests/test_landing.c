@@ -208,6 +208,7 @@ static void page_frame(void **state)
     assert_has(t, "libcurl 7.88.1");
     assert_has(t, "libmicrohttpd 0.9.75");
     assert_has(t, "<a href=\"/metrics\">Metrics</a>");
+    assert_has(t, "<a href=\"/api/v1/jobs\">Jobs API</a>");
     assert_true(strlen(t) > 16);
     assert_string_equal(t + strlen(t) - 16, "</body>\n</html>\n");
     /* no external assets */

@@ -56,6 +56,7 @@ check "fail_reason decoded, quotes intact" grep -q 'Quota exceeded: "elb" limit 
 check "fail_reason non-ASCII and backslash intact" grep -qF 'see über-docs 🚀 \ done' "$dom"
 check "undocumented status shown with its raw value" grep -q 'UNKNOWN (QUEUED)' "$dom"
 check "metrics link" grep -q '<a href="/metrics">' "$dom"
+check "jobs API link" grep -q '<a href="/api/v1/jobs">' "$dom"
 check "no script element" bash -c "! grep -qi '<script' '$dom'"
 [ "$fail" -eq 0 ] || { echo "--- DOM:"; cat "$dom"; exit 1; }
 echo "landing page checked in $("$chromium" --version 2>/dev/null | head -n1)"

@@ -2,9 +2,14 @@
  * hostile_clients: clients that try to starve the scrapes or flood the log,
  * against the real binary.
  *
- * - 600 connections from 127.0.0.1 that send part of a request and stop: a
- *   scrape from another address (127.0.0.2) still answers 200 at once, the
- *   per-address limit keeps exactly 64 of them, refuses the rest, counts them.
+ * - 2200 connections from 127.0.0.1 that send part of a request and stop: a
+ *   scrape from another address (127.0.0.2) still answers 200 at once; the
+ *   address keeps exactly 64 active connections and 2048 more in the waiter
+ *   pool (taken on credit: a burst of waiting requests from one address looks
+ *   like this at accept, see src/http.c), the rest is refused and counted.
+ *   (Before the registration API's waiters the limit was 64 in all: the test
+ *   opened 600 and wanted 536 refused. Its point is unchanged: one address
+ *   cannot take the room the scrapes of others need.)
  * - A connection that sends one header byte a second (never idle long enough
  *   for the inactivity timeout) is cut when the 10 s header deadline passes,
  *   and counted.
@@ -40,8 +45,10 @@
 
 #define HOSTILE_SRC "127.0.0.1"
 #define OTHER_SRC "127.0.0.2" /* another loopback address: another client */
-#define N_HOSTILE 600         /* more than the server's 512 connections */
-#define PER_IP_LIMIT 64       /* HTTP_PER_IP_LIMIT */
+#define PER_IP_LIMIT 64       /* HTTP_PER_IP_LIMIT: active connections of one address */
+#define WAITERS_PER_IP 2048   /* HTTP_WAITERS_PER_IP: its waiter pool */
+#define ADDRESS_LIMIT (PER_IP_LIMIT + WAITERS_PER_IP)
+#define N_HOSTILE (ADDRESS_LIMIT + 88) /* more than one address may hold, and than 512 */
 #define SCRAPE_BOUND_S (5.0 * IT_TIME_SCALE)
 #define HEADER_DEADLINE_S 10.0 /* HTTP_HEADER_DEADLINE_MS */
 #define CUT_SLACK_S (2.0 * IT_TIME_SCALE)
@@ -339,13 +346,13 @@ static void test_one_address_cannot_starve_scrapes(void **state)
 
     /* exactly the limit was kept, every other one refused and counted */
     refused = wait_counter(OTHER_SRC, "elb_job_exporter_http_connections_refused_total",
-                           "reason=\"per_ip_limit\"", N_HOSTILE - PER_IP_LIMIT, 1);
-    assert_int_equal((long)refused, N_HOSTILE - PER_IP_LIMIT);
+                           "reason=\"per_ip_limit\"", N_HOSTILE - ADDRESS_LIMIT, 1);
+    assert_int_equal((long)refused, N_HOSTILE - ADDRESS_LIMIT);
     for (size_t i = 0; i < N_HOSTILE; i++)
         alive += !closed_by_server(hostile[i]);
     /* the kept ones stay until their header deadline, which may have passed on a slow machine */
-    if (alive > PER_IP_LIMIT || (alive < PER_IP_LIMIT && h_mono() - opened < HEADER_DEADLINE_S))
-        fail_msg("%zu connections from " HOSTILE_SRC " open, want %d", alive, PER_IP_LIMIT);
+    if (alive > ADDRESS_LIMIT || (alive < ADDRESS_LIMIT && h_mono() - opened < HEADER_DEADLINE_S))
+        fail_msg("%zu connections from " HOSTILE_SRC " open, want %d", alive, ADDRESS_LIMIT);
 
     /* once they are gone, the address is served again */
     close_hostile();
