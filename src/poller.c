@@ -96,7 +96,7 @@ struct poller {
     char reload_err[1024];
 
     pthread_t thread;
-    int thread_started;
+    atomic_int thread_started; /* read by poller_reload from other threads */
     atomic_int stop;
 };
 
@@ -1175,7 +1175,7 @@ int poller_start(struct poller *p)
 
     if (rc != 0)
         return -rc;
-    p->thread_started = 1;
+    atomic_store(&p->thread_started, 1);
     return 0;
 }
 
@@ -1191,7 +1191,7 @@ int poller_reload(struct poller *p, uint64_t timeout_ms, char *err, size_t errsz
     uint64_t gen;
     int rc = 0;
 
-    if (!p->thread_started) {
+    if (!atomic_load(&p->thread_started)) {
         snprintf(err, errsz, "the poller is not running");
         return -ESRCH;
     }
@@ -1229,12 +1229,12 @@ int poller_post(struct poller *p, enum jobtable_op op, const struct api_profile 
 
 void poller_stop(struct poller *p)
 {
-    if (!p || !p->thread_started)
+    if (!p || !atomic_load(&p->thread_started))
         return;
     atomic_store(&p->stop, 1);
     curl_multi_wakeup(p->multi);
     pthread_join(p->thread, NULL);
-    p->thread_started = 0;
+    atomic_store(&p->thread_started, 0);
 }
 
 void poller_free(struct poller *p)
