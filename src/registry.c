@@ -67,8 +67,8 @@ static const struct api_profile *profile_named(const char *name, size_t n)
     return NULL;
 }
 
-int registry_parse_ref(const char *ref, const struct api_profile *def, const struct api_profile **p,
-                       char *id, char *err, size_t errsz)
+static int parse_ref(const char *ref, const struct api_profile *def, const struct api_profile **p,
+                     char *id, char *err, size_t errsz)
 {
     const char *colon = strchr(ref, ':'), *bare = ref;
     const struct api_profile *prof = def;
@@ -287,9 +287,9 @@ static int parse_labels(const struct json_doc *d, int obj, struct job_labels *ou
     return 0;
 }
 
-int registry_parse_registration(const char *body, size_t len, const struct api_profile *def,
-                                const char *project_id, struct registry_reg *out, char *err,
-                                size_t errsz)
+static int parse_registration(const char *body, size_t len, const struct api_profile *def,
+                              const char *project_id, struct registry_reg *out, char *err,
+                              size_t errsz)
 {
     char key[KEY_MAX + 1], ref[REGISTRY_REF_MAX + 2], uri[URI_MAX + 1], pname[NAME_MAX_ + 1];
     char names[128], uri_id[JOB_ID_MAX + 1];
@@ -337,7 +337,7 @@ int registry_parse_registration(const char *body, size_t len, const struct api_p
         switch (f) {
         case F_JOB_ID:
             if (get_string(d, k + 1, "job_id", ref, sizeof(ref), err, errsz) ||
-                registry_parse_ref(ref, def, &from_ref, r.id, err, errsz))
+                parse_ref(ref, def, &from_ref, r.id, err, errsz))
                 goto out;
             if (!strchr(ref, ':'))
                 from_ref = NULL; /* a bare ID names no profile */
@@ -407,7 +407,7 @@ static const struct {
     {"ms", 1000000ull},     {"s", 1000000000ull}, {"m", 60000000000ull},  {"h", 3600000000000ull},
 };
 
-int registry_parse_duration(const char *s, uint64_t *ms, char *err, size_t errsz)
+static int parse_duration(const char *s, uint64_t *ms, char *err, size_t errsz)
 {
     const char *p = s;
     uint64_t total = 0;
@@ -514,8 +514,8 @@ static int status_named(const char *s, size_t n)
     return -1;
 }
 
-int registry_list_param(struct registry_list_query *q, const char *name, const char *value,
-                        const struct api_profile *def, char *err, size_t errsz)
+static int list_param(struct registry_list_query *q, const char *name, const char *value,
+                      const struct api_profile *def, char *err, size_t errsz)
 {
     char names[160];
     size_t used;
@@ -575,7 +575,7 @@ int registry_list_param(struct registry_list_query *q, const char *name, const c
     }
     if (strcmp(name, "after") == 0) {
         char why[REGISTRY_ERR_MAX];
-        if (registry_parse_ref(value, def, &q->after_profile, q->after_id, why, sizeof(why))) {
+        if (parse_ref(value, def, &q->after_profile, q->after_id, why, sizeof(why))) {
             snprintf(err, errsz, "after: %s", why);
             return -EINVAL;
         }
@@ -586,6 +586,44 @@ int registry_list_param(struct registry_list_query *q, const char *name, const c
              "unknown query parameter \"%.32s\" (known: status, finished, profile, limit, after)",
              name);
     return -EINVAL;
+}
+
+/* ---- the public parsers: one line, whatever the input held ----------------------------- */
+
+/*
+ * An error line quotes what the client sent (a field name, a value): a control
+ * character in it (a decoded \n) becomes '?', so the line stays one line.
+ */
+static int one_line(int rc, char *err)
+{
+    for (; rc && *err; err++)
+        if ((unsigned char)*err < 0x20 || *err == 0x7f)
+            *err = '?';
+    return rc;
+}
+
+int registry_parse_ref(const char *ref, const struct api_profile *def, const struct api_profile **p,
+                       char *id, char *err, size_t errsz)
+{
+    return one_line(parse_ref(ref, def, p, id, err, errsz), err);
+}
+
+int registry_parse_registration(const char *body, size_t len, const struct api_profile *def,
+                                const char *project_id, struct registry_reg *out, char *err,
+                                size_t errsz)
+{
+    return one_line(parse_registration(body, len, def, project_id, out, err, errsz), err);
+}
+
+int registry_parse_duration(const char *s, uint64_t *ms, char *err, size_t errsz)
+{
+    return one_line(parse_duration(s, ms, err, errsz), err);
+}
+
+int registry_list_param(struct registry_list_query *q, const char *name, const char *value,
+                        const struct api_profile *def, char *err, size_t errsz)
+{
+    return one_line(list_param(q, name, value, def, err, errsz), err);
 }
 
 /* ---- JSON ---------------------------------------------------------------- */

@@ -186,9 +186,14 @@ static enum MHD_Result answer_error_h(struct api_req *q, unsigned code, const ch
     struct strbuf b;
     va_list ap;
 
+    char *p;
+
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
+    for (p = msg; *p; p++) /* one line, whatever the path or a header held */
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            *p = '?';
     strbuf_init(&b, sizeof(msg) * 6 + 32);
     if (registry_render_error(&b, msg) != 0) {
         strbuf_release(&b);

@@ -121,6 +121,8 @@ static void registration_errors(void **state)
     refused("{\"job_id\":\"x\",\"jobid\":\"y\"}",
             "unknown field \"jobid\" (known: job_id, uri, profile, labels)");
     refused("{\"job_id\":\"x\",\"job_id\":\"y\"}", "field \"job_id\" is given twice");
+    /* what the client sent stays on one line in the error */
+    refused("{\"job\\nid\":1}", "unknown field \"job?id\" (known: job_id, uri, profile, labels)");
     refused("{\"job_id\":42}", "job_id must be a string, not a number");
     refused("{\"job_id\":null}", "job_id must be a string, not null");
     refused("{\"job_id\":\"a/b\"}",
