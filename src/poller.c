@@ -1036,8 +1036,8 @@ struct poller *poller_new(const struct config *cfg, struct auth *auth, struct sn
     p->multi = curl_multi_init();
     if (!p->slots || !p->idle || !p->multi)
         goto fail;
-    p->table =
-        jobtable_new(cfg->jobs_max ? cfg->jobs_max : CONFIG_MAX_JOBS, (double)cfg->jobs_retention_ms / 1000.0, wake_poller, p);
+    p->table = jobtable_new(cfg->jobs_max ? cfg->jobs_max : CONFIG_MAX_JOBS,
+                            (double)cfg->jobs_retention_ms / 1000.0, wake_poller, p);
     if (!p->table || load_config_jobs(p) != 0)
         goto fail;
     for (k = 0; k < p->n_slots; k++) {

@@ -34,10 +34,11 @@
 #define CONFIG_DURATION_MAX_MS                                                                     \
     (365ull * 24 * 3600 * 1000) /* keeps deadline sums far from overflow */
 #define CONFIG_CONCURRENCY_MAX 256
-#define CONFIG_DURATION_TEXT 32   /* duration_format output */
-#define CONFIG_USAGE_WIDTH 80     /* columns of the --help text */
-#define CONFIG_USAGE_TEXT_MAX 640 /* bytes of one flag's help paragraph */
-#define CONFIG_WHO_MAX 96         /* bytes of "--flag-name" */
+#define CONFIG_DURATION_TEXT 32 /* duration_format output */
+#define CONFIG_USAGE_WIDTH 80   /* columns of the --help text */
+#define CONFIG_USAGE_TEXT_MAX                                                                      \
+    (CONFIG_SHOW_BUF + 1024) /* one help paragraph: text, "Known: ...", default */
+#define CONFIG_WHO_MAX 96    /* bytes of "--flag-name" */
 
 #define LISTEN_RULE "(use host:port, :port or [v6]:port)"
 
