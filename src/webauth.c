@@ -219,16 +219,16 @@ enum webauth_result webauth_check(struct webauth *a, const char *user, size_t us
                                   int known, struct webauth_job *job)
 {
     size_t hl = strlen(hash), n;
+    int hit;
 
     if (hl > WEBAUTH_HASH_MAX)
         return WEBAUTH_BUSY; /* not a hash webconfig accepts: cannot happen */
     if (digest_of(user, user_len, password, password_len, hash, job->digest) != 0)
         return WEBAUTH_BUSY;
     pthread_mutex_lock(&a->lock);
-    if (known && cache_find(a, job->digest) >= 0) {
-        int i = cache_find(a, job->digest);
-
-        a->cache[i].used = ++a->tick;
+    hit = known ? cache_find(a, job->digest) : -1;
+    if (hit >= 0) {
+        a->cache[hit].used = ++a->tick;
         a->stats.hits++;
         pthread_mutex_unlock(&a->lock);
         return WEBAUTH_OK;

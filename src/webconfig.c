@@ -553,7 +553,8 @@ static void take_client_auth(struct pctx *x, const yaml_node_t *n, const char *f
 
 struct tls_seen {
     int client_auth_given, sans_given;
-    const yaml_node_t *node; /* the mapping, for problems that concern several keys */
+    const yaml_node_t *node; /* the mapping */
+    const yaml_node_t *key;  /* its key, where problems that concern several keys point */
 };
 
 static void visit_tls(struct pctx *x, const yaml_node_t *k, const char *key, const char *full,
@@ -604,17 +605,18 @@ static void visit_tls(struct pctx *x, const yaml_node_t *k, const char *key, con
     }
 }
 
-/* The rules that concern several TLS keys, once the mapping is read (n: the mapping). */
-static void check_tls(struct pctx *x, const yaml_node_t *n, const struct tls_seen *s)
+/* The rules that concern several TLS keys, once the mapping is read. */
+static void check_tls(struct pctx *x, const struct tls_seen *s)
 {
     struct webconfig_tls *t = &x->c->tls;
+    const yaml_node_t *n = s->key;
     const char *k = "tls_server_config";
 
     t->enabled = t->cert_file || t->cert || t->key_file || t->key || t->client_ca_file ||
                  t->client_ca || s->client_auth_given;
     if (!t->enabled) {
-        if (n && n->type == YAML_MAPPING_NODE &&
-            n->data.mapping.pairs.top > n->data.mapping.pairs.start)
+        if (s->node && s->node->type == YAML_MAPPING_NODE &&
+            s->node->data.mapping.pairs.top > s->node->data.mapping.pairs.start)
             note(x, "tls_server_config names no certificate, key, client CA or client auth "
                     "type: TLS is off and its other settings do nothing");
         return;
@@ -848,6 +850,7 @@ static void visit_top(struct pctx *x, const yaml_node_t *k, const char *key, con
 
     if (strcmp(key, "tls_server_config") == 0) {
         s->node = v;
+        s->key = k;
         if (want_mapping(x, v, full))
             walk(x, v, full, visit_tls, s);
     } else if (strcmp(key, "http_server_config") == 0) {
@@ -986,7 +989,7 @@ int webconfig_parse(const char *text, size_t len, const char *path, const char *
     first_visit(&x, root);
     walk(&x, root, "", visit_top, &seen);
     if (!give_up(&x))
-        check_tls(&x, seen.node, &seen);
+        check_tls(&x, &seen);
 done:
     if (!x.problems && x.c->tls.enabled && x.c->tls.n_ciphers) {
         char prio[WEBCONFIG_PRIORITY_MAX], msg[160];

@@ -100,7 +100,8 @@ static int watch_add(struct watch *w, size_t *n, const char *path, const struct 
 /*
  * Read the regular file path (at most WEBCONFIG_FILE_MAX bytes) into a new
  * NUL-terminated buffer; *sig gets what fstat said of the file read (or the
- * open's errno). what names the file in err. Returns 0 or a negative errno.
+ * open's errno). what names the file in err ("": the path says it all).
+ * Returns 0 or a negative errno.
  */
 static int read_file(const char *path, const char *what, char **buf, size_t *len,
                      struct filesig *sig, char *err, size_t errsz)
@@ -116,19 +117,21 @@ static int read_file(const char *path, const char *what, char **buf, size_t *len
     if (fd < 0) {
         rc = errno;
         sig->err = rc;
-        snprintf(err, errsz, "%s: cannot read \"%s\": %s", what, path, strerror(rc));
+        snprintf(err, errsz, "%s%scannot read \"%s\": %s", what, what[0] ? ": " : "", path,
+                 strerror(rc));
         return -rc;
     }
     if (fstat(fd, &st) != 0) {
         rc = errno;
         sig->err = rc;
-        snprintf(err, errsz, "%s: cannot read \"%s\": %s", what, path, strerror(rc));
+        snprintf(err, errsz, "%s%scannot read \"%s\": %s", what, what[0] ? ": " : "", path,
+                 strerror(rc));
         close(fd);
         return -rc;
     }
     sig_of(&st, sig);
     if (!S_ISREG(st.st_mode)) {
-        snprintf(err, errsz, "%s: \"%s\" is not a regular file", what, path);
+        snprintf(err, errsz, "%s%s\"%s\" is not a regular file", what, what[0] ? ": " : "", path);
         close(fd);
         return -EINVAL;
     }
@@ -152,10 +155,11 @@ static int read_file(const char *path, const char *what, char **buf, size_t *len
     close(fd);
     if (rc || n > WEBCONFIG_FILE_MAX) {
         if (rc)
-            snprintf(err, errsz, "%s: cannot read \"%s\": %s", what, path, strerror(rc));
+            snprintf(err, errsz, "%s%scannot read \"%s\": %s", what, what[0] ? ": " : "", path,
+                     strerror(rc));
         else
-            snprintf(err, errsz, "%s: \"%s\" is larger than %u bytes", what, path,
-                     (unsigned)WEBCONFIG_FILE_MAX);
+            snprintf(err, errsz, "%s%s\"%s\" is larger than %u bytes", what, what[0] ? ": " : "",
+                     path, (unsigned)WEBCONFIG_FILE_MAX);
         explicit_bzero(b, n);
         free(b);
         return rc ? -rc : -EFBIG;
@@ -216,7 +220,7 @@ static int load(const char *path, const char *dir, struct websec_gen **out, stru
     struct filesig sig;
     int rc;
 
-    rc = read_file(path, "--web.config.file", &text, &len, &sig, err, errsz);
+    rc = read_file(path, "", &text, &len, &sig, err, errsz);
     if (watch_add(w, nw, path, &sig) != 0 && !rc)
         rc = -ENOMEM;
     if (rc)
