@@ -24,7 +24,8 @@
 #define WEBCONFIG_PROBLEMS_MAX 50 /* problems reported before the walk gives up */
 #define SHOW_MAX 64               /* bytes of a quoted value in a problem */
 #define SHOW_BUF (SHOW_MAX * 4 + 8)
-#define WHERE_MAX 1200 /* "PATH:LINE:COLUMN: key a.b" */
+#define PATH_SHOW_MAX 512                   /* bytes of the file's path in a problem */
+#define WHERE_MAX (PATH_SHOW_MAX * 4 + 512) /* "PATH:LINE:COLUMN: key a.b" */
 
 /*
  * The cipher suites of Go's tls.CipherSuites() (the ones it does not call
@@ -142,11 +143,11 @@ struct pctx {
     int nomem;
 };
 
-/* s (n bytes) quoted for a problem line: \" \\ \xNN, cut to SHOW_MAX bytes with "...". */
-static const char *show(char buf[SHOW_BUF], const char *s, size_t n)
+/* s (n bytes) escaped for a problem line (\" \\ \xNN), cut to max bytes with "...". */
+static const char *show_max(char *buf, const char *s, size_t n, size_t max)
 {
     static const char hex[] = "0123456789abcdef";
-    size_t i, o = 0, lim = n > SHOW_MAX ? SHOW_MAX : n;
+    size_t i, o = 0, lim = n > max ? max : n;
 
     for (i = 0; i < lim; i++) {
         unsigned char ch = (unsigned char)s[i];
@@ -171,12 +172,18 @@ static const char *show(char buf[SHOW_BUF], const char *s, size_t n)
     return buf;
 }
 
+/* A value escaped for a problem line, cut to SHOW_MAX bytes. */
+static const char *show(char buf[SHOW_BUF], const char *s, size_t n)
+{
+    return show_max(buf, s, n, SHOW_MAX);
+}
+
 /* Append one problem line "PATH:LINE:COLUMN: key KEY: reason" for node n. */
 static void problem(struct pctx *x, const yaml_node_t *n, const char *key, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 static void problem(struct pctx *x, const yaml_node_t *n, const char *key, const char *fmt, ...)
 {
-    char line[WHERE_MAX + 512], sb[SHOW_BUF];
+    char line[WHERE_MAX + 512], pb[PATH_SHOW_MAX * 4 + 8];
     va_list ap;
     int k;
     size_t len;
@@ -184,7 +191,8 @@ static void problem(struct pctx *x, const yaml_node_t *n, const char *key, const
     x->problems++;
     if (!x->err || x->errsz == 0)
         return;
-    k = snprintf(line, sizeof(line), "%s:%zu:%zu: ", show(sb, x->path, strlen(x->path)),
+    k = snprintf(line, sizeof(line),
+                 "%s:%zu:%zu: ", show_max(pb, x->path, strlen(x->path), PATH_SHOW_MAX),
                  n ? n->start_mark.line + 1 : 1, n ? n->start_mark.column + 1 : 1);
     if (k < 0)
         return;
@@ -199,6 +207,11 @@ static void problem(struct pctx *x, const yaml_node_t *n, const char *key, const
         va_end(ap);
     }
     len = strlen(line);
+    if (!x->used && len + 48 >= x->errsz && x->errsz > 96) {
+        len = x->errsz - 48 - 4; /* the first problem is always there, cut if need be */
+        memcpy(line + len, "...", 4);
+        len += 3;
+    }
     /* whole lines only, and room kept for the count of those left out */
     if (x->used + (x->used ? 1 : 0) + len + 48 >= x->errsz) {
         x->dropped++;
