@@ -653,6 +653,13 @@ static const char *const http_refuse_names[HTTP_REFUSE_COUNT] = {
 static const char *const http_cut_names[HTTP_CUT_COUNT] = {
     [HTTP_CUT_HEADER_TIMEOUT] = "header_timeout",
 };
+static const char *const http_request_refuse_names[HTTP_REQ_REFUSE_COUNT] = {
+    [HTTP_REQ_REFUSE_MAX_REQUESTS] = "max_requests",
+    [HTTP_REQ_REFUSE_UNAUTHORIZED] = "unauthorized",
+    [HTTP_REQ_REFUSE_AUTH_BUSY] = "auth_busy",
+    [HTTP_REQ_REFUSE_RATE_LIMIT] = "rate_limit",
+    [HTTP_REQ_REFUSE_CLIENT_CERT] = "client_cert",
+};
 
 /* One counter family with a "reason" label, every reason always present. */
 static int reason_family(struct writer *w, const char *name, const char *help,
@@ -688,10 +695,32 @@ static int render_http(struct writer *w, const struct expfmt_input *in)
                        http_cut_names, h->cut, HTTP_CUT_COUNT);
     if (rc)
         return rc;
-    return single(w, "elb_job_exporter_http_server_errors", MT_COUNTER,
-                  "Errors the embedded HTTP server (libmicrohttpd) reported, logged or suppressed "
-                  "by the log rate limit.",
-                  (double)atomic_load(&h->server_errors));
+    rc = single(w, "elb_job_exporter_http_server_errors", MT_COUNTER,
+                "Errors the embedded HTTP server (libmicrohttpd) reported, logged or suppressed "
+                "by the log rate limit.",
+                (double)atomic_load(&h->server_errors));
+    if (rc)
+        return rc;
+    rc = reason_family(w, "elb_job_exporter_http_requests_refused",
+                       "Requests the HTTP server answered with a refusal (401, 403, 429, 503), by "
+                       "reason.",
+                       http_request_refuse_names, h->requests_refused, HTTP_REQ_REFUSE_COUNT);
+    if (rc || !atomic_load(&h->web_config))
+        return rc;
+    rc = single(w, "elb_job_exporter_web_config_last_reload_successful", MT_GAUGE,
+                "1 if the last (re)load of --web.config.file worked, 0 if it failed (the last "
+                "good one is in use).",
+                atomic_load(&h->web_config_reload_ok) ? 1 : 0);
+    if (rc)
+        return rc;
+    rc = single(w, "elb_job_exporter_web_config_last_reload_success_timestamp_seconds", MT_GAUGE,
+                "Time --web.config.file and its certificates were last loaded successfully.",
+                (double)atomic_load(&h->web_config_reload_ms) / 1000.0);
+    if (rc)
+        return rc;
+    return single(w, "elb_job_exporter_web_config_reload_failures", MT_COUNTER,
+                  "Reloads of --web.config.file (or of the files it names) that failed.",
+                  (double)atomic_load(&h->web_config_reload_failures));
 }
 
 static int render_process(struct writer *w, const struct proc_stats *p)

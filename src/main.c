@@ -304,7 +304,9 @@ int main(int argc, char **argv)
                                              .port = cfg.listen_port,
                                              .telemetry_path = cfg.telemetry_path,
                                              .store = store,
-                                             .counters = &http_counters},
+                                             .counters = &http_counters,
+                                             .web_config_file = cfg.web_config_file,
+                                             .max_requests = cfg.web_max_requests},
                       err, sizeof(err));
     if (!http) {
         log_error("%s", err);

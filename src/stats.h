@@ -81,6 +81,16 @@ enum http_refuse_reason { HTTP_REFUSE_PER_IP_LIMIT = 0, HTTP_REFUSE_COUNT };
 /* Why it cut one before the request was answered (label values of connections_cut). */
 enum http_cut_reason { HTTP_CUT_HEADER_TIMEOUT = 0, HTTP_CUT_COUNT };
 
+/* Why it refused a request with an error status (label values of requests_refused). */
+enum http_request_refuse_reason {
+    HTTP_REQ_REFUSE_MAX_REQUESTS = 0, /* 503: --web.max-requests already being served */
+    HTTP_REQ_REFUSE_UNAUTHORIZED,     /* 401: basic auth credentials missing or wrong */
+    HTTP_REQ_REFUSE_AUTH_BUSY,        /* 503: too many password checks waiting */
+    HTTP_REQ_REFUSE_RATE_LIMIT,       /* 429: the web config's rate_limit */
+    HTTP_REQ_REFUSE_CLIENT_CERT,      /* 403: the client certificate's SANs (or check) failed */
+    HTTP_REQ_REFUSE_COUNT
+};
+
 /*
  * The HTTP server's counters: owned by main, incremented by the server's
  * threads (http.c), read with atomic_load by the renderer. Never reset.
@@ -89,6 +99,12 @@ struct http_counters {
     atomic_uint_least64_t refused[HTTP_REFUSE_COUNT]; /* connections closed at accept */
     atomic_uint_least64_t cut[HTTP_CUT_COUNT];        /* connections shut down by us */
     atomic_uint_least64_t server_errors; /* libmicrohttpd's complaints, logged or not */
+    atomic_uint_least64_t requests_refused[HTTP_REQ_REFUSE_COUNT];
+    /* --web.config.file, when one is used (web_config 1): its reloads */
+    atomic_int web_config;
+    atomic_int web_config_reload_ok;                  /* the last (re)load worked */
+    atomic_uint_least64_t web_config_reload_ms;       /* wall clock ms of the last good one */
+    atomic_uint_least64_t web_config_reload_failures; /* reloads that failed */
 };
 
 #endif

@@ -186,6 +186,8 @@ static void fixture_init(struct fixture *f)
     atomic_store(&f->http.refused[HTTP_REFUSE_PER_IP_LIMIT], 536);
     atomic_store(&f->http.cut[HTTP_CUT_HEADER_TIMEOUT], 2);
     atomic_store(&f->http.server_errors, 1234567);
+    atomic_store(&f->http.requests_refused[HTTP_REQ_REFUSE_MAX_REQUESTS], 3);
+    atomic_store(&f->http.requests_refused[HTTP_REQ_REFUSE_UNAUTHORIZED], 41);
     f->in.http = &f->http;
 }
 
@@ -625,6 +627,30 @@ static void http_families(void **state)
     assert_int_equal(count_prefix(t, "elb_job_exporter_http_connections_cut_total{"), 1);
     assert_line(t, "# TYPE elb_job_exporter_http_server_errors_total counter");
     assert_line(t, "elb_job_exporter_http_server_errors_total 1234567");
+    assert_line(t, "# TYPE elb_job_exporter_http_requests_refused_total counter");
+    assert_line(t, "elb_job_exporter_http_requests_refused_total{reason=\"max_requests\"} 3");
+    assert_line(t, "elb_job_exporter_http_requests_refused_total{reason=\"unauthorized\"} 41");
+    assert_line(t, "elb_job_exporter_http_requests_refused_total{reason=\"auth_busy\"} 0");
+    assert_line(t, "elb_job_exporter_http_requests_refused_total{reason=\"rate_limit\"} 0");
+    assert_line(t, "elb_job_exporter_http_requests_refused_total{reason=\"client_cert\"} 0");
+    assert_int_equal(count_prefix(t, "elb_job_exporter_http_requests_refused_total{"),
+                     HTTP_REQ_REFUSE_COUNT);
+    /* no --web.config.file: no web_config family */
+    assert_null(strstr(t, "elb_job_exporter_web_config_"));
+    free(t);
+
+    /* with one: whether its last reload worked, when one last did, how many failed */
+    atomic_store(&f.http.web_config, 1);
+    atomic_store(&f.http.web_config_reload_ok, 0);
+    atomic_store(&f.http.web_config_reload_ms, 1796229321071u);
+    atomic_store(&f.http.web_config_reload_failures, 2);
+    t = render(&f.in);
+    assert_line(t, "# TYPE elb_job_exporter_web_config_last_reload_successful gauge");
+    assert_line(t, "elb_job_exporter_web_config_last_reload_successful 0");
+    assert_line(t,
+                "elb_job_exporter_web_config_last_reload_success_timestamp_seconds 1796229321.071");
+    assert_line(t, "# TYPE elb_job_exporter_web_config_reload_failures_total counter");
+    assert_line(t, "elb_job_exporter_web_config_reload_failures_total 2");
     free(t);
 
     /* no server (--once): no family, not even a header */
@@ -675,10 +701,10 @@ static void structure_is_valid(void **state)
     (void)state;
     fixture_init(&f);
     t = render(&f.in);
-    /* 9 per job, 3 aggregate, 14 exporter, 3 HTTP server, 6 process */
-    assert_int_equal(check_structure(t), 35);
-    assert_int_equal(count_prefix(t, "# HELP "), 35);
-    assert_int_equal(count_prefix(t, "# TYPE "), 35);
+    /* 9 per job, 3 aggregate, 14 exporter, 4 HTTP server, 6 process */
+    assert_int_equal(check_structure(t), 36);
+    assert_int_equal(count_prefix(t, "# HELP "), 36);
+    assert_int_equal(count_prefix(t, "# TYPE "), 36);
     /* the escaped newline did not split a line: each sample line has a value */
     assert_int_equal(count_prefix(t, "line2"), 0);
     free(t);

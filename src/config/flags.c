@@ -812,8 +812,11 @@ void config_usage(FILE *out)
         known[0] = '\0';
         if (f->set == set_profile)
             cfg_known_profiles(known, sizeof(known));
-        snprintf(text, sizeof(text), "%s%s%s%s%s%s%s", f->help, known[0] ? " Known: " : "", known,
-                 known[0] ? "." : "", def ? " (default: " : "", def ? def : "", def ? ")" : "");
+        /* a help text longer than the buffer is printed cut (none is: CONFIG_USAGE_TEXT_MAX) */
+        if (snprintf(text, sizeof(text), "%s%s%s%s%s%s%s", f->help, known[0] ? " Known: " : "",
+                     known, known[0] ? "." : "", def ? " (default: " : "", def ? def : "",
+                     def ? ")" : "") < 0)
+            text[0] = '\0';
         print_wrapped(out, text, 6);
     }
     fputs("\n"
