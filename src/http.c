@@ -1113,10 +1113,13 @@ struct http_server *http_start(const struct http_options *o, char *err, size_t e
     if (s->fd < 0)
         goto fail;
     if (s->tls) {
-        char plain[sizeof(s->url)];
+        /* "http://..." becomes "https://...": the url has room, it is far shorter than the buffer */
+        size_t n = strlen(s->url);
 
-        memcpy(plain, s->url, sizeof(plain));
-        snprintf(s->url, sizeof(s->url), "https://%s", plain + strlen("http://"));
+        if (n + 1 < sizeof(s->url) && strncmp(s->url, "http://", 7) == 0) {
+            memmove(s->url + 5, s->url + 4, n - 4 + 1);
+            s->url[4] = 's';
+        }
     }
     {
         /* TLS: libmicrohttpd's own credentials only refuse (no_certificate, see DESIGN) */
