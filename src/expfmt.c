@@ -3,11 +3,23 @@
  *
  * DESIGN. Two layers. The writer (family_begin / sample / writer_end) is the
  * only code that knows the wire format; the metric list below it knows names,
- * types, help texts, labels and values and nothing about syntax. Counter
- * families are named without their "_total" suffix and histogram samples are
- * named by kind (bucket / sum / count), so an OpenMetrics writer (which names
- * a counter family "x" and its sample "x_total", and ends with "# EOF") is a
- * second writer, not a second metric list.
+ * types, help texts, labels and values and nothing about syntax. Families are
+ * named as OpenMetrics names them: a counter "x" whose sample is "x_total", an
+ * info "x" whose sample is "x_info", a histogram whose samples are named by
+ * kind (bucket / sum / count). The text writer names the counter family
+ * "x_total" and the info family "x_info" (a gauge, text 0.0.4 has no info);
+ * the OpenMetrics writer writes TYPE, UNIT, HELP in that order, HELP escaped
+ * as the ABNF wants (\\, \n, \"), and ends with "# EOF". Sample lines are the
+ * same in both formats, byte for byte.
+ *
+ * OpenMetrics choices (README, "OpenMetrics"): elb_job_status stays a gauge,
+ * not a stateset, because a stateset's label must be named after its family
+ * (elb_job_status="FAIL", not status="FAIL") and must list every state, which
+ * --metrics.sparse-status does not; the *_info families are info (their
+ * sample names are unchanged); no _created samples (Prometheus 2.x stores
+ * each as a series of its own, and the counters start with the process,
+ * whose start process_start_time_seconds gives); # UNIT for the families
+ * whose name ends in a unit (_seconds, _bytes).
  *
  * Every family's samples are written together, per-job families loop over the
  * jobs inside the family. Every family the exporter knows always has its
@@ -35,7 +47,7 @@
 
 /* ---------------------------------------------------------------- writer */
 
-enum metric_type { MT_GAUGE, MT_COUNTER, MT_HISTOGRAM };
+enum metric_type { MT_GAUGE, MT_COUNTER, MT_HISTOGRAM, MT_INFO };
 
 /* Which sample of a family: the value itself, or one of the histogram parts. */
 enum sample_kind { SK_VALUE, SK_BUCKET, SK_SUM, SK_COUNT };
@@ -52,20 +64,23 @@ struct writer {
     enum metric_type type;
 };
 
-static const char *type_name(enum metric_type t)
+/* The TYPE word of t in format fmt (text 0.0.4 has no info: a gauge). */
+static const char *type_name(enum expfmt_format fmt, enum metric_type t)
 {
     switch (t) {
     case MT_COUNTER:
         return "counter";
     case MT_HISTOGRAM:
         return "histogram";
+    case MT_INFO:
+        return fmt == EXPFMT_OPENMETRICS ? "info" : "gauge";
     case MT_GAUGE:
     default:
         return "gauge";
     }
 }
 
-/* Suffix the text format puts after the family base name for a sample kind. */
+/* Suffix after the family base name for a sample kind (the same in both formats). */
 static const char *sample_suffix(enum metric_type t, enum sample_kind k)
 {
     switch (k) {
@@ -77,40 +92,72 @@ static const char *sample_suffix(enum metric_type t, enum sample_kind k)
         return "_count";
     case SK_VALUE:
     default:
-        return t == MT_COUNTER ? "_total" : "";
+        return t == MT_COUNTER ? "_total" : t == MT_INFO ? "_info" : "";
     }
 }
 
-/* HELP escaping: backslash and newline only. */
+/* Text 0.0.4 HELP escaping: backslash and newline only. */
 static const char *help_escape(unsigned char c)
 {
     return c == '\\' ? "\\\\" : c == '\n' ? "\\n" : NULL;
 }
 
-/* Append help text with \ and newline escaped (HELP escaping). Returns 0 or a strbuf error. */
-static int escape_help(struct strbuf *out, const char *s)
+/* OpenMetrics HELP is an escaped-string of the ABNF: the double quote too. */
+static const char *help_escape_om(unsigned char c)
 {
-    return strbuf_escape(out, s, help_escape);
+    return c == '"' ? "\\\"" : help_escape(c);
 }
 
 /*
- * Start a family: name is the base name (counters without "_total"), help one
- * line of text. Writes "# HELP" and "# TYPE". Returns 0 or a strbuf error.
+ * The unit a family's name ends in, or NULL: OpenMetrics wants # UNIT where it
+ * is known, and only as a suffix of the name. Info families have none.
+ */
+static const char *family_unit(const char *name, enum metric_type type)
+{
+    static const char *const units[] = {"seconds", "bytes"};
+    size_t n = strlen(name), i, k;
+
+    if (type == MT_INFO)
+        return NULL;
+    for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+        k = strlen(units[i]);
+        if (n > k + 1 && name[n - k - 1] == '_' && strcmp(name + n - k, units[i]) == 0)
+            return units[i];
+    }
+    return NULL;
+}
+
+/*
+ * Start a family: name is the base name (a counter without "_total", an info
+ * without "_info"), help one line of text. Text: "# HELP" and "# TYPE" of the
+ * name the samples carry; OpenMetrics: "# TYPE", "# UNIT" (when the name ends
+ * in a unit) and "# HELP" of the base name. Returns 0 or a strbuf error.
  */
 static int family_begin(struct writer *w, const char *name, enum metric_type type, const char *help)
 {
-    const char *suffix = type == MT_COUNTER ? "_total" : "";
+    const char *suffix = type == MT_COUNTER ? "_total" : type == MT_INFO ? "_info" : "";
+    const char *unit = family_unit(name, type);
     int rc;
 
     w->family = name;
     w->type = type;
+    if (w->fmt == EXPFMT_OPENMETRICS) {
+        rc = strbuf_printf(w->out, "# TYPE %s %s\n", name, type_name(w->fmt, type));
+        if (rc == 0 && unit)
+            rc = strbuf_printf(w->out, "# UNIT %s %s\n", name, unit);
+        if (rc == 0)
+            rc = strbuf_printf(w->out, "# HELP %s ", name);
+        if (rc == 0)
+            rc = strbuf_escape(w->out, help, help_escape_om);
+        return rc ? rc : strbuf_putc(w->out, '\n');
+    }
     rc = strbuf_printf(w->out, "# HELP %s%s ", name, suffix);
     if (rc)
         return rc;
-    rc = escape_help(w->out, help);
+    rc = strbuf_escape(w->out, help, help_escape);
     if (rc)
         return rc;
-    return strbuf_printf(w->out, "\n# TYPE %s%s %s\n", name, suffix, type_name(type));
+    return strbuf_printf(w->out, "\n# TYPE %s%s %s\n", name, suffix, type_name(w->fmt, type));
 }
 
 /*
@@ -153,8 +200,7 @@ static int sample(struct writer *w, enum sample_kind kind, const struct label *l
 /* Finish the exposition (nothing in text 0.0.4; "# EOF" in OpenMetrics). */
 static int writer_end(struct writer *w)
 {
-    (void)w;
-    return 0;
+    return w->fmt == EXPFMT_OPENMETRICS ? strbuf_puts(w->out, "# EOF\n") : 0;
 }
 
 /* A family with one unlabelled sample. */
@@ -235,6 +281,10 @@ static int emit_status(struct writer *w, const struct expfmt_input *in, const st
     size_t i;
     int rc;
 
+    if (in->sparse_status) { /* only the status the job is in */
+        l.value = job_status_name(cur);
+        return job_sample(w, in, j, &l, 1, 1);
+    }
     /* the stateset of the job's own profile, plus UNKNOWN */
     for (i = 0; i < prof->n_statuses; i++) {
         enum job_status s = prof->statuses[i];
@@ -376,7 +426,7 @@ static const struct job_family job_families[] = {
      "Current status of the job: 1 for the status it is in, 0 for the others (UNKNOWN: never "
      "fetched or not found).",
      emit_status},
-    {"elb_job_info", MT_GAUGE, "Always 1; carries the resource the job works on.", emit_info},
+    {"elb_job", MT_INFO, "Always 1; carries the resource the job works on.", emit_info},
     {"elb_job_begin_timestamp_seconds", MT_GAUGE, "Time the job began, in seconds since the epoch.",
      emit_begin},
     {"elb_job_end_timestamp_seconds", MT_GAUGE,
@@ -385,8 +435,7 @@ static const struct job_family job_families[] = {
      "Job duration in seconds: end minus begin once finished, last poll minus begin while "
      "running.",
      emit_duration},
-    {"elb_job_error_info", MT_GAUGE, "Always 1 while the job is FAIL; carries its error.",
-     emit_error},
+    {"elb_job_error", MT_INFO, "Always 1 while the job is FAIL; carries its error.", emit_error},
     {"elb_job_sub_jobs", MT_GAUGE, "Number of the job's direct sub-jobs in each status.",
      emit_sub_jobs},
     {"elb_job_fetch_success", MT_GAUGE, "1 if the last poll of the job got a valid answer, else 0.",
@@ -535,7 +584,7 @@ static int render_api(struct writer *w, const struct stats *st)
     l.value = le;
     for (i = 0; i < STATS_DURATION_BUCKETS; i++) {
         cum += st->duration_buckets[i];
-        expfmt_format_double(stats_duration_bounds[i], le, sizeof(le));
+        expfmt_format_canonical(stats_duration_bounds[i], le, sizeof(le));
         rc = sample(w, SK_BUCKET, &l, 1, (double)cum);
         if (rc)
             return rc;
@@ -631,7 +680,7 @@ static int render_exporter(struct writer *w, const struct expfmt_input *in)
         if (rc)
             return rc;
     }
-    rc = family_begin(w, "elb_job_exporter_build_info", MT_GAUGE,
+    rc = family_begin(w, "elb_job_exporter_build", MT_INFO,
                       "Always 1; carries the exporter's version and the library versions.");
     if (rc || !b)
         return rc;
@@ -732,7 +781,7 @@ int expfmt_render(struct strbuf *out, enum expfmt_format fmt, const struct expfm
 
     if (!out || !in || !in->profile || !in->stats || (in->n_jobs && !in->jobs))
         return -EINVAL;
-    if (fmt != EXPFMT_TEXT_004)
+    if (fmt != EXPFMT_TEXT_004 && fmt != EXPFMT_OPENMETRICS)
         return -EINVAL;
     entry = out->len;
     saved_max = out->max;
@@ -881,6 +930,45 @@ void expfmt_format_double(double v, char *buf, size_t len)
                 break;
         }
     }
+    if (n < 0 || (size_t)n >= len)
+        buf[0] = '\0';
+}
+
+void expfmt_format_canonical(double v, char *buf, size_t len)
+{
+    char e[DOUBLE_BUF];
+    int prec, exp = 0, n = -1;
+    char *x;
+
+    if (!buf || len == 0)
+        return;
+    buf[0] = '\0';
+    if (isnan(v) || isinf(v) || v == 0) {
+        n = snprintf(buf, len, "%s",
+                     isnan(v)     ? "NaN"
+                     : isinf(v)   ? (v > 0 ? "+Inf" : "-Inf")
+                     : signbit(v) ? "-0.0"
+                                  : "0.0");
+        goto out;
+    }
+    /* the fewest significant digits that read back as v, and the decimal exponent */
+    for (prec = 0; prec < 17; prec++) {
+        snprintf(e, sizeof(e), "%.*e", prec, v);
+        if (strtod(e, NULL) == v)
+            break;
+    }
+    x = strchr(e, 'e');
+    if (!x)
+        goto out;
+    exp = (int)strtol(x + 1, NULL, 10);
+    if (exp < -4 || exp >= 6) { /* Go's %g with the shortest digits switches at these */
+        n = snprintf(buf, len, "%s", e);
+        goto out;
+    }
+    n = snprintf(buf, len, "%.*f", prec - exp > 0 ? prec - exp : 0, v);
+    if (n >= 0 && (size_t)n < len && !strchr(buf, '.'))
+        n = snprintf(buf + n, len - (size_t)n, ".0") < 0 ? -1 : n + 2;
+out:
     if (n < 0 || (size_t)n >= len)
         buf[0] = '\0';
 }
