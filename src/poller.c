@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "api.h"
+#include "gzip.h"
 #include "iam.h"
 #include "job.h"
 #include "jobtable.h"
@@ -165,19 +166,40 @@ static size_t build_views(struct poller *p)
     return n;
 }
 
+/* The render_failures_total page of a snapshot page. */
+static enum render_page render_page_of(enum snapshot_page pg)
+{
+    switch (pg) {
+    case SNAPSHOT_OPENMETRICS:
+        return RENDER_OPENMETRICS;
+    case SNAPSHOT_LANDING:
+        return RENDER_LANDING;
+    case SNAPSHOT_METRICS:
+    default:
+        return RENDER_METRICS;
+    }
+}
+
 /*
- * Render one page into s; on failure count it, log it and serve the page's
- * last good form from prev (one page never holds back another).
+ * Put a rendered page into s (its buffer trimmed to its length); on failure
+ * count it, log it and serve the page's last good form from prev (one page
+ * never holds back another).
  */
 static void render_page(struct poller *p, struct snapshot *s, struct snapshot *prev,
                         enum snapshot_page pg, int rc, struct strbuf *b)
 {
-    enum render_page rp = pg == SNAPSHOT_METRICS ? RENDER_METRICS : RENDER_LANDING;
+    enum render_page rp = render_page_of(pg);
 
     if (rc == 0) {
         s->page[pg].data = strbuf_detach(b, &s->page[pg].len);
-        if (s->page[pg].data)
+        if (s->page[pg].data) {
+            /* the buffer grew by doubling: give back the tail, a page lives a whole cycle */
+            char *trimmed = realloc(s->page[pg].data, s->page[pg].len + 1);
+
+            if (trimmed)
+                s->page[pg].data = trimmed;
             return;
+        }
         rc = -ENOMEM;
     }
     p->stats.render_failures[rp]++;
@@ -186,21 +208,52 @@ static void render_page(struct poller *p, struct snapshot *s, struct snapshot *p
     snapshot_borrow(s, pg, prev);
 }
 
-/* Render the exposition and landing page from the current state and publish them. */
+/*
+ * The gzip form of page pg (at gz, the page after it): compressed once here,
+ * never per request. A page kept from prev keeps its gzip form from prev too;
+ * a gzip that fails leaves gz empty, and that page is served identity.
+ */
+static void compress_page(struct poller *p, struct snapshot *s, struct snapshot *prev,
+                          enum snapshot_page pg, enum snapshot_page gz)
+{
+    int rc;
+
+    if (s->owner[pg]) {
+        snapshot_borrow(s, gz, prev);
+        return;
+    }
+    if (!s->page[pg].data)
+        return;
+    rc = gzip_compress(s->page[pg].data, s->page[pg].len, GZIP_LEVEL_SNAPSHOT, &s->page[gz].data,
+                       &s->page[gz].len);
+    if (rc == 0)
+        return;
+    p->stats.render_failures[RENDER_GZIP]++;
+    log_error("compressing the %s page failed (%s); serving it uncompressed",
+              render_page_name(render_page_of(pg)), strerror(-rc));
+}
+
+/* Render the expositions and the landing page from the current state, gzip each, publish. */
 static void publish(struct poller *p)
 {
+    static const enum snapshot_page gz_of[][2] = {
+        {SNAPSHOT_METRICS, SNAPSHOT_METRICS_GZ},
+        {SNAPSHOT_OPENMETRICS, SNAPSHOT_OPENMETRICS_GZ},
+        {SNAPSHOT_LANDING, SNAPSHOT_LANDING_GZ},
+    };
     struct proc_stats proc;
     struct expfmt_input in;
     struct landing_input li;
-    struct strbuf m, l;
+    struct strbuf b;
     struct snapshot *s, *prev;
-    size_t n = build_views(p);
+    size_t n = build_views(p), i;
     int rc;
 
     s = snapshot_new();
     if (!s || n == SIZE_MAX) {
         snapshot_release(s);
         p->stats.render_failures[RENDER_METRICS]++;
+        p->stats.render_failures[RENDER_OPENMETRICS]++;
         p->stats.render_failures[RENDER_LANDING]++;
         log_error("publishing failed (out of memory); serving the previous snapshot");
         return;
@@ -215,19 +268,27 @@ static void publish(struct poller *p)
         .proc = &proc,
         .build = &p->build,
         .http = p->http,
+        .sparse_status = p->cfg->metrics_sparse_status,
     };
     li = (struct landing_input){
         .state = &in, .telemetry_path = p->cfg->telemetry_path, .now = time_now()};
     prev = snapshot_acquire(p->store);
-    strbuf_init(&m, expfmt_max_output(n));
-    rc = expfmt_render(&m, EXPFMT_TEXT_004, &in);
-    render_page(p, s, prev, SNAPSHOT_METRICS, rc, &m);
-    strbuf_init(&l, LANDING_MAX);
-    rc = landing_render(&l, &li);
-    render_page(p, s, prev, SNAPSHOT_LANDING, rc, &l);
+    /* each page into a fresh buffer, which becomes the snapshot's */
+    strbuf_init(&b, expfmt_max_output(n));
+    rc = expfmt_render(&b, EXPFMT_TEXT_004, &in);
+    render_page(p, s, prev, SNAPSHOT_METRICS, rc, &b);
+    strbuf_release(&b);
+    strbuf_init(&b, expfmt_max_output(n));
+    rc = expfmt_render(&b, EXPFMT_OPENMETRICS, &in);
+    render_page(p, s, prev, SNAPSHOT_OPENMETRICS, rc, &b);
+    strbuf_release(&b);
+    strbuf_init(&b, LANDING_MAX);
+    rc = landing_render(&b, &li);
+    render_page(p, s, prev, SNAPSHOT_LANDING, rc, &b);
+    strbuf_release(&b);
+    for (i = 0; i < sizeof(gz_of) / sizeof(gz_of[0]); i++)
+        compress_page(p, s, prev, gz_of[i][0], gz_of[i][1]);
     snapshot_release(prev);
-    strbuf_release(&m);
-    strbuf_release(&l);
     s->cycles = p->cycles;
     snapshot_publish(p->store, s);
     p->dirty = 0;
@@ -1036,8 +1097,8 @@ struct poller *poller_new(const struct config *cfg, struct auth *auth, struct sn
     p->multi = curl_multi_init();
     if (!p->slots || !p->idle || !p->multi)
         goto fail;
-    p->table =
-        jobtable_new(cfg->jobs_max ? cfg->jobs_max : CONFIG_MAX_JOBS, (double)cfg->jobs_retention_ms / 1000.0, wake_poller, p);
+    p->table = jobtable_new(cfg->jobs_max ? cfg->jobs_max : CONFIG_MAX_JOBS,
+                            (double)cfg->jobs_retention_ms / 1000.0, wake_poller, p);
     if (!p->table || load_config_jobs(p) != 0)
         goto fail;
     for (k = 0; k < p->n_slots; k++) {
