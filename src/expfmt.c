@@ -62,6 +62,11 @@ struct writer {
     enum expfmt_format fmt;
     const char *family; /* base name of the family being written */
     enum metric_type type;
+    /* both formats at once (expfmt_render_both): where each format's pieces go */
+    struct expfmt_spans *sp; /* NULL: one format, fmt */
+    size_t entry;            /* out->len when rendering began */
+    size_t om_run;           /* start of the OpenMetrics bytes not yet in a span */
+    size_t text_run;         /* start of the text bytes not yet in a span; SIZE_MAX: none */
 };
 
 /* The TYPE word of t in format fmt (text 0.0.4 has no info: a gauge). */
@@ -127,37 +132,86 @@ static const char *family_unit(const char *name, enum metric_type type)
     return NULL;
 }
 
-/*
- * Start a family: name is the base name (a counter without "_total", an info
- * without "_info"), help one line of text. Text: "# HELP" and "# TYPE" of the
- * name the samples carry; OpenMetrics: "# TYPE", "# UNIT" (when the name ends
- * in a unit) and "# HELP" of the base name. Returns 0 or a strbuf error.
- */
-static int family_begin(struct writer *w, const char *name, enum metric_type type, const char *help)
+/* OpenMetrics metadata: "# TYPE", "# UNIT" (when the name ends in a unit), "# HELP". */
+static int meta_om(struct writer *w, const char *name, enum metric_type type, const char *help)
 {
-    const char *suffix = type == MT_COUNTER ? "_total" : type == MT_INFO ? "_info" : "";
     const char *unit = family_unit(name, type);
     int rc;
 
-    w->family = name;
-    w->type = type;
-    if (w->fmt == EXPFMT_OPENMETRICS) {
-        rc = strbuf_printf(w->out, "# TYPE %s %s\n", name, type_name(w->fmt, type));
-        if (rc == 0 && unit)
-            rc = strbuf_printf(w->out, "# UNIT %s %s\n", name, unit);
-        if (rc == 0)
-            rc = strbuf_printf(w->out, "# HELP %s ", name);
-        if (rc == 0)
-            rc = strbuf_escape(w->out, help, help_escape_om);
-        return rc ? rc : strbuf_putc(w->out, '\n');
-    }
+    rc = strbuf_printf(w->out, "# TYPE %s %s\n", name, type_name(EXPFMT_OPENMETRICS, type));
+    if (rc == 0 && unit)
+        rc = strbuf_printf(w->out, "# UNIT %s %s\n", name, unit);
+    if (rc == 0)
+        rc = strbuf_printf(w->out, "# HELP %s ", name);
+    if (rc == 0)
+        rc = strbuf_escape(w->out, help, help_escape_om);
+    return rc ? rc : strbuf_putc(w->out, '\n');
+}
+
+/* Text 0.0.4 metadata: "# HELP" and "# TYPE" of the name the samples carry. */
+static int meta_text(struct writer *w, const char *name, enum metric_type type, const char *help)
+{
+    const char *suffix = type == MT_COUNTER ? "_total" : type == MT_INFO ? "_info" : "";
+    int rc;
+
     rc = strbuf_printf(w->out, "# HELP %s%s ", name, suffix);
     if (rc)
         return rc;
     rc = strbuf_escape(w->out, help, help_escape);
     if (rc)
         return rc;
-    return strbuf_printf(w->out, "\n# TYPE %s%s %s\n", name, suffix, type_name(w->fmt, type));
+    return strbuf_printf(w->out, "\n# TYPE %s%s %s\n", name, suffix,
+                         type_name(EXPFMT_TEXT_004, type));
+}
+
+/* Both formats: out[from..to) is the next piece of format f's exposition. */
+static int span_add(struct writer *w, enum expfmt_format f, size_t from, size_t to)
+{
+    struct expfmt_spans *sp = w->sp;
+
+    if (to == from)
+        return 0;
+    if (sp->n[f] >= EXPFMT_SPANS_MAX)
+        return -E2BIG; /* cannot happen: the families are a fixed list */
+    sp->span[f][sp->n[f]].off = from - w->entry;
+    sp->span[f][sp->n[f]].len = to - from;
+    sp->n[f]++;
+    sp->total[f] += to - from;
+    return 0;
+}
+
+/*
+ * Start a family: name is the base name (a counter without "_total", an info
+ * without "_info"), help one line of text; the metadata of the format, or of
+ * both. Both: the previous family's samples end the open text piece; the
+ * OpenMetrics metadata joins the open OpenMetrics piece (samples before it are
+ * both formats', so the two are adjacent) and ends it; the text metadata
+ * opens a text piece; the samples to come open the next OpenMetrics piece.
+ * Returns 0 or a strbuf error.
+ */
+static int family_begin(struct writer *w, const char *name, enum metric_type type, const char *help)
+{
+    int rc;
+
+    w->family = name;
+    w->type = type;
+    if (!w->sp)
+        return w->fmt == EXPFMT_OPENMETRICS ? meta_om(w, name, type, help)
+                                            : meta_text(w, name, type, help);
+    if (w->text_run != SIZE_MAX) {
+        rc = span_add(w, EXPFMT_TEXT_004, w->text_run, w->out->len);
+        if (rc)
+            return rc;
+    }
+    rc = meta_om(w, name, type, help);
+    if (rc == 0)
+        rc = span_add(w, EXPFMT_OPENMETRICS, w->om_run, w->out->len);
+    if (rc)
+        return rc;
+    w->text_run = w->out->len;
+    rc = meta_text(w, name, type, help);
+    w->om_run = w->out->len;
+    return rc;
 }
 
 /*
@@ -197,10 +251,20 @@ static int sample(struct writer *w, enum sample_kind kind, const struct label *l
     return strbuf_printf(w->out, " %s\n", num);
 }
 
-/* Finish the exposition (nothing in text 0.0.4; "# EOF" in OpenMetrics). */
+/* Finish the exposition (nothing in text 0.0.4; "# EOF" in OpenMetrics), closing the pieces. */
 static int writer_end(struct writer *w)
 {
-    return w->fmt == EXPFMT_OPENMETRICS ? strbuf_puts(w->out, "# EOF\n") : 0;
+    int rc;
+
+    if (!w->sp)
+        return w->fmt == EXPFMT_OPENMETRICS ? strbuf_puts(w->out, "# EOF\n") : 0;
+    if (w->text_run != SIZE_MAX) {
+        rc = span_add(w, EXPFMT_TEXT_004, w->text_run, w->out->len);
+        if (rc)
+            return rc;
+    }
+    rc = strbuf_puts(w->out, "# EOF\n");
+    return rc ? rc : span_add(w, EXPFMT_OPENMETRICS, w->om_run, w->out->len);
 }
 
 /* A family with one unlabelled sample. */
@@ -773,42 +837,68 @@ static int render_process(struct writer *w, const struct proc_stats *p)
 
 /* ------------------------------------------------------------ public API */
 
-int expfmt_render(struct strbuf *out, enum expfmt_format fmt, const struct expfmt_input *in)
+/* Render with w set up (one format, or both with w->sp). Rolls out back on failure. */
+static int render(struct writer *w, const struct expfmt_input *in)
 {
-    struct writer w = {.out = out, .fmt = fmt};
+    struct strbuf *out = w->out;
     size_t entry, saved_max;
     int rc;
 
-    if (!out || !in || !in->profile || !in->stats || (in->n_jobs && !in->jobs))
-        return -EINVAL;
-    if (fmt != EXPFMT_TEXT_004 && fmt != EXPFMT_OPENMETRICS)
-        return -EINVAL;
     entry = out->len;
     saved_max = out->max;
     /* One exposition never exceeds its bound, whatever room out has. */
     if (out->max - entry > expfmt_max_output(in->n_jobs))
         out->max = entry + expfmt_max_output(in->n_jobs);
 
-    rc = render_jobs(&w, in);
+    rc = render_jobs(w, in);
     if (rc)
         goto out;
-    rc = render_aggregates(&w, in);
+    rc = render_aggregates(w, in);
     if (rc)
         goto out;
-    rc = render_exporter(&w, in);
+    rc = render_exporter(w, in);
     if (rc)
         goto out;
-    rc = render_http(&w, in);
+    rc = render_http(w, in);
     if (rc)
         goto out;
-    rc = render_process(&w, in->proc);
+    rc = render_process(w, in->proc);
     if (rc)
         goto out;
-    rc = writer_end(&w);
+    rc = writer_end(w);
 out:
     out->max = saved_max;
     if (rc)
         strbuf_truncate(out, entry);
+    return rc;
+}
+
+static int input_ok(const struct strbuf *out, const struct expfmt_input *in)
+{
+    return out && in && in->profile && in->stats && (!in->n_jobs || in->jobs);
+}
+
+int expfmt_render(struct strbuf *out, enum expfmt_format fmt, const struct expfmt_input *in)
+{
+    struct writer w = {.out = out, .fmt = fmt};
+
+    if (!input_ok(out, in) || (fmt != EXPFMT_TEXT_004 && fmt != EXPFMT_OPENMETRICS))
+        return -EINVAL;
+    return render(&w, in);
+}
+
+int expfmt_render_both(struct strbuf *out, const struct expfmt_input *in, struct expfmt_spans *sp)
+{
+    struct writer w = {.out = out, .sp = sp, .text_run = SIZE_MAX};
+    int rc;
+
+    if (!input_ok(out, in) || !sp)
+        return -EINVAL;
+    memset(sp, 0, sizeof(*sp));
+    w.entry = w.om_run = out->len;
+    rc = render(&w, in);
+    if (rc)
+        memset(sp, 0, sizeof(*sp));
     return rc;
 }
 

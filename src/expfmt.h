@@ -91,6 +91,31 @@ size_t expfmt_max_output(size_t n_jobs);
  */
 int expfmt_render(struct strbuf *out, enum expfmt_format fmt, const struct expfmt_input *in);
 
+/*
+ * Both formats in one buffer, as the poller renders them: every sample line is
+ * the same in both, so it is written once; each format's metadata lines sit
+ * beside the samples of their family (OpenMetrics', then text's), and "# EOF"
+ * at the end. sp->span[fmt][0..n[fmt]) are the pieces of out (offsets from
+ * out's length on entry) that, in order, make up that format's exposition,
+ * byte for byte what expfmt_render(fmt) writes; total[fmt] their sum. Half
+ * the memory and one pass over the jobs instead of two.
+ */
+#define EXPFMT_SPANS_MAX 64 /* pieces of one format: at most one per family, plus one */
+
+struct expfmt_span {
+    size_t off, len;
+};
+
+struct expfmt_spans {
+    struct expfmt_span span[2][EXPFMT_SPANS_MAX]; /* [EXPFMT_TEXT_004], [EXPFMT_OPENMETRICS] */
+    size_t n[2];
+    size_t total[2];
+};
+
+/* Render both formats into out. Same returns and rollback as expfmt_render; *sp zeroed on failure.
+ */
+int expfmt_render_both(struct strbuf *out, const struct expfmt_input *in, struct expfmt_spans *sp);
+
 /* Append s escaped as a label value (\\, \", \n). Same returns as strbuf_append. */
 int expfmt_escape_label(struct strbuf *out, const char *s);
 

@@ -10,6 +10,7 @@
 #define ELB_GZIP_H
 
 #include <stddef.h>
+#include <sys/uio.h>
 
 /*
  * The level snapshots are compressed at, chosen by measuring: tests/bench/
@@ -41,5 +42,7 @@
  * untouched on failure.
  */
 int gzip_compress(const void *in, size_t len, int level, char **out, size_t *out_len);
+/* The same for the n pieces of iov, in order, as one input (a page kept in pieces). */
+int gzip_compress_v(const struct iovec *iov, size_t n, int level, char **out, size_t *out_len);
 
 #endif

@@ -370,14 +370,24 @@ static enum MHD_Result answer_snapshot(struct MHD_Connection *c, struct snapshot
                                        const char *vary)
 {
     const struct snapshot_buf *b = &s->page[pg];
+    struct MHD_IoVec iov[SNAPSHOT_IOV_MAX];
     struct MHD_Response *r;
     enum MHD_Result ret;
+    size_t i;
 
     gzip = gzip && s->page[pg + 1].data; /* no gzip form (compression failed): identity */
     if (gzip)
         b = &s->page[pg + 1];
-    r = MHD_create_response_from_buffer_with_free_callback_cls(b->len, b->data, release_snapshot,
-                                                               s);
+    if (b->iov) { /* pieces of a shared body (snapshot.h) */
+        for (i = 0; i < b->n_iov && i < SNAPSHOT_IOV_MAX; i++) {
+            iov[i].iov_base = b->iov[i].iov_base;
+            iov[i].iov_len = b->iov[i].iov_len;
+        }
+        r = MHD_create_response_from_iovec(iov, (unsigned)i, release_snapshot, s);
+    } else {
+        r = MHD_create_response_from_buffer_with_free_callback_cls(b->len, b->data,
+                                                                   release_snapshot, s);
+    }
     if (!r) {
         snapshot_release(s);
         return MHD_NO;

@@ -208,6 +208,63 @@ static void render_page(struct poller *p, struct snapshot *s, struct snapshot *p
     snapshot_borrow(s, pg, prev);
 }
 
+_Static_assert(EXPFMT_SPANS_MAX <= SNAPSHOT_IOV_MAX, "an exposition's pieces fit a page");
+
+/* The pieces of format f of the shared exposition body, as a new iovec array (NULL: ENOMEM). */
+static struct iovec *spans_iov(char *body, const struct expfmt_spans *sp, enum expfmt_format f)
+{
+    struct iovec *iov = calloc(sp->n[f] ? sp->n[f] : 1, sizeof(*iov));
+    size_t i;
+
+    for (i = 0; iov && i < sp->n[f]; i++) {
+        iov[i].iov_base = body + sp->span[f][i].off;
+        iov[i].iov_len = sp->span[f][i].len;
+    }
+    return iov;
+}
+
+/*
+ * Put the expositions, rendered together into b (rc its result), into s: the
+ * text page owns the body, both pages are lists of its pieces. On failure
+ * both are counted, logged and kept from prev together (they share a body).
+ */
+static void render_expositions(struct poller *p, struct snapshot *s, struct snapshot *prev, int rc,
+                               struct strbuf *b, const struct expfmt_spans *sp)
+{
+    struct iovec *text_iov, *om_iov;
+    char *body, *trimmed;
+    size_t len;
+
+    if (rc == 0) {
+        rc = -ENOMEM;
+        body = strbuf_detach(b, &len);
+        if (body) {
+            /* the buffer grew by doubling: give back the tail, it lives a whole cycle */
+            trimmed = realloc(body, len + 1);
+            if (trimmed)
+                body = trimmed;
+            text_iov = spans_iov(body, sp, EXPFMT_TEXT_004);
+            om_iov = spans_iov(body, sp, EXPFMT_OPENMETRICS);
+            if (text_iov && om_iov) {
+                s->page[SNAPSHOT_METRICS] = (struct snapshot_buf){
+                    .data = body, .len = sp->total[0], .iov = text_iov, .n_iov = sp->n[0]};
+                s->page[SNAPSHOT_OPENMETRICS] =
+                    (struct snapshot_buf){.len = sp->total[1], .iov = om_iov, .n_iov = sp->n[1]};
+                return;
+            }
+            free(text_iov);
+            free(om_iov);
+            free(body);
+        }
+    }
+    p->stats.render_failures[RENDER_METRICS]++;
+    p->stats.render_failures[RENDER_OPENMETRICS]++;
+    log_error("rendering the metrics pages failed (%s); serving their previous form",
+              strerror(-rc));
+    snapshot_borrow(s, SNAPSHOT_METRICS, prev);
+    snapshot_borrow(s, SNAPSHOT_OPENMETRICS, prev);
+}
+
 /*
  * The gzip form of page pg (at gz, the page after it): compressed once here,
  * never per request. A page kept from prev keeps its gzip form from prev too;
@@ -222,10 +279,14 @@ static void compress_page(struct poller *p, struct snapshot *s, struct snapshot 
         snapshot_borrow(s, gz, prev);
         return;
     }
-    if (!s->page[pg].data)
+    if (s->page[pg].iov)
+        rc = gzip_compress_v(s->page[pg].iov, s->page[pg].n_iov, GZIP_LEVEL_SNAPSHOT,
+                             &s->page[gz].data, &s->page[gz].len);
+    else if (s->page[pg].data)
+        rc = gzip_compress(s->page[pg].data, s->page[pg].len, GZIP_LEVEL_SNAPSHOT,
+                           &s->page[gz].data, &s->page[gz].len);
+    else
         return;
-    rc = gzip_compress(s->page[pg].data, s->page[pg].len, GZIP_LEVEL_SNAPSHOT, &s->page[gz].data,
-                       &s->page[gz].len);
     if (rc == 0)
         return;
     p->stats.render_failures[RENDER_GZIP]++;
@@ -244,6 +305,7 @@ static void publish(struct poller *p)
     struct proc_stats proc;
     struct expfmt_input in;
     struct landing_input li;
+    struct expfmt_spans spans;
     struct strbuf b;
     struct snapshot *s, *prev;
     size_t n = build_views(p), i;
@@ -275,12 +337,8 @@ static void publish(struct poller *p)
     prev = snapshot_acquire(p->store);
     /* each page into a fresh buffer, which becomes the snapshot's */
     strbuf_init(&b, expfmt_max_output(n));
-    rc = expfmt_render(&b, EXPFMT_TEXT_004, &in);
-    render_page(p, s, prev, SNAPSHOT_METRICS, rc, &b);
-    strbuf_release(&b);
-    strbuf_init(&b, expfmt_max_output(n));
-    rc = expfmt_render(&b, EXPFMT_OPENMETRICS, &in);
-    render_page(p, s, prev, SNAPSHOT_OPENMETRICS, rc, &b);
+    rc = expfmt_render_both(&b, &in, &spans);
+    render_expositions(p, s, prev, rc, &b, &spans);
     strbuf_release(&b);
     strbuf_init(&b, LANDING_MAX);
     rc = landing_render(&b, &li);

@@ -14,12 +14,16 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/uio.h>
 
 /*
  * The pages a snapshot holds, each rendered (or kept) on its own. A *_GZ page
  * is the gzip of the page before it in the same snapshot, or NULL (gzip failed:
  * that page is served identity); when the page before it was kept from an
  * older snapshot, so is its gzip form, so the two always hold the same bytes.
+ * The two expositions are rendered together and share their sample lines
+ * (expfmt_render_both): SNAPSHOT_METRICS owns the buffer, and both pages are
+ * lists of pieces of it; they are always kept (borrowed) together.
  */
 enum snapshot_page {
     SNAPSHOT_METRICS = 0,    /* text format 0.0.4 */
@@ -31,13 +35,17 @@ enum snapshot_page {
     SNAPSHOT_PAGES
 };
 
+#define SNAPSHOT_IOV_MAX 64 /* pieces of one page at most */
+
 struct snapshot_buf {
-    char *data;
-    size_t len;
+    char *data;        /* bytes this page owns (freed with the snapshot), or NULL */
+    size_t len;        /* bytes of the page */
+    struct iovec *iov; /* owned: the page as pieces (of its own or another page's data); */
+    size_t n_iov;      /*   iov NULL: the page is data[0..len) */
 };
 
 struct snapshot {
-    struct snapshot_buf page[SNAPSHOT_PAGES]; /* data NULL: not there (gzip failed) */
+    struct snapshot_buf page[SNAPSHOT_PAGES]; /* len 0 and no data: not there (gzip failed) */
     uint64_t cycles; /* poll cycles finished when rendered; 0 = before the first */
     /* private */
     struct snapshot *owner[SNAPSHOT_PAGES]; /* page borrowed from an older snapshot, or NULL */

@@ -1173,6 +1173,93 @@ static void canonical_numbers(void **state)
     assert_string_equal(buf, "10.0");
 }
 
+/* The pieces of format f joined; the caller frees. */
+static char *join_spans(const char *base, const struct expfmt_spans *sp, enum expfmt_format f)
+{
+    char *out = malloc(sp->total[f] + 1), *o = out;
+    size_t i, sum = 0;
+
+    assert_non_null(out);
+    assert_true(sp->n[f] > 0 && sp->n[f] <= EXPFMT_SPANS_MAX);
+    for (i = 0; i < sp->n[f]; i++) {
+        assert_true(sp->span[f][i].len > 0);
+        memcpy(o, base + sp->span[f][i].off, sp->span[f][i].len);
+        o += sp->span[f][i].len;
+        sum += sp->span[f][i].len;
+    }
+    *o = '\0';
+    assert_int_equal(sum, sp->total[f]);
+    return out;
+}
+
+/* Rendered together, each format's pieces are byte for byte its own rendering. */
+static void both_formats_in_one_buffer(void **state)
+{
+    static const char prefix[] = "# before\n";
+    struct fixture f;
+    struct expfmt_spans sp;
+    struct strbuf b;
+    char *flat[2], *joined;
+    int sparse, k, empty;
+
+    (void)state;
+    for (empty = 0; empty < 2; empty++) {
+        for (sparse = 0; sparse < 2; sparse++) {
+            fixture_init(&f);
+            f.in.sparse_status = sparse;
+            if (empty) {
+                f.in.n_jobs = 0;
+                f.in.proc = NULL;
+                f.in.http = NULL;
+            }
+            flat[0] = render_as(&f.in, EXPFMT_TEXT_004);
+            flat[1] = render_as(&f.in, EXPFMT_OPENMETRICS);
+            strbuf_init(&b, OUT_MAX);
+            assert_int_equal(strbuf_puts(&b, prefix), 0);
+            assert_int_equal(expfmt_render_both(&b, &f.in, &sp), 0);
+            for (k = 0; k < 2; k++) {
+                joined = join_spans(b.data + sizeof(prefix) - 1, &sp, (enum expfmt_format)k);
+                assert_string_equal(joined, flat[k]);
+                free(joined);
+            }
+            /* the samples are there once: the two renderings side by side, less one copy of them */
+            joined = sample_lines(flat[0], NULL);
+            assert_int_equal(b.len - (sizeof(prefix) - 1),
+                             sp.total[0] + sp.total[1] - strlen(joined));
+            free(joined);
+            assert_int_equal(sp.n[0] + 1, sp.n[1]); /* one text piece per family, and # EOF */
+            strbuf_release(&b);
+            free(flat[0]);
+            free(flat[1]);
+        }
+    }
+}
+
+static void both_formats_roll_back(void **state)
+{
+    struct fixture f;
+    struct expfmt_spans sp;
+    struct strbuf b;
+    size_t full, cap;
+
+    (void)state;
+    fixture_init(&f);
+    strbuf_init(&b, OUT_MAX);
+    assert_int_equal(expfmt_render_both(&b, &f.in, &sp), 0);
+    full = b.len;
+    strbuf_release(&b);
+    for (cap = 0; cap < full; cap += cap + 5 < full - 8 ? 5 : 1) {
+        strbuf_init(&b, cap);
+        memset(&sp, 0xab, sizeof(sp));
+        assert_int_equal(expfmt_render_both(&b, &f.in, &sp), -E2BIG);
+        assert_int_equal(b.len, 0);
+        assert_int_equal(sp.n[0] + sp.n[1] + sp.total[0] + sp.total[1], 0);
+        strbuf_release(&b);
+    }
+    assert_int_equal(expfmt_render_both(&b, NULL, &sp), -EINVAL);
+    assert_int_equal(expfmt_render_both(&b, &f.in, NULL), -EINVAL);
+}
+
 /* Skip when a partial run left the parser out; fail, naming the package, when it is not there. */
 static void need_om_parser(void)
 {
@@ -1633,6 +1720,8 @@ int main(void)
         cmocka_unit_test(openmetrics_empty_state),
         cmocka_unit_test(openmetrics_rollback_and_bound),
         cmocka_unit_test(sparse_status),
+        cmocka_unit_test(both_formats_in_one_buffer),
+        cmocka_unit_test(both_formats_roll_back),
         cmocka_unit_test(canonical_numbers),
         cmocka_unit_test(openmetrics_parser_accepts_every_state),
         cmocka_unit_test(openmetrics_parser_catches_mistakes),

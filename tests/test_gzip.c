@@ -121,6 +121,40 @@ static void incompressible(void **state)
     free(noise);
 }
 
+/* A page kept in pieces compresses as the pieces joined: same bytes. */
+static void pieces(void **state)
+{
+    static const char whole[] = "# HELP a x\n# TYPE a gauge\na{b=\"1\"} 1\na{b=\"2\"} 2\n# EOF\n";
+    size_t n = sizeof(whole) - 1, cut1 = 11, cut2 = 25;
+    struct iovec iov[5] = {
+        {(void *)whole, cut1},
+        {NULL, 0},
+        {(void *)(whole + cut1), cut2 - cut1},
+        {(void *)(whole + cut2), n - cut2},
+        {(void *)whole, 0},
+    };
+    char *a = NULL, *b = NULL;
+    size_t al = 0, bl = 0, back_len;
+    unsigned char *back;
+
+    (void)state;
+    assert_int_equal(gzip_compress(whole, n, GZIP_LEVEL_SNAPSHOT, &a, &al), 0);
+    assert_int_equal(gzip_compress_v(iov, 5, GZIP_LEVEL_SNAPSHOT, &b, &bl), 0);
+    back = gunzip(b, bl, n, &back_len);
+    assert_int_equal(back_len, n);
+    assert_memory_equal(back, whole, n);
+    assert_int_equal(al, bl);
+    assert_memory_equal(a, b, al);
+    free(back);
+    free(a);
+    free(b);
+    assert_int_equal(gzip_compress_v(NULL, 0, 6, &a, &al), 0); /* no pieces: an empty member */
+    back = gunzip(a, al, 0, &back_len);
+    assert_int_equal(back_len, 0);
+    free(back);
+    free(a);
+}
+
 static void bad_arguments(void **state)
 {
     char *out = (char *)"untouched";
@@ -133,6 +167,12 @@ static void bad_arguments(void **state)
     assert_int_equal(gzip_compress("a", 1, 6, NULL, &len), -EINVAL);
     assert_int_equal(gzip_compress("a", 1, 6, &out, NULL), -EINVAL);
     assert_int_equal(gzip_compress("a", (size_t)GZIP_INPUT_MAX + 1, 6, &out, &len), -E2BIG);
+    {
+        struct iovec bad = {NULL, 3};
+
+        assert_int_equal(gzip_compress_v(&bad, 1, 6, &out, &len), -EINVAL);
+        assert_int_equal(gzip_compress_v(NULL, 2, 6, &out, &len), -EINVAL);
+    }
     assert_string_equal(out, "untouched");
     assert_int_equal(len, 42);
 }
@@ -140,9 +180,8 @@ static void bad_arguments(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(small_and_empty),
-        cmocka_unit_test(exposition_like),
-        cmocka_unit_test(incompressible),
+        cmocka_unit_test(small_and_empty), cmocka_unit_test(exposition_like),
+        cmocka_unit_test(incompressible),  cmocka_unit_test(pieces),
         cmocka_unit_test(bad_arguments),
     };
 
