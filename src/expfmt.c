@@ -62,11 +62,14 @@ struct writer {
     enum expfmt_format fmt;
     const char *family; /* base name of the family being written */
     enum metric_type type;
-    /* both formats at once (expfmt_render_both): where each format's pieces go */
+    /*
+     * Both formats at once (expfmt_render_both): out gets the text exposition,
+     * meta the OpenMetrics metadata, sp the OpenMetrics pieces of the two.
+     */
     struct expfmt_spans *sp; /* NULL: one format, fmt */
-    size_t entry;            /* out->len when rendering began */
-    size_t om_run;           /* start of the OpenMetrics bytes not yet in a span */
-    size_t text_run;         /* start of the text bytes not yet in a span; SIZE_MAX: none */
+    struct strbuf *meta;
+    size_t entry, meta_entry; /* out->len, meta->len when rendering began */
+    size_t om_run;            /* start in out of the samples not yet in a piece */
 };
 
 /* The TYPE word of t in format fmt (text 0.0.4 has no info: a gauge). */
@@ -132,20 +135,20 @@ static const char *family_unit(const char *name, enum metric_type type)
     return NULL;
 }
 
-/* OpenMetrics metadata: "# TYPE", "# UNIT" (when the name ends in a unit), "# HELP". */
-static int meta_om(struct writer *w, const char *name, enum metric_type type, const char *help)
+/* OpenMetrics metadata into b: "# TYPE", "# UNIT" (when the name ends in a unit), "# HELP". */
+static int meta_om(struct strbuf *b, const char *name, enum metric_type type, const char *help)
 {
     const char *unit = family_unit(name, type);
     int rc;
 
-    rc = strbuf_printf(w->out, "# TYPE %s %s\n", name, type_name(EXPFMT_OPENMETRICS, type));
+    rc = strbuf_printf(b, "# TYPE %s %s\n", name, type_name(EXPFMT_OPENMETRICS, type));
     if (rc == 0 && unit)
-        rc = strbuf_printf(w->out, "# UNIT %s %s\n", name, unit);
+        rc = strbuf_printf(b, "# UNIT %s %s\n", name, unit);
     if (rc == 0)
-        rc = strbuf_printf(w->out, "# HELP %s ", name);
+        rc = strbuf_printf(b, "# HELP %s ", name);
     if (rc == 0)
-        rc = strbuf_escape(w->out, help, help_escape_om);
-    return rc ? rc : strbuf_putc(w->out, '\n');
+        rc = strbuf_escape(b, help, help_escape_om);
+    return rc ? rc : strbuf_putc(b, '\n');
 }
 
 /* Text 0.0.4 metadata: "# HELP" and "# TYPE" of the name the samples carry. */
@@ -164,52 +167,57 @@ static int meta_text(struct writer *w, const char *name, enum metric_type type, 
                          type_name(EXPFMT_TEXT_004, type));
 }
 
-/* Both formats: out[from..to) is the next piece of format f's exposition. */
-static int span_add(struct writer *w, enum expfmt_format f, size_t from, size_t to)
+/*
+ * Both formats: bytes [from, to) of out (in_meta 0) or of meta (1) are the
+ * next piece of the OpenMetrics exposition; joined to the last piece when
+ * they follow it in the same buffer.
+ */
+static int span_add(struct writer *w, int in_meta, size_t from, size_t to)
 {
     struct expfmt_spans *sp = w->sp;
+    struct expfmt_span *last = sp->n ? &sp->span[sp->n - 1] : NULL;
+    size_t off = from - (in_meta ? w->meta_entry : w->entry);
 
     if (to == from)
         return 0;
-    if (sp->n[f] >= EXPFMT_SPANS_MAX)
+    sp->total += to - from;
+    if (last && last->in_meta == in_meta && last->off + last->len == off) {
+        last->len += to - from;
+        return 0;
+    }
+    if (sp->n >= EXPFMT_SPANS_MAX)
         return -E2BIG; /* cannot happen: the families are a fixed list */
-    sp->span[f][sp->n[f]].off = from - w->entry;
-    sp->span[f][sp->n[f]].len = to - from;
-    sp->n[f]++;
-    sp->total[f] += to - from;
+    sp->span[sp->n++] = (struct expfmt_span){.in_meta = in_meta, .off = off, .len = to - from};
     return 0;
 }
 
 /*
  * Start a family: name is the base name (a counter without "_total", an info
  * without "_info"), help one line of text; the metadata of the format, or of
- * both. Both: the previous family's samples end the open text piece; the
- * OpenMetrics metadata joins the open OpenMetrics piece (samples before it are
- * both formats', so the two are adjacent) and ends it; the text metadata
- * opens a text piece; the samples to come open the next OpenMetrics piece.
+ * both. Both: the previous family's samples (in out) end an OpenMetrics
+ * piece, the OpenMetrics metadata goes to meta as a piece of its own, the
+ * text metadata to out, and the samples to come open the next piece.
  * Returns 0 or a strbuf error.
  */
 static int family_begin(struct writer *w, const char *name, enum metric_type type, const char *help)
 {
+    size_t from;
     int rc;
 
     w->family = name;
     w->type = type;
     if (!w->sp)
-        return w->fmt == EXPFMT_OPENMETRICS ? meta_om(w, name, type, help)
+        return w->fmt == EXPFMT_OPENMETRICS ? meta_om(w->out, name, type, help)
                                             : meta_text(w, name, type, help);
-    if (w->text_run != SIZE_MAX) {
-        rc = span_add(w, EXPFMT_TEXT_004, w->text_run, w->out->len);
-        if (rc)
-            return rc;
-    }
-    rc = meta_om(w, name, type, help);
-    if (rc == 0)
-        rc = span_add(w, EXPFMT_OPENMETRICS, w->om_run, w->out->len);
+    rc = span_add(w, 0, w->om_run, w->out->len);
     if (rc)
         return rc;
-    w->text_run = w->out->len;
-    rc = meta_text(w, name, type, help);
+    from = w->meta->len;
+    rc = meta_om(w->meta, name, type, help);
+    if (rc == 0)
+        rc = span_add(w, 1, from, w->meta->len);
+    if (rc == 0)
+        rc = meta_text(w, name, type, help);
     w->om_run = w->out->len;
     return rc;
 }
@@ -256,15 +264,16 @@ static int writer_end(struct writer *w)
 {
     int rc;
 
+    size_t from;
+
     if (!w->sp)
         return w->fmt == EXPFMT_OPENMETRICS ? strbuf_puts(w->out, "# EOF\n") : 0;
-    if (w->text_run != SIZE_MAX) {
-        rc = span_add(w, EXPFMT_TEXT_004, w->text_run, w->out->len);
-        if (rc)
-            return rc;
-    }
-    rc = strbuf_puts(w->out, "# EOF\n");
-    return rc ? rc : span_add(w, EXPFMT_OPENMETRICS, w->om_run, w->out->len);
+    rc = span_add(w, 0, w->om_run, w->out->len);
+    if (rc)
+        return rc;
+    from = w->meta->len;
+    rc = strbuf_puts(w->meta, "# EOF\n");
+    return rc ? rc : span_add(w, 1, from, w->meta->len);
 }
 
 /* A family with one unlabelled sample. */
@@ -887,18 +896,28 @@ int expfmt_render(struct strbuf *out, enum expfmt_format fmt, const struct expfm
     return render(&w, in);
 }
 
-int expfmt_render_both(struct strbuf *out, const struct expfmt_input *in, struct expfmt_spans *sp)
+int expfmt_render_both(struct strbuf *out, struct strbuf *meta, const struct expfmt_input *in,
+                       struct expfmt_spans *sp)
 {
-    struct writer w = {.out = out, .sp = sp, .text_run = SIZE_MAX};
+    struct writer w = {.out = out, .fmt = EXPFMT_TEXT_004, .sp = sp, .meta = meta};
+    size_t meta_saved;
     int rc;
 
-    if (!input_ok(out, in) || !sp)
+    if (!input_ok(out, in) || !meta || meta == out || !sp)
         return -EINVAL;
     memset(sp, 0, sizeof(*sp));
     w.entry = w.om_run = out->len;
+    w.meta_entry = meta->len;
+    /* the metadata is a fixed list: bounded like the exposition's fixed part */
+    meta_saved = meta->max;
+    if (meta->max - meta->len > EXPFMT_FIXED_MAX)
+        meta->max = meta->len + EXPFMT_FIXED_MAX;
     rc = render(&w, in);
-    if (rc)
+    meta->max = meta_saved;
+    if (rc) {
+        strbuf_truncate(meta, w.meta_entry);
         memset(sp, 0, sizeof(*sp));
+    }
     return rc;
 }
 

@@ -92,29 +92,34 @@ size_t expfmt_max_output(size_t n_jobs);
 int expfmt_render(struct strbuf *out, enum expfmt_format fmt, const struct expfmt_input *in);
 
 /*
- * Both formats in one buffer, as the poller renders them: every sample line is
- * the same in both, so it is written once; each format's metadata lines sit
- * beside the samples of their family (OpenMetrics', then text's), and "# EOF"
- * at the end. sp->span[fmt][0..n[fmt]) are the pieces of out (offsets from
- * out's length on entry) that, in order, make up that format's exposition,
- * byte for byte what expfmt_render(fmt) writes; total[fmt] their sum. Half
- * the memory and one pass over the jobs instead of two.
+ * Both formats at once, as the poller renders them: every sample line is the
+ * same in both, so it is written once. out gets the text exposition, exactly
+ * what expfmt_render(EXPFMT_TEXT_004) writes (contiguous: the common identity
+ * scrape is one buffer); meta gets the OpenMetrics metadata lines and "# EOF";
+ * sp->span[0..n) are the pieces, of out (in_meta 0) or of meta (1), offsets
+ * from each buffer's length on entry, that in order make up the OpenMetrics
+ * exposition byte for byte; sp->total their sum. Half the memory of two
+ * renderings, and one pass over the jobs instead of two.
  */
-#define EXPFMT_SPANS_MAX 64 /* pieces of one format: at most one per family, plus one */
+#define EXPFMT_SPANS_MAX 96 /* OpenMetrics pieces: two per family at most, and # EOF */
 
 struct expfmt_span {
+    int in_meta; /* 0: a piece of out (samples), 1: of meta */
     size_t off, len;
 };
 
 struct expfmt_spans {
-    struct expfmt_span span[2][EXPFMT_SPANS_MAX]; /* [EXPFMT_TEXT_004], [EXPFMT_OPENMETRICS] */
-    size_t n[2];
-    size_t total[2];
+    struct expfmt_span span[EXPFMT_SPANS_MAX];
+    size_t n;
+    size_t total;
 };
 
-/* Render both formats into out. Same returns and rollback as expfmt_render; *sp zeroed on failure.
+/*
+ * Render both formats into out and meta (two different buffers). Same returns
+ * and rollback as expfmt_render (both buffers), *sp zeroed on failure.
  */
-int expfmt_render_both(struct strbuf *out, const struct expfmt_input *in, struct expfmt_spans *sp);
+int expfmt_render_both(struct strbuf *out, struct strbuf *meta, const struct expfmt_input *in,
+                       struct expfmt_spans *sp);
 
 /* Append s escaped as a label value (\\, \", \n). Same returns as strbuf_append. */
 int expfmt_escape_label(struct strbuf *out, const char *s);

@@ -166,6 +166,19 @@ static size_t build_views(struct poller *p)
     return n;
 }
 
+/* A strbuf's data handed over and trimmed to its length (it grew by doubling). NULL: ENOMEM. */
+static char *detach_trimmed(struct strbuf *b, size_t *len)
+{
+    char *data = strbuf_detach(b, len), *trimmed;
+
+    if (!data)
+        return NULL;
+    trimmed = realloc(data, *len + 1); /* smaller: fails only by keeping data as it is */
+    if (trimmed)
+        data = trimmed;
+    return data;
+}
+
 /* The render_failures_total page of a snapshot page. */
 static enum render_page render_page_of(enum snapshot_page pg)
 {
@@ -181,9 +194,8 @@ static enum render_page render_page_of(enum snapshot_page pg)
 }
 
 /*
- * Put a rendered page into s (its buffer trimmed to its length); on failure
- * count it, log it and serve the page's last good form from prev (one page
- * never holds back another).
+ * Put a rendered page into s; on failure count it, log it and serve the
+ * page's last good form from prev (one page never holds back another).
  */
 static void render_page(struct poller *p, struct snapshot *s, struct snapshot *prev,
                         enum snapshot_page pg, int rc, struct strbuf *b)
@@ -191,15 +203,9 @@ static void render_page(struct poller *p, struct snapshot *s, struct snapshot *p
     enum render_page rp = render_page_of(pg);
 
     if (rc == 0) {
-        s->page[pg].data = strbuf_detach(b, &s->page[pg].len);
-        if (s->page[pg].data) {
-            /* the buffer grew by doubling: give back the tail, a page lives a whole cycle */
-            char *trimmed = realloc(s->page[pg].data, s->page[pg].len + 1);
-
-            if (trimmed)
-                s->page[pg].data = trimmed;
+        s->page[pg].data = detach_trimmed(b, &s->page[pg].len);
+        if (s->page[pg].data)
             return;
-        }
         rc = -ENOMEM;
     }
     p->stats.render_failures[rp]++;
@@ -208,55 +214,40 @@ static void render_page(struct poller *p, struct snapshot *s, struct snapshot *p
     snapshot_borrow(s, pg, prev);
 }
 
-_Static_assert(EXPFMT_SPANS_MAX <= SNAPSHOT_IOV_MAX, "an exposition's pieces fit a page");
-
-/* The pieces of format f of the shared exposition body, as a new iovec array (NULL: ENOMEM). */
-static struct iovec *spans_iov(char *body, const struct expfmt_spans *sp, enum expfmt_format f)
-{
-    struct iovec *iov = calloc(sp->n[f] ? sp->n[f] : 1, sizeof(*iov));
-    size_t i;
-
-    for (i = 0; iov && i < sp->n[f]; i++) {
-        iov[i].iov_base = body + sp->span[f][i].off;
-        iov[i].iov_len = sp->span[f][i].len;
-    }
-    return iov;
-}
+_Static_assert(EXPFMT_SPANS_MAX <= SNAPSHOT_IOV_MAX, "the OpenMetrics pieces fit a page");
 
 /*
- * Put the expositions, rendered together into b (rc its result), into s: the
- * text page owns the body, both pages are lists of its pieces. On failure
- * both are counted, logged and kept from prev together (they share a body).
+ * Put the expositions, rendered together (rc: the result), into s: the text
+ * page is b, whole; the OpenMetrics page owns the metadata in m and is the
+ * list of pieces sp names, of b (the samples) and of m. On failure both are
+ * counted, logged and kept from prev together (they share the samples).
  */
 static void render_expositions(struct poller *p, struct snapshot *s, struct snapshot *prev, int rc,
-                               struct strbuf *b, const struct expfmt_spans *sp)
+                               struct strbuf *b, struct strbuf *m, const struct expfmt_spans *sp)
 {
-    struct iovec *text_iov, *om_iov;
-    char *body, *trimmed;
-    size_t len;
+    char *text = NULL, *meta = NULL;
+    struct iovec *iov = NULL;
+    size_t text_len = 0, meta_len = 0, i;
 
     if (rc == 0) {
-        rc = -ENOMEM;
-        body = strbuf_detach(b, &len);
-        if (body) {
-            /* the buffer grew by doubling: give back the tail, it lives a whole cycle */
-            trimmed = realloc(body, len + 1);
-            if (trimmed)
-                body = trimmed;
-            text_iov = spans_iov(body, sp, EXPFMT_TEXT_004);
-            om_iov = spans_iov(body, sp, EXPFMT_OPENMETRICS);
-            if (text_iov && om_iov) {
-                s->page[SNAPSHOT_METRICS] = (struct snapshot_buf){
-                    .data = body, .len = sp->total[0], .iov = text_iov, .n_iov = sp->n[0]};
-                s->page[SNAPSHOT_OPENMETRICS] =
-                    (struct snapshot_buf){.len = sp->total[1], .iov = om_iov, .n_iov = sp->n[1]};
-                return;
-            }
-            free(text_iov);
-            free(om_iov);
-            free(body);
-        }
+        text = detach_trimmed(b, &text_len);
+        meta = detach_trimmed(m, &meta_len);
+        iov = calloc(sp->n ? sp->n : 1, sizeof(*iov));
+        rc = text && meta && iov ? 0 : -ENOMEM;
     }
+    if (rc == 0) {
+        for (i = 0; i < sp->n; i++) {
+            iov[i].iov_base = (sp->span[i].in_meta ? meta : text) + sp->span[i].off;
+            iov[i].iov_len = sp->span[i].len;
+        }
+        s->page[SNAPSHOT_METRICS] = (struct snapshot_buf){.data = text, .len = text_len};
+        s->page[SNAPSHOT_OPENMETRICS] =
+            (struct snapshot_buf){.data = meta, .len = sp->total, .iov = iov, .n_iov = sp->n};
+        return;
+    }
+    free(text);
+    free(meta);
+    free(iov);
     p->stats.render_failures[RENDER_METRICS]++;
     p->stats.render_failures[RENDER_OPENMETRICS]++;
     log_error("rendering the metrics pages failed (%s); serving their previous form",
@@ -306,7 +297,7 @@ static void publish(struct poller *p)
     struct expfmt_input in;
     struct landing_input li;
     struct expfmt_spans spans;
-    struct strbuf b;
+    struct strbuf b, meta;
     struct snapshot *s, *prev;
     size_t n = build_views(p), i;
     int rc;
@@ -337,9 +328,11 @@ static void publish(struct poller *p)
     prev = snapshot_acquire(p->store);
     /* each page into a fresh buffer, which becomes the snapshot's */
     strbuf_init(&b, expfmt_max_output(n));
-    rc = expfmt_render_both(&b, &in, &spans);
-    render_expositions(p, s, prev, rc, &b, &spans);
+    strbuf_init(&meta, EXPFMT_FIXED_MAX);
+    rc = expfmt_render_both(&b, &meta, &in, &spans);
+    render_expositions(p, s, prev, rc, &b, &meta, &spans);
     strbuf_release(&b);
+    strbuf_release(&meta);
     strbuf_init(&b, LANDING_MAX);
     rc = landing_render(&b, &li);
     render_page(p, s, prev, SNAPSHOT_LANDING, rc, &b);

@@ -22,8 +22,9 @@
  * that page is served identity); when the page before it was kept from an
  * older snapshot, so is its gzip form, so the two always hold the same bytes.
  * The two expositions are rendered together and share their sample lines
- * (expfmt_render_both): SNAPSHOT_METRICS owns the buffer, and both pages are
- * lists of pieces of it; they are always kept (borrowed) together.
+ * (expfmt_render_both): SNAPSHOT_METRICS is the text exposition, one buffer;
+ * SNAPSHOT_OPENMETRICS owns only its metadata and is a list of pieces of that
+ * and of the text's samples; the two are always kept (borrowed) together.
  */
 enum snapshot_page {
     SNAPSHOT_METRICS = 0,    /* text format 0.0.4 */
@@ -35,7 +36,7 @@ enum snapshot_page {
     SNAPSHOT_PAGES
 };
 
-#define SNAPSHOT_IOV_MAX 64 /* pieces of one page at most */
+#define SNAPSHOT_IOV_MAX 96 /* pieces of one page at most */
 
 struct snapshot_buf {
     char *data;        /* bytes this page owns (freed with the snapshot), or NULL */

@@ -1173,34 +1173,42 @@ static void canonical_numbers(void **state)
     assert_string_equal(buf, "10.0");
 }
 
-/* The pieces of format f joined; the caller frees. */
-static char *join_spans(const char *base, const struct expfmt_spans *sp, enum expfmt_format f)
+/* The OpenMetrics pieces joined (base: the text buffer, meta: the metadata); the caller frees. */
+static char *join_spans(const char *base, const char *meta, const struct expfmt_spans *sp)
 {
-    char *out = malloc(sp->total[f] + 1), *o = out;
+    char *out = malloc(sp->total + 1), *o = out;
     size_t i, sum = 0;
 
     assert_non_null(out);
-    assert_true(sp->n[f] > 0 && sp->n[f] <= EXPFMT_SPANS_MAX);
-    for (i = 0; i < sp->n[f]; i++) {
-        assert_true(sp->span[f][i].len > 0);
-        memcpy(o, base + sp->span[f][i].off, sp->span[f][i].len);
-        o += sp->span[f][i].len;
-        sum += sp->span[f][i].len;
+    assert_true(sp->n > 0 && sp->n <= EXPFMT_SPANS_MAX);
+    for (i = 0; i < sp->n; i++) {
+        const struct expfmt_span *x = &sp->span[i];
+
+        assert_true(x->len > 0);
+        if (i > 0) /* pieces that follow each other in one buffer were joined */
+            assert_false(x->in_meta == sp->span[i - 1].in_meta &&
+                         sp->span[i - 1].off + sp->span[i - 1].len == x->off);
+        memcpy(o, (x->in_meta ? meta : base) + x->off, x->len);
+        o += x->len;
+        sum += x->len;
     }
     *o = '\0';
-    assert_int_equal(sum, sp->total[f]);
+    assert_int_equal(sum, sp->total);
     return out;
 }
 
-/* Rendered together, each format's pieces are byte for byte its own rendering. */
+/*
+ * Rendered together: the text buffer is byte for byte the text rendering, the
+ * OpenMetrics pieces (samples from it, metadata aside) the OpenMetrics one.
+ */
 static void both_formats_in_one_buffer(void **state)
 {
-    static const char prefix[] = "# before\n";
+    static const char prefix[] = "# before\n", mprefix[] = "meta>";
     struct fixture f;
     struct expfmt_spans sp;
-    struct strbuf b;
+    struct strbuf b, m;
     char *flat[2], *joined;
-    int sparse, k, empty;
+    int sparse, empty;
 
     (void)state;
     for (empty = 0; empty < 2; empty++) {
@@ -1215,20 +1223,21 @@ static void both_formats_in_one_buffer(void **state)
             flat[0] = render_as(&f.in, EXPFMT_TEXT_004);
             flat[1] = render_as(&f.in, EXPFMT_OPENMETRICS);
             strbuf_init(&b, OUT_MAX);
+            strbuf_init(&m, OUT_MAX);
             assert_int_equal(strbuf_puts(&b, prefix), 0);
-            assert_int_equal(expfmt_render_both(&b, &f.in, &sp), 0);
-            for (k = 0; k < 2; k++) {
-                joined = join_spans(b.data + sizeof(prefix) - 1, &sp, (enum expfmt_format)k);
-                assert_string_equal(joined, flat[k]);
-                free(joined);
-            }
-            /* the samples are there once: the two renderings side by side, less one copy of them */
-            joined = sample_lines(flat[0], NULL);
-            assert_int_equal(b.len - (sizeof(prefix) - 1),
-                             sp.total[0] + sp.total[1] - strlen(joined));
+            assert_int_equal(strbuf_puts(&m, mprefix), 0);
+            assert_int_equal(expfmt_render_both(&b, &m, &f.in, &sp), 0);
+            assert_string_equal(b.data + sizeof(prefix) - 1, flat[0]);
+            joined = join_spans(b.data + sizeof(prefix) - 1, m.data + sizeof(mprefix) - 1, &sp);
+            assert_string_equal(joined, flat[1]);
             free(joined);
-            assert_int_equal(sp.n[0] + 1, sp.n[1]); /* one text piece per family, and # EOF */
+            /* the samples are there once: meta holds only metadata, every piece of b samples */
+            joined = sample_lines(m.data + sizeof(mprefix) - 1, NULL);
+            assert_string_equal(joined, "");
+            free(joined);
+            assert_memory_equal(m.data, mprefix, sizeof(mprefix) - 1);
             strbuf_release(&b);
+            strbuf_release(&m);
             free(flat[0]);
             free(flat[1]);
         }
@@ -1239,25 +1248,40 @@ static void both_formats_roll_back(void **state)
 {
     struct fixture f;
     struct expfmt_spans sp;
-    struct strbuf b;
-    size_t full, cap;
+    struct strbuf b, m;
+    size_t full, mfull, cap;
 
     (void)state;
     fixture_init(&f);
     strbuf_init(&b, OUT_MAX);
-    assert_int_equal(expfmt_render_both(&b, &f.in, &sp), 0);
+    strbuf_init(&m, OUT_MAX);
+    assert_int_equal(expfmt_render_both(&b, &m, &f.in, &sp), 0);
     full = b.len;
+    mfull = m.len;
     strbuf_release(&b);
-    for (cap = 0; cap < full; cap += cap + 5 < full - 8 ? 5 : 1) {
-        strbuf_init(&b, cap);
+    strbuf_release(&m);
+    /* either buffer too small: both go back to where they were */
+    for (cap = 0; cap < full + mfull; cap += cap + 5 < full + mfull - 8 ? 5 : 1) {
+        strbuf_init(&b, cap < full ? cap : OUT_MAX);
+        strbuf_init(&m, cap < full ? OUT_MAX : cap - full);
+        if (cap >= full && cap - full >= mfull)
+            break;
         memset(&sp, 0xab, sizeof(sp));
-        assert_int_equal(expfmt_render_both(&b, &f.in, &sp), -E2BIG);
+        assert_int_equal(expfmt_render_both(&b, &m, &f.in, &sp), -E2BIG);
         assert_int_equal(b.len, 0);
-        assert_int_equal(sp.n[0] + sp.n[1] + sp.total[0] + sp.total[1], 0);
+        assert_int_equal(m.len, 0);
+        assert_int_equal(sp.n + sp.total, 0);
         strbuf_release(&b);
+        strbuf_release(&m);
     }
-    assert_int_equal(expfmt_render_both(&b, NULL, &sp), -EINVAL);
-    assert_int_equal(expfmt_render_both(&b, &f.in, NULL), -EINVAL);
+    strbuf_release(&b);
+    strbuf_release(&m);
+    strbuf_init(&b, OUT_MAX);
+    assert_int_equal(expfmt_render_both(&b, &m, NULL, &sp), -EINVAL);
+    assert_int_equal(expfmt_render_both(&b, &m, &f.in, NULL), -EINVAL);
+    assert_int_equal(expfmt_render_both(&b, NULL, &f.in, &sp), -EINVAL);
+    assert_int_equal(expfmt_render_both(&b, &b, &f.in, &sp), -EINVAL);
+    strbuf_release(&b);
 }
 
 /* Skip when a partial run left the parser out; fail, naming the package, when it is not there. */
