@@ -18,11 +18,12 @@ jobs=$(nproc 2>/dev/null || echo 2)
 BUILD_PACKAGES=(
   build-essential cmake pkg-config git ca-certificates
   libcurl4-openssl-dev libmicrohttpd-dev libjsmn-dev libssl-dev libyaml-dev libgnutls28-dev
-  libcrypt-dev
+  libcrypt-dev zlib1g-dev
 )
 TEST_PACKAGES=(
   libcmocka-dev curl clang-14 libclang-rt-14-dev valgrind clang-format-14 cppcheck shellcheck
   prometheus prometheus-alertmanager jq iproute2 chromium systemd wrk openssl
+  python3-prometheus-client
 )
 
 # deps PACKAGE...: install those of the packages that are missing.

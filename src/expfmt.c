@@ -3,11 +3,23 @@
  *
  * DESIGN. Two layers. The writer (family_begin / sample / writer_end) is the
  * only code that knows the wire format; the metric list below it knows names,
- * types, help texts, labels and values and nothing about syntax. Counter
- * families are named without their "_total" suffix and histogram samples are
- * named by kind (bucket / sum / count), so an OpenMetrics writer (which names
- * a counter family "x" and its sample "x_total", and ends with "# EOF") is a
- * second writer, not a second metric list.
+ * types, help texts, labels and values and nothing about syntax. Families are
+ * named as OpenMetrics names them: a counter "x" whose sample is "x_total", an
+ * info "x" whose sample is "x_info", a histogram whose samples are named by
+ * kind (bucket / sum / count). The text writer names the counter family
+ * "x_total" and the info family "x_info" (a gauge, text 0.0.4 has no info);
+ * the OpenMetrics writer writes TYPE, UNIT, HELP in that order, HELP escaped
+ * as the ABNF wants (\\, \n, \"), and ends with "# EOF". Sample lines are the
+ * same in both formats, byte for byte.
+ *
+ * OpenMetrics choices (README, "OpenMetrics"): elb_job_status stays a gauge,
+ * not a stateset, because a stateset's label must be named after its family
+ * (elb_job_status="FAIL", not status="FAIL") and must list every state, which
+ * --metrics.sparse-status does not; the *_info families are info (their
+ * sample names are unchanged); no _created samples (Prometheus 2.x stores
+ * each as a series of its own, and the counters start with the process,
+ * whose start process_start_time_seconds gives); # UNIT for the families
+ * whose name ends in a unit (_seconds, _bytes).
  *
  * Every family's samples are written together, per-job families loop over the
  * jobs inside the family. Every family the exporter knows always has its
@@ -35,7 +47,7 @@
 
 /* ---------------------------------------------------------------- writer */
 
-enum metric_type { MT_GAUGE, MT_COUNTER, MT_HISTOGRAM };
+enum metric_type { MT_GAUGE, MT_COUNTER, MT_HISTOGRAM, MT_INFO };
 
 /* Which sample of a family: the value itself, or one of the histogram parts. */
 enum sample_kind { SK_VALUE, SK_BUCKET, SK_SUM, SK_COUNT };
@@ -50,22 +62,33 @@ struct writer {
     enum expfmt_format fmt;
     const char *family; /* base name of the family being written */
     enum metric_type type;
+    /*
+     * Both formats at once (expfmt_render_both): out gets the text exposition,
+     * meta the OpenMetrics metadata, sp the OpenMetrics pieces of the two.
+     */
+    struct expfmt_spans *sp; /* NULL: one format, fmt */
+    struct strbuf *meta;
+    size_t entry, meta_entry; /* out->len, meta->len when rendering began */
+    size_t om_run;            /* start in out of the samples not yet in a piece */
 };
 
-static const char *type_name(enum metric_type t)
+/* The TYPE word of t in format fmt (text 0.0.4 has no info: a gauge). */
+static const char *type_name(enum expfmt_format fmt, enum metric_type t)
 {
     switch (t) {
     case MT_COUNTER:
         return "counter";
     case MT_HISTOGRAM:
         return "histogram";
+    case MT_INFO:
+        return fmt == EXPFMT_OPENMETRICS ? "info" : "gauge";
     case MT_GAUGE:
     default:
         return "gauge";
     }
 }
 
-/* Suffix the text format puts after the family base name for a sample kind. */
+/* Suffix after the family base name for a sample kind (the same in both formats). */
 static const char *sample_suffix(enum metric_type t, enum sample_kind k)
 {
     switch (k) {
@@ -77,40 +100,126 @@ static const char *sample_suffix(enum metric_type t, enum sample_kind k)
         return "_count";
     case SK_VALUE:
     default:
-        return t == MT_COUNTER ? "_total" : "";
+        return t == MT_COUNTER ? "_total" : t == MT_INFO ? "_info" : "";
     }
 }
 
-/* HELP escaping: backslash and newline only. */
+/* Text 0.0.4 HELP escaping: backslash and newline only. */
 static const char *help_escape(unsigned char c)
 {
     return c == '\\' ? "\\\\" : c == '\n' ? "\\n" : NULL;
 }
 
-/* Append help text with \ and newline escaped (HELP escaping). Returns 0 or a strbuf error. */
-static int escape_help(struct strbuf *out, const char *s)
+/* OpenMetrics HELP is an escaped-string of the ABNF: the double quote too. */
+static const char *help_escape_om(unsigned char c)
 {
-    return strbuf_escape(out, s, help_escape);
+    return c == '"' ? "\\\"" : help_escape(c);
 }
 
 /*
- * Start a family: name is the base name (counters without "_total"), help one
- * line of text. Writes "# HELP" and "# TYPE". Returns 0 or a strbuf error.
+ * The unit a family's name ends in, or NULL: OpenMetrics wants # UNIT where it
+ * is known, and only as a suffix of the name. Info families have none.
+ */
+static const char *family_unit(const char *name, enum metric_type type)
+{
+    static const char *const units[] = {"seconds", "bytes"};
+    size_t n = strlen(name), i, k;
+
+    if (type == MT_INFO)
+        return NULL;
+    for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+        k = strlen(units[i]);
+        if (n > k + 1 && name[n - k - 1] == '_' && strcmp(name + n - k, units[i]) == 0)
+            return units[i];
+    }
+    return NULL;
+}
+
+/* OpenMetrics metadata into b: "# TYPE", "# UNIT" (when the name ends in a unit), "# HELP". */
+static int meta_om(struct strbuf *b, const char *name, enum metric_type type, const char *help)
+{
+    const char *unit = family_unit(name, type);
+    int rc;
+
+    rc = strbuf_printf(b, "# TYPE %s %s\n", name, type_name(EXPFMT_OPENMETRICS, type));
+    if (rc == 0 && unit)
+        rc = strbuf_printf(b, "# UNIT %s %s\n", name, unit);
+    if (rc == 0)
+        rc = strbuf_printf(b, "# HELP %s ", name);
+    if (rc == 0)
+        rc = strbuf_escape(b, help, help_escape_om);
+    return rc ? rc : strbuf_putc(b, '\n');
+}
+
+/* Text 0.0.4 metadata: "# HELP" and "# TYPE" of the name the samples carry. */
+static int meta_text(struct writer *w, const char *name, enum metric_type type, const char *help)
+{
+    const char *suffix = type == MT_COUNTER ? "_total" : type == MT_INFO ? "_info" : "";
+    int rc;
+
+    rc = strbuf_printf(w->out, "# HELP %s%s ", name, suffix);
+    if (rc)
+        return rc;
+    rc = strbuf_escape(w->out, help, help_escape);
+    if (rc)
+        return rc;
+    return strbuf_printf(w->out, "\n# TYPE %s%s %s\n", name, suffix,
+                         type_name(EXPFMT_TEXT_004, type));
+}
+
+/*
+ * Both formats: bytes [from, to) of out (in_meta 0) or of meta (1) are the
+ * next piece of the OpenMetrics exposition; joined to the last piece when
+ * they follow it in the same buffer.
+ */
+static int span_add(struct writer *w, int in_meta, size_t from, size_t to)
+{
+    struct expfmt_spans *sp = w->sp;
+    struct expfmt_span *last = sp->n ? &sp->span[sp->n - 1] : NULL;
+    size_t off = from - (in_meta ? w->meta_entry : w->entry);
+
+    if (to == from)
+        return 0;
+    sp->total += to - from;
+    if (last && last->in_meta == in_meta && last->off + last->len == off) {
+        last->len += to - from;
+        return 0;
+    }
+    if (sp->n >= EXPFMT_SPANS_MAX)
+        return -E2BIG; /* cannot happen: the families are a fixed list */
+    sp->span[sp->n++] = (struct expfmt_span){.in_meta = in_meta, .off = off, .len = to - from};
+    return 0;
+}
+
+/*
+ * Start a family: name is the base name (a counter without "_total", an info
+ * without "_info"), help one line of text; the metadata of the format, or of
+ * both. Both: the previous family's samples (in out) end an OpenMetrics
+ * piece, the OpenMetrics metadata goes to meta as a piece of its own, the
+ * text metadata to out, and the samples to come open the next piece.
+ * Returns 0 or a strbuf error.
  */
 static int family_begin(struct writer *w, const char *name, enum metric_type type, const char *help)
 {
-    const char *suffix = type == MT_COUNTER ? "_total" : "";
+    size_t from;
     int rc;
 
     w->family = name;
     w->type = type;
-    rc = strbuf_printf(w->out, "# HELP %s%s ", name, suffix);
+    if (!w->sp)
+        return w->fmt == EXPFMT_OPENMETRICS ? meta_om(w->out, name, type, help)
+                                            : meta_text(w, name, type, help);
+    rc = span_add(w, 0, w->om_run, w->out->len);
     if (rc)
         return rc;
-    rc = escape_help(w->out, help);
-    if (rc)
-        return rc;
-    return strbuf_printf(w->out, "\n# TYPE %s%s %s\n", name, suffix, type_name(type));
+    from = w->meta->len;
+    rc = meta_om(w->meta, name, type, help);
+    if (rc == 0)
+        rc = span_add(w, 1, from, w->meta->len);
+    if (rc == 0)
+        rc = meta_text(w, name, type, help);
+    w->om_run = w->out->len;
+    return rc;
 }
 
 /*
@@ -150,11 +259,21 @@ static int sample(struct writer *w, enum sample_kind kind, const struct label *l
     return strbuf_printf(w->out, " %s\n", num);
 }
 
-/* Finish the exposition (nothing in text 0.0.4; "# EOF" in OpenMetrics). */
+/* Finish the exposition (nothing in text 0.0.4; "# EOF" in OpenMetrics), closing the pieces. */
 static int writer_end(struct writer *w)
 {
-    (void)w;
-    return 0;
+    int rc;
+
+    size_t from;
+
+    if (!w->sp)
+        return w->fmt == EXPFMT_OPENMETRICS ? strbuf_puts(w->out, "# EOF\n") : 0;
+    rc = span_add(w, 0, w->om_run, w->out->len);
+    if (rc)
+        return rc;
+    from = w->meta->len;
+    rc = strbuf_puts(w->meta, "# EOF\n");
+    return rc ? rc : span_add(w, 1, from, w->meta->len);
 }
 
 /* A family with one unlabelled sample. */
@@ -235,6 +354,10 @@ static int emit_status(struct writer *w, const struct expfmt_input *in, const st
     size_t i;
     int rc;
 
+    if (in->sparse_status) { /* only the status the job is in */
+        l.value = job_status_name(cur);
+        return job_sample(w, in, j, &l, 1, 1);
+    }
     /* the stateset of the job's own profile, plus UNKNOWN */
     for (i = 0; i < prof->n_statuses; i++) {
         enum job_status s = prof->statuses[i];
@@ -376,7 +499,7 @@ static const struct job_family job_families[] = {
      "Current status of the job: 1 for the status it is in, 0 for the others (UNKNOWN: never "
      "fetched or not found).",
      emit_status},
-    {"elb_job_info", MT_GAUGE, "Always 1; carries the resource the job works on.", emit_info},
+    {"elb_job", MT_INFO, "Always 1; carries the resource the job works on.", emit_info},
     {"elb_job_begin_timestamp_seconds", MT_GAUGE, "Time the job began, in seconds since the epoch.",
      emit_begin},
     {"elb_job_end_timestamp_seconds", MT_GAUGE,
@@ -385,8 +508,7 @@ static const struct job_family job_families[] = {
      "Job duration in seconds: end minus begin once finished, last poll minus begin while "
      "running.",
      emit_duration},
-    {"elb_job_error_info", MT_GAUGE, "Always 1 while the job is FAIL; carries its error.",
-     emit_error},
+    {"elb_job_error", MT_INFO, "Always 1 while the job is FAIL; carries its error.", emit_error},
     {"elb_job_sub_jobs", MT_GAUGE, "Number of the job's direct sub-jobs in each status.",
      emit_sub_jobs},
     {"elb_job_fetch_success", MT_GAUGE, "1 if the last poll of the job got a valid answer, else 0.",
@@ -535,7 +657,7 @@ static int render_api(struct writer *w, const struct stats *st)
     l.value = le;
     for (i = 0; i < STATS_DURATION_BUCKETS; i++) {
         cum += st->duration_buckets[i];
-        expfmt_format_double(stats_duration_bounds[i], le, sizeof(le));
+        expfmt_format_canonical(stats_duration_bounds[i], le, sizeof(le));
         rc = sample(w, SK_BUCKET, &l, 1, (double)cum);
         if (rc)
             return rc;
@@ -631,7 +753,7 @@ static int render_exporter(struct writer *w, const struct expfmt_input *in)
         if (rc)
             return rc;
     }
-    rc = family_begin(w, "elb_job_exporter_build_info", MT_GAUGE,
+    rc = family_begin(w, "elb_job_exporter_build", MT_INFO,
                       "Always 1; carries the exporter's version and the library versions.");
     if (rc || !b)
         return rc;
@@ -753,42 +875,78 @@ static int render_process(struct writer *w, const struct proc_stats *p)
 
 /* ------------------------------------------------------------ public API */
 
-int expfmt_render(struct strbuf *out, enum expfmt_format fmt, const struct expfmt_input *in)
+/* Render with w set up (one format, or both with w->sp). Rolls out back on failure. */
+static int render(struct writer *w, const struct expfmt_input *in)
 {
-    struct writer w = {.out = out, .fmt = fmt};
+    struct strbuf *out = w->out;
     size_t entry, saved_max;
     int rc;
 
-    if (!out || !in || !in->profile || !in->stats || (in->n_jobs && !in->jobs))
-        return -EINVAL;
-    if (fmt != EXPFMT_TEXT_004)
-        return -EINVAL;
     entry = out->len;
     saved_max = out->max;
     /* One exposition never exceeds its bound, whatever room out has. */
     if (out->max - entry > expfmt_max_output(in->n_jobs))
         out->max = entry + expfmt_max_output(in->n_jobs);
 
-    rc = render_jobs(&w, in);
+    rc = render_jobs(w, in);
     if (rc)
         goto out;
-    rc = render_aggregates(&w, in);
+    rc = render_aggregates(w, in);
     if (rc)
         goto out;
-    rc = render_exporter(&w, in);
+    rc = render_exporter(w, in);
     if (rc)
         goto out;
-    rc = render_http(&w, in);
+    rc = render_http(w, in);
     if (rc)
         goto out;
-    rc = render_process(&w, in->proc);
+    rc = render_process(w, in->proc);
     if (rc)
         goto out;
-    rc = writer_end(&w);
+    rc = writer_end(w);
 out:
     out->max = saved_max;
     if (rc)
         strbuf_truncate(out, entry);
+    return rc;
+}
+
+static int input_ok(const struct strbuf *out, const struct expfmt_input *in)
+{
+    return out && in && in->profile && in->stats && (!in->n_jobs || in->jobs);
+}
+
+int expfmt_render(struct strbuf *out, enum expfmt_format fmt, const struct expfmt_input *in)
+{
+    struct writer w = {.out = out, .fmt = fmt};
+
+    if (!input_ok(out, in) || (fmt != EXPFMT_TEXT_004 && fmt != EXPFMT_OPENMETRICS))
+        return -EINVAL;
+    return render(&w, in);
+}
+
+int expfmt_render_both(struct strbuf *out, struct strbuf *meta, const struct expfmt_input *in,
+                       struct expfmt_spans *sp)
+{
+    struct writer w = {.out = out, .fmt = EXPFMT_TEXT_004, .sp = sp, .meta = meta};
+    size_t meta_saved;
+    int rc;
+
+    if (!input_ok(out, in) || !meta || meta == out || !sp)
+        return -EINVAL;
+    memset(sp, 0, sizeof(*sp));
+    w.entry = w.om_run = out->len;
+    w.meta_entry = meta->len;
+    /* the metadata is a fixed list: bounded like the exposition's fixed part */
+    meta_saved = meta->max;
+    if (meta->max - meta->len > EXPFMT_FIXED_MAX)
+        meta->max = meta->len + EXPFMT_FIXED_MAX;
+    rc = render(&w, in);
+    meta->max = meta_saved;
+    if (rc) {
+        strbuf_truncate(meta, w.meta_entry);
+        memset(sp, 0, sizeof(*sp));
+    }
     return rc;
 }
 
@@ -910,6 +1068,45 @@ void expfmt_format_double(double v, char *buf, size_t len)
                 break;
         }
     }
+    if (n < 0 || (size_t)n >= len)
+        buf[0] = '\0';
+}
+
+void expfmt_format_canonical(double v, char *buf, size_t len)
+{
+    char e[DOUBLE_BUF];
+    int prec, exp = 0, n = -1;
+    char *x;
+
+    if (!buf || len == 0)
+        return;
+    buf[0] = '\0';
+    if (isnan(v) || isinf(v) || v == 0) {
+        n = snprintf(buf, len, "%s",
+                     isnan(v)     ? "NaN"
+                     : isinf(v)   ? (v > 0 ? "+Inf" : "-Inf")
+                     : signbit(v) ? "-0.0"
+                                  : "0.0");
+        goto out;
+    }
+    /* the fewest significant digits that read back as v, and the decimal exponent */
+    for (prec = 0; prec < 17; prec++) {
+        snprintf(e, sizeof(e), "%.*e", prec, v);
+        if (strtod(e, NULL) == v)
+            break;
+    }
+    x = strchr(e, 'e');
+    if (!x)
+        goto out;
+    exp = (int)strtol(x + 1, NULL, 10);
+    if (exp < -4 || exp >= 6) { /* Go's %g with the shortest digits switches at these */
+        n = snprintf(buf, len, "%s", e);
+        goto out;
+    }
+    n = snprintf(buf, len, "%.*f", prec - exp > 0 ? prec - exp : 0, v);
+    if (n >= 0 && (size_t)n < len && !strchr(buf, '.'))
+        n = snprintf(buf + n, len - (size_t)n, ".0") < 0 ? -1 : n + 2;
+out:
     if (n < 0 || (size_t)n >= len)
         buf[0] = '\0';
 }

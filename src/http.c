@@ -80,6 +80,7 @@
 
 #include "expfmt.h"
 #include "log.h"
+#include "negotiate.h"
 #include "ratelimit.h"
 #include "timeutil.h"
 #include "webauth.h"
@@ -568,24 +569,70 @@ static enum MHD_Result answer_text(struct MHD_Connection *c, unsigned code, cons
     return answer_text_with(c, code, text, allow ? MHD_HTTP_HEADER_ALLOW : NULL, allow);
 }
 
-/* Queue len bytes of snapshot s (the answer holds the reference until sent). */
+/*
+ * Queue page pg of snapshot s (the answer holds the reference until sent), or
+ * its gzip form (the page after it) when gzip is asked for and there is one:
+ * Content-Encoding then says so. vary: the request headers the choice read.
+ */
 static enum MHD_Result answer_snapshot(struct MHD_Connection *c, struct snapshot *s,
-                                       const char *data, size_t len, const char *type)
+                                       enum snapshot_page pg, int gzip, const char *type,
+                                       const char *vary)
 {
+    const struct snapshot_buf *b = &s->page[pg];
+    struct MHD_IoVec iov[SNAPSHOT_IOV_MAX];
     struct MHD_Response *r;
     enum MHD_Result ret;
+    size_t i;
 
-    r = MHD_create_response_from_buffer_with_free_callback_cls(len, (void *)data, release_snapshot,
-                                                               s);
+    gzip = gzip && s->page[pg + 1].data; /* no gzip form (compression failed): identity */
+    if (gzip)
+        b = &s->page[pg + 1];
+    if (b->iov) { /* pieces of a shared body (snapshot.h) */
+        for (i = 0; i < b->n_iov && i < SNAPSHOT_IOV_MAX; i++) {
+            iov[i].iov_base = b->iov[i].iov_base;
+            iov[i].iov_len = b->iov[i].iov_len;
+        }
+        r = MHD_create_response_from_iovec(iov, (unsigned)i, release_snapshot, s);
+    } else {
+        r = MHD_create_response_from_buffer_with_free_callback_cls(b->len, b->data,
+                                                                   release_snapshot, s);
+    }
     if (!r) {
         snapshot_release(s);
         return MHD_NO;
     }
     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
     MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
+    MHD_add_response_header(r, MHD_HTTP_HEADER_VARY, vary);
+    if (gzip)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
     ret = queue_response(c, MHD_HTTP_OK, r);
     MHD_destroy_response(r);
     return ret;
+}
+
+/* Does the request's Accept-Encoding take gzip (negotiate.h)? */
+static int wants_gzip(struct MHD_Connection *c)
+{
+    const char *ae =
+        MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_ENCODING);
+
+    return negotiate_encoding(ae, NULL) == NEGOTIATE_GZIP;
+}
+
+/*
+ * The exposition: the format Accept asks for (text 0.0.4 or OpenMetrics, with
+ * its exact Content-Type), gzip'd when Accept-Encoding takes it, both already
+ * in the snapshot. HEAD gets the same headers (libmicrohttpd leaves out the body).
+ */
+static enum MHD_Result answer_metrics(struct MHD_Connection *c, struct snapshot *s)
+{
+    const char *accept = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT);
+    enum negotiate_format f = negotiate_format(accept, NULL);
+
+    return answer_snapshot(c, s,
+                           negotiate_is_openmetrics(f) ? SNAPSHOT_OPENMETRICS : SNAPSHOT_METRICS,
+                           wants_gzip(c), negotiate_content_type(f), "Accept-Encoding, Accept");
 }
 
 /* Does the request announce a body (Content-Length other than 0, or Transfer-Encoding)? */
@@ -840,10 +887,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         if (!s)
             return answer_text(c, MHD_HTTP_SERVICE_UNAVAILABLE, "no data yet\n", NULL);
         if (metrics)
-            return answer_snapshot(c, s, s->page[SNAPSHOT_METRICS].data,
-                                   s->page[SNAPSHOT_METRICS].len, EXPFMT_CONTENT_TYPE_TEXT);
-        return answer_snapshot(c, s, s->page[SNAPSHOT_LANDING].data, s->page[SNAPSHOT_LANDING].len,
-                               "text/html; charset=utf-8");
+            return answer_metrics(c, s);
+        return answer_snapshot(c, s, SNAPSHOT_LANDING, wants_gzip(c), "text/html; charset=utf-8",
+                               "Accept-Encoding");
     }
     if (strcmp(url, "/-/healthy") == 0) {
         if (!get)

@@ -108,6 +108,19 @@ static int demo_setup(struct config *cfg, struct sim **simp)
     return 0;
 }
 
+/* Write a page (whole, or its pieces in order) to f. Returns 1, or 0 on a write error. */
+static int write_page(const struct snapshot_buf *b, FILE *f)
+{
+    size_t i;
+
+    if (!b->iov)
+        return fwrite(b->data, 1, b->len, f) == b->len;
+    for (i = 0; i < b->n_iov; i++)
+        if (fwrite(b->iov[i].iov_base, 1, b->iov[i].iov_len, f) != b->iov[i].iov_len)
+            return 0;
+    return 1;
+}
+
 /*
  * Poll every job once and print the exposition to stdout (--once). Returns the
  * exit code (poller_once_exit_code), so that a textfile-collector run never
@@ -123,9 +136,7 @@ static int run_once(struct poller *p, struct snapshot_store *store)
     s = snapshot_acquire(store);
     if (!s)
         return 1;
-    ok = fwrite(s->page[SNAPSHOT_METRICS].data, 1, s->page[SNAPSHOT_METRICS].len, stdout) ==
-             s->page[SNAPSHOT_METRICS].len &&
-         fflush(stdout) == 0;
+    ok = write_page(&s->page[SNAPSHOT_METRICS], stdout) && fflush(stdout) == 0;
     snapshot_release(s);
     if (!ok) {
         log_error("cannot write the exposition to stdout: %s", strerror(errno));

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "api.h"
+#include "gzip.h"
 #include "iam.h"
 #include "job.h"
 #include "jobtable.h"
@@ -165,17 +166,44 @@ static size_t build_views(struct poller *p)
     return n;
 }
 
+/* A strbuf's data handed over and trimmed to its length (it grew by doubling). NULL: ENOMEM. */
+static char *detach_trimmed(struct strbuf *b, size_t *len)
+{
+    char *data = strbuf_detach(b, len), *trimmed;
+
+    if (!data)
+        return NULL;
+    trimmed = realloc(data, *len + 1); /* smaller: fails only by keeping data as it is */
+    if (trimmed)
+        data = trimmed;
+    return data;
+}
+
+/* The render_failures_total page of a snapshot page. */
+static enum render_page render_page_of(enum snapshot_page pg)
+{
+    switch (pg) {
+    case SNAPSHOT_OPENMETRICS:
+        return RENDER_OPENMETRICS;
+    case SNAPSHOT_LANDING:
+        return RENDER_LANDING;
+    case SNAPSHOT_METRICS:
+    default:
+        return RENDER_METRICS;
+    }
+}
+
 /*
- * Render one page into s; on failure count it, log it and serve the page's
- * last good form from prev (one page never holds back another).
+ * Put a rendered page into s; on failure count it, log it and serve the
+ * page's last good form from prev (one page never holds back another).
  */
 static void render_page(struct poller *p, struct snapshot *s, struct snapshot *prev,
                         enum snapshot_page pg, int rc, struct strbuf *b)
 {
-    enum render_page rp = pg == SNAPSHOT_METRICS ? RENDER_METRICS : RENDER_LANDING;
+    enum render_page rp = render_page_of(pg);
 
     if (rc == 0) {
-        s->page[pg].data = strbuf_detach(b, &s->page[pg].len);
+        s->page[pg].data = detach_trimmed(b, &s->page[pg].len);
         if (s->page[pg].data)
             return;
         rc = -ENOMEM;
@@ -186,21 +214,99 @@ static void render_page(struct poller *p, struct snapshot *s, struct snapshot *p
     snapshot_borrow(s, pg, prev);
 }
 
-/* Render the exposition and landing page from the current state and publish them. */
+_Static_assert(EXPFMT_SPANS_MAX <= SNAPSHOT_IOV_MAX, "the OpenMetrics pieces fit a page");
+
+/*
+ * Put the expositions, rendered together (rc: the result), into s: the text
+ * page is b, whole; the OpenMetrics page owns the metadata in m and is the
+ * list of pieces sp names, of b (the samples) and of m. On failure both are
+ * counted, logged and kept from prev together (they share the samples).
+ */
+static void render_expositions(struct poller *p, struct snapshot *s, struct snapshot *prev, int rc,
+                               struct strbuf *b, struct strbuf *m, const struct expfmt_spans *sp)
+{
+    char *text = NULL, *meta = NULL;
+    struct iovec *iov = NULL;
+    size_t text_len = 0, meta_len = 0, i;
+
+    if (rc == 0) {
+        text = detach_trimmed(b, &text_len);
+        meta = detach_trimmed(m, &meta_len);
+        iov = calloc(sp->n ? sp->n : 1, sizeof(*iov));
+        rc = text && meta && iov ? 0 : -ENOMEM;
+    }
+    if (rc == 0) {
+        for (i = 0; i < sp->n; i++) {
+            iov[i].iov_base = (sp->span[i].in_meta ? meta : text) + sp->span[i].off;
+            iov[i].iov_len = sp->span[i].len;
+        }
+        s->page[SNAPSHOT_METRICS] = (struct snapshot_buf){.data = text, .len = text_len};
+        s->page[SNAPSHOT_OPENMETRICS] =
+            (struct snapshot_buf){.data = meta, .len = sp->total, .iov = iov, .n_iov = sp->n};
+        return;
+    }
+    free(text);
+    free(meta);
+    free(iov);
+    p->stats.render_failures[RENDER_METRICS]++;
+    p->stats.render_failures[RENDER_OPENMETRICS]++;
+    log_error("rendering the metrics pages failed (%s); serving their previous form",
+              strerror(-rc));
+    snapshot_borrow(s, SNAPSHOT_METRICS, prev);
+    snapshot_borrow(s, SNAPSHOT_OPENMETRICS, prev);
+}
+
+/*
+ * The gzip form of page pg (at gz, the page after it): compressed once here,
+ * never per request. A page kept from prev keeps its gzip form from prev too;
+ * a gzip that fails leaves gz empty, and that page is served identity.
+ */
+static void compress_page(struct poller *p, struct snapshot *s, struct snapshot *prev,
+                          enum snapshot_page pg, enum snapshot_page gz)
+{
+    int rc;
+
+    if (s->owner[pg]) {
+        snapshot_borrow(s, gz, prev);
+        return;
+    }
+    if (s->page[pg].iov)
+        rc = gzip_compress_v(s->page[pg].iov, s->page[pg].n_iov, GZIP_LEVEL_SNAPSHOT,
+                             &s->page[gz].data, &s->page[gz].len);
+    else if (s->page[pg].data)
+        rc = gzip_compress(s->page[pg].data, s->page[pg].len, GZIP_LEVEL_SNAPSHOT,
+                           &s->page[gz].data, &s->page[gz].len);
+    else
+        return;
+    if (rc == 0)
+        return;
+    p->stats.render_failures[RENDER_GZIP]++;
+    log_error("compressing the %s page failed (%s); serving it uncompressed",
+              render_page_name(render_page_of(pg)), strerror(-rc));
+}
+
+/* Render the expositions and the landing page from the current state, gzip each, publish. */
 static void publish(struct poller *p)
 {
+    static const enum snapshot_page gz_of[][2] = {
+        {SNAPSHOT_METRICS, SNAPSHOT_METRICS_GZ},
+        {SNAPSHOT_OPENMETRICS, SNAPSHOT_OPENMETRICS_GZ},
+        {SNAPSHOT_LANDING, SNAPSHOT_LANDING_GZ},
+    };
     struct proc_stats proc;
     struct expfmt_input in;
     struct landing_input li;
-    struct strbuf m, l;
+    struct expfmt_spans spans;
+    struct strbuf b, meta;
     struct snapshot *s, *prev;
-    size_t n = build_views(p);
+    size_t n = build_views(p), i;
     int rc;
 
     s = snapshot_new();
     if (!s || n == SIZE_MAX) {
         snapshot_release(s);
         p->stats.render_failures[RENDER_METRICS]++;
+        p->stats.render_failures[RENDER_OPENMETRICS]++;
         p->stats.render_failures[RENDER_LANDING]++;
         log_error("publishing failed (out of memory); serving the previous snapshot");
         return;
@@ -215,19 +321,25 @@ static void publish(struct poller *p)
         .proc = &proc,
         .build = &p->build,
         .http = p->http,
+        .sparse_status = p->cfg->metrics_sparse_status,
     };
     li = (struct landing_input){
         .state = &in, .telemetry_path = p->cfg->telemetry_path, .now = time_now()};
     prev = snapshot_acquire(p->store);
-    strbuf_init(&m, expfmt_max_output(n));
-    rc = expfmt_render(&m, EXPFMT_TEXT_004, &in);
-    render_page(p, s, prev, SNAPSHOT_METRICS, rc, &m);
-    strbuf_init(&l, LANDING_MAX);
-    rc = landing_render(&l, &li);
-    render_page(p, s, prev, SNAPSHOT_LANDING, rc, &l);
+    /* each page into a fresh buffer, which becomes the snapshot's */
+    strbuf_init(&b, expfmt_max_output(n));
+    strbuf_init(&meta, EXPFMT_FIXED_MAX);
+    rc = expfmt_render_both(&b, &meta, &in, &spans);
+    render_expositions(p, s, prev, rc, &b, &meta, &spans);
+    strbuf_release(&b);
+    strbuf_release(&meta);
+    strbuf_init(&b, LANDING_MAX);
+    rc = landing_render(&b, &li);
+    render_page(p, s, prev, SNAPSHOT_LANDING, rc, &b);
+    strbuf_release(&b);
+    for (i = 0; i < sizeof(gz_of) / sizeof(gz_of[0]); i++)
+        compress_page(p, s, prev, gz_of[i][0], gz_of[i][1]);
     snapshot_release(prev);
-    strbuf_release(&m);
-    strbuf_release(&l);
     s->cycles = p->cycles;
     snapshot_publish(p->store, s);
     p->dirty = 0;

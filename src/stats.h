@@ -28,8 +28,18 @@ enum api_err_reason {
 };
 const char *api_err_reason_name(enum api_err_reason r);
 
-/* Pages rendered per cycle (label values of render_failures_total). */
-enum render_page { RENDER_METRICS = 0, RENDER_LANDING, RENDER_PAGE_COUNT };
+/*
+ * Pages rendered per cycle (label values of render_failures_total): the text
+ * exposition, the landing page, the OpenMetrics exposition, and "gzip", the
+ * compression of any of them (that page is then served identity).
+ */
+enum render_page {
+    RENDER_METRICS = 0,
+    RENDER_LANDING,
+    RENDER_OPENMETRICS,
+    RENDER_GZIP,
+    RENDER_PAGE_COUNT
+};
 const char *render_page_name(enum render_page p);
 
 /* Upper bounds of api_request_duration_seconds buckets (+Inf is implicit). */
