@@ -1028,9 +1028,9 @@ static void openmetrics_metadata(void **state)
     assert_line(t, "elb_job_exporter_api_request_duration_seconds_sum 40.25");
     assert_line(t, "elb_job_exporter_api_request_duration_seconds_count 6");
     /* every family has TYPE and HELP once; no other comment but # EOF, last */
-    assert_int_equal(count_prefix(t, "# TYPE "), 35);
-    assert_int_equal(count_prefix(t, "# HELP "), 35);
-    assert_int_equal(count_prefix(t, "#"), 35 + 35 + 12 + 1);
+    assert_int_equal(count_prefix(t, "# TYPE "), 36);
+    assert_int_equal(count_prefix(t, "# HELP "), 36);
+    assert_int_equal(count_prefix(t, "#"), 36 + 36 + 12 + 1);
     assert_int_equal(count_prefix(t, "# EOF"), 1);
     assert_true(ends_with(t, strlen(t), "\n# EOF\n"));
     free(t);
