@@ -698,10 +698,16 @@ static int append(struct store *s, const struct storefmt_rec *r, int wait)
         pthread_mutex_unlock(&s->mu);
         return s->failed ? -EIO : -ESHUTDOWN;
     }
-    if (!wait && s->pending->len + (size_t)n > STORE_PENDING_MAX) {
-        s->st.write_errors++; /* the disk does not keep up: drop it rather than grow */
+    /* the disk does not keep up: the appender writes (or waits for) a batch itself */
+    while (!wait && s->pending->len + (size_t)n > STORE_PENDING_MAX && !s->failed) {
+        if (!s->writing)
+            flush_locked(s);
+        else
+            pthread_cond_wait(&s->cond, &s->mu);
+    }
+    if (s->failed) {
         pthread_mutex_unlock(&s->mu);
-        return -ENOBUFS;
+        return -EIO;
     }
     rc = batch_add(s, r, rec, (size_t)n, wait ? &w : NULL);
     if (rc) {
@@ -864,9 +870,11 @@ static int compact(struct store *s)
     uint32_t k;
 
     pthread_mutex_lock(&s->mu);
-    if (s->compacting || s->failed) {
+    while (s->compacting) /* one at a time: store_compact waits for the background one */
+        pthread_cond_wait(&s->cond, &s->mu);
+    if (s->failed) {
         pthread_mutex_unlock(&s->mu);
-        return s->failed ? -EIO : -EALREADY;
+        return -EIO;
     }
     s->compacting = 1;
     before = s->written_end;
@@ -943,6 +951,7 @@ done:
     pthread_mutex_lock(&s->mu);
     s->compacting = 0;
     s->next_compact_try = mono_ms() + STORE_COMPACT_RETRY_MS;
+    pthread_cond_broadcast(&s->cond);
     pthread_mutex_unlock(&s->mu);
     return rc;
 }
