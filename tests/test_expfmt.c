@@ -162,6 +162,16 @@ static void fixture_init(struct fixture *f)
     stats_count_finished(st, "createELB");
     stats_count_failed(st, "createELB", "ELB.1003");
     st->series_dropped = 3;
+    st->store = (struct stats_store){.enabled = 1,
+                                     .jobs = 12,
+                                     .log_bytes = 4096,
+                                     .records_corrupt = 1,
+                                     .bytes_cut = 37,
+                                     .appends = 100,
+                                     .fsyncs = 9,
+                                     .compactions = 2,
+                                     .write_errors = 0,
+                                     .replay_seconds = 0.25};
 
     f->proc.ok = 1;
     f->proc.cpu_seconds = 1.5;
@@ -634,6 +644,36 @@ static void http_families(void **state)
     free(t);
 }
 
+/* The durable store's families (--storage.path); left out without a store. */
+static void store_families(void **state)
+{
+    struct fixture f;
+    char *t;
+
+    (void)state;
+    fixture_init(&f);
+    t = render(&f.in);
+    assert_line(t, "# TYPE elb_job_exporter_store_jobs gauge");
+    assert_line(t, "elb_job_exporter_store_jobs 12");
+    assert_line(t, "elb_job_exporter_store_size_bytes 4096");
+    assert_line(t, "# TYPE elb_job_exporter_store_records_corrupt_total counter");
+    assert_line(t, "elb_job_exporter_store_records_corrupt_total 1");
+    assert_line(t, "elb_job_exporter_store_bytes_cut_total 37");
+    assert_line(t, "elb_job_exporter_store_records_skipped_total 0");
+    assert_line(t, "elb_job_exporter_store_appends_total 100");
+    assert_line(t, "elb_job_exporter_store_fsyncs_total 9");
+    assert_line(t, "elb_job_exporter_store_compactions_total 2");
+    assert_line(t, "elb_job_exporter_store_write_errors_total 0");
+    assert_line(t, "# TYPE elb_job_exporter_store_replay_duration_seconds gauge");
+    assert_line(t, "elb_job_exporter_store_replay_duration_seconds 0.25");
+    free(t);
+
+    f.stats.store.enabled = 0;
+    t = render(&f.in);
+    assert_null(strstr(t, "elb_job_exporter_store_"));
+    free(t);
+}
+
 static void process_families(void **state)
 {
     struct fixture f;
@@ -675,10 +715,10 @@ static void structure_is_valid(void **state)
     (void)state;
     fixture_init(&f);
     t = render(&f.in);
-    /* 9 per job, 3 aggregate, 14 exporter, 3 HTTP server, 6 process */
-    assert_int_equal(check_structure(t), 35);
-    assert_int_equal(count_prefix(t, "# HELP "), 35);
-    assert_int_equal(count_prefix(t, "# TYPE "), 35);
+    /* 9 per job, 3 aggregate, 14 exporter, 10 store, 3 HTTP server, 6 process */
+    assert_int_equal(check_structure(t), 45);
+    assert_int_equal(count_prefix(t, "# HELP "), 45);
+    assert_int_equal(count_prefix(t, "# TYPE "), 45);
     /* the escaped newline did not split a line: each sample line has a value */
     assert_int_equal(count_prefix(t, "line2"), 0);
     free(t);
@@ -1200,6 +1240,7 @@ int main(void)
         cmocka_unit_test(aggregates),
         cmocka_unit_test(exporter_families),
         cmocka_unit_test(http_families),
+        cmocka_unit_test(store_families),
         cmocka_unit_test(process_families),
         cmocka_unit_test(structure_is_valid),
         cmocka_unit_test(empty_state_has_every_header),
