@@ -4,6 +4,7 @@
 #include "storefmt.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <string.h>
 #include <zlib.h>
 
@@ -367,7 +368,13 @@ long storefmt_decode(const uint8_t *b, size_t len, struct storefmt_rec *r)
     if (get32(b + 4) != crc(b, 4, b + STOREFMT_REC_HEADER, plen))
         return -EBADMSG;
 
-    memset(r, 0, sizeof(*r));
+    /* zeroed as far as this type fills it (the whole record would be a third of the replay) */
+    memset(r, 0, offsetof(struct storefmt_rec, registered_at));
+    r->registered_at = r->finished_at = r->observed_at = 0;
+    if (type == STOREFMT_REGISTER)
+        memset(&r->labels, 0, sizeof(r->labels));
+    else if (type == STOREFMT_FINISHED)
+        memset(&r->rec, 0, sizeof(r->rec));
     r->type = (enum storefmt_type)type;
     rd = (struct rd){.p = b + STOREFMT_REC_HEADER, .len = plen};
     if (r_u8(&rd) != PAYLOAD_VERSION)

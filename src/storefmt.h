@@ -90,7 +90,9 @@ int storefmt_labels_valid(const struct job_labels *l);
 long storefmt_encode(const struct storefmt_rec *r, uint8_t *out, size_t cap);
 
 /*
- * Decode the record at b (len bytes available) into *r. Returns its size (> 0);
+ * Decode the record at b (len bytes available) into *r: the key and the fields
+ * of its type (zeroed first, then filled; other types' fields are left as they
+ * were). Returns its size (> 0);
  * -EAGAIN when len ends before the record does (a torn tail); -EBADMSG when it
  * is damaged (magic, type, length, CRC or payload). A valid record of a profile
  * this version does not know decodes with r->profile NULL.
