@@ -873,7 +873,7 @@ static void hundred_thousand_jobs(void **state)
     print_message("store_open with %d jobs (%llu records, %llu bytes): %.3fs\n", N,
                   (unsigned long long)stats_of(s).records_loaded,
                   (unsigned long long)stats_of(s).log_bytes, secs);
-    assert_true(secs < 10.0); /* generous: sanitizers and a shared machine */
+    assert_true(secs < 30.0); /* generous: TSan takes 5 s, and the machine is shared */
     store_close(s);
     free(r);
 }
@@ -896,7 +896,7 @@ static void *child_register(void *arg)
     char id[32];
     unsigned i;
 
-    for (i = 0;; i++) {
+    for (i = 0; i < 800; i++) { /* 4 x 800 stay below what the collector holds (MAXJ) */
         int len = snprintf(id, sizeof(id), "k%u-%u", c->first, i);
         if (store_register(c->s, P0, id, NULL, i) != 0)
             _exit(3);
@@ -904,7 +904,7 @@ static void *child_register(void *arg)
         if (write(c->fd, id, (size_t)len + 1) != len + 1) /* short of PIPE_BUF: atomic */
             _exit(4);
     }
-    return NULL;
+    return NULL; /* the compactions go on until the kill */
 }
 
 static void kill9_during_registrations(void **state)
@@ -943,7 +943,17 @@ static void kill9_during_registrations(void **state)
             }
         }
         close(fds[1]);
-        usleep((useconds_t)(50000 + rand() % 200000));
+        {
+            /* the kill falls at a random moment after the first acknowledgement */
+            char first[64];
+            ssize_t r = read(fds[0], first, sizeof(first));
+            assert_true(r > 0);
+            acked = malloc((size_t)r + 1);
+            assert_non_null(acked);
+            memcpy(acked, first, (size_t)r);
+            alen = acap = (size_t)r;
+        }
+        usleep((useconds_t)(rand() % 200000));
         kill(pid, SIGKILL);
         for (;;) { /* what the child acknowledged, up to its death */
             char chunk[4096];
