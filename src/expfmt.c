@@ -38,6 +38,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
 
 #define DOUBLE_BUF 32    /* holds any expfmt_format_double() result */
@@ -678,6 +679,68 @@ static int render_api(struct writer *w, const struct stats *st)
                   st->api_up ? 1 : 0);
 }
 
+/* The durable store's families, in this order (a table, not a ladder). */
+static const struct store_family {
+    const char *name;
+    enum metric_type type;
+    const char *help;
+    size_t off;  /* of the value in struct stats_store */
+    int seconds; /* a double, not a uint64_t */
+} store_families[] = {
+    {"elb_job_exporter_store_jobs", MT_GAUGE,
+     "Jobs the durable store keeps: registered, or finished and remembered.",
+     offsetof(struct stats_store, jobs), 0},
+    {"elb_job_exporter_store_size_bytes", MT_GAUGE, "Bytes of the durable store's log file.",
+     offsetof(struct stats_store, log_bytes), 0},
+    {"elb_job_exporter_store_records_corrupt", MT_COUNTER,
+     "Records cut off the store's log at start-up as torn or damaged (with those after them).",
+     offsetof(struct stats_store, records_corrupt), 0},
+    {"elb_job_exporter_store_bytes_cut", MT_COUNTER,
+     "Bytes cut off the store's log at start-up as torn or damaged.",
+     offsetof(struct stats_store, bytes_cut), 0},
+    {"elb_job_exporter_store_records_skipped", MT_COUNTER,
+     "Valid records of the store's log skipped at start-up: their profile is unknown to this "
+     "version.",
+     offsetof(struct stats_store, records_skipped), 0},
+    {"elb_job_exporter_store_appends", MT_COUNTER, "Records written to the store's log.",
+     offsetof(struct stats_store, appends), 0},
+    {"elb_job_exporter_store_fsyncs", MT_COUNTER,
+     "fdatasync calls on the store's log; appends per fsync is the group commit's batch.",
+     offsetof(struct stats_store, fsyncs), 0},
+    {"elb_job_exporter_store_compactions", MT_COUNTER, "Compactions of the store's log.",
+     offsetof(struct stats_store, compactions), 0},
+    {"elb_job_exporter_store_write_errors", MT_COUNTER,
+     "Records the store could not write (disk full, I/O error); none of them was acknowledged.",
+     offsetof(struct stats_store, write_errors), 0},
+    {"elb_job_exporter_store_replay_duration_seconds", MT_GAUGE,
+     "Time the store took at start-up to read its log, in seconds.",
+     offsetof(struct stats_store, replay_seconds), 1},
+};
+
+/* The durable store's families; left out without a store. */
+static int render_store(struct writer *w, const struct stats_store *ss)
+{
+    const char *base = (const char *)ss;
+    size_t i;
+    int rc = 0;
+
+    for (i = 0; ss->enabled && rc == 0 && i < sizeof(store_families) / sizeof(store_families[0]);
+         i++) {
+        const struct store_family *f = &store_families[i];
+        double v;
+        uint64_t u;
+
+        if (f->seconds) {
+            memcpy(&v, base + f->off, sizeof(v));
+        } else {
+            memcpy(&u, base + f->off, sizeof(u));
+            v = (double)u;
+        }
+        rc = single(w, f->name, f->type, f->help, v);
+    }
+    return rc;
+}
+
 static int render_exporter(struct writer *w, const struct expfmt_input *in)
 {
     const struct stats *st = in->stats;
@@ -753,6 +816,9 @@ static int render_exporter(struct writer *w, const struct expfmt_input *in)
         if (rc)
             return rc;
     }
+    rc = render_store(w, &st->store);
+    if (rc)
+        return rc;
     rc = family_begin(w, "elb_job_exporter_build", MT_INFO,
                       "Always 1; carries the exporter's version and the library versions.");
     if (rc || !b)

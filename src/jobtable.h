@@ -21,6 +21,13 @@
  * finished (when it ended, for a job watched while it ran); the table forgets
  * it at the same time once no source lists it. retention 0 keeps finished
  * jobs for good (remembered ones bounded by max_jobs, the oldest go first).
+ * A registration (JOB_SRC_API) lasts until the same moment: the retention
+ * takes that source away, so registered jobs do not pile up to max_jobs.
+ *
+ * A durable store mirrors the table through the forget hook: it hears of
+ * every finished job the table forgets for good and of every registration the
+ * retention ends, and jobtable_restore_finished brings finished jobs back at
+ * start-up, so after a restart they are neither polled nor counted again.
  *
  * Other threads never touch the table. They post changes to its queue
  * (jobtable_post, thread-safe), which calls the wake function (the poller's
@@ -34,6 +41,7 @@
 #include <stdint.h>
 
 #include "job.h"
+#include "joblabels.h"
 #include "profile.h"
 
 /* Where a job came from (bits of job_state.sources). */
@@ -61,17 +69,18 @@ typedef uint64_t job_handle;
 struct job_state {
     char id[JOB_ID_MAX + 1];
     const struct api_profile *profile;
-    unsigned sources;       /* enum job_source bits; 0: remembered only (finished, not listed) */
-    struct job_record rec;  /* last good answer */
-    int have_rec;           /* rec is valid */
-    enum job_status status; /* UNKNOWN until fetched, and after a 404 */
-    enum job_result result; /* how the last poll ended */
-    int fetch_success;      /* the last poll got a valid answer */
-    double last_fetch;      /* wall time of the last HTTP answer, 0 if none */
-    double observed_at;     /* wall time rec arrived */
-    int finished;           /* seen terminal: never polled again, counted once */
-    double finished_at;     /* wall time it was first seen terminal */
-    int retired;            /* finished longer than the retention: no per-job series */
+    unsigned sources;         /* enum job_source bits; 0: remembered only (finished, not listed) */
+    struct job_labels labels; /* chosen by the registrant (JOB_SRC_API); n 0 otherwise */
+    struct job_record rec;    /* last good answer */
+    int have_rec;             /* rec is valid */
+    enum job_status status;   /* UNKNOWN until fetched, and after a 404 */
+    enum job_result result;   /* how the last poll ended */
+    int fetch_success;        /* the last poll got a valid answer */
+    double last_fetch;        /* wall time of the last HTTP answer, 0 if none */
+    double observed_at;       /* wall time rec arrived */
+    int finished;             /* seen terminal: never polled again, counted once */
+    double finished_at;       /* wall time it was first seen terminal */
+    int retired;              /* finished longer than the retention: no per-job series */
     /* scheduling, the poller's own */
     int in_flight;
     int in_cycle;      /* member of the running cycle, not completed yet */
@@ -150,11 +159,40 @@ size_t jobtable_remembered(const struct jobtable *t);
  */
 int jobtable_mark_finished(struct jobtable *t, job_handle h, double now);
 /*
- * Apply the retention at wall time now: finished jobs older than it are
- * retired (no per-job series) and, when no source lists them, forgotten.
- * Returns how many were retired or forgotten by this call.
+ * Apply the retention at wall time now: finished jobs older than it lose
+ * their registration (JOB_SRC_API), are retired (no per-job series) and, when
+ * no source lists them, forgotten. Returns how many were retired or
+ * forgotten by this call.
  */
 size_t jobtable_expire(struct jobtable *t, double now);
+
+/* What the forget hook is told. */
+enum jobtable_forget {
+    JOBTABLE_FORGOTTEN,   /* a finished job left the table for good (retention, memory bound) */
+    JOBTABLE_UNREGISTERED /* the retention ended its registration; another source lists it */
+};
+
+/*
+ * Call fn(arg, why, st) from the owner thread, before the change, whenever the
+ * table forgets a finished job for good or the retention ends a registration
+ * of a job that stays (see enum jobtable_forget). fn may be NULL (no hook).
+ * fn must not change the table.
+ */
+void jobtable_set_forget_hook(struct jobtable *t,
+                              void (*fn)(void *arg, enum jobtable_forget why,
+                                         const struct job_state *st),
+                              void *arg);
+
+/*
+ * Restore what a durable store kept of finished job (profile, id): its last
+ * answer rec, when it was first seen finished and when rec arrived. A tracked
+ * job becomes finished with that state (not polled again, not counted again);
+ * one not tracked is remembered (no source) until a source lists it or the
+ * retention forgets it. Returns 0; -EINVAL for an invalid ID, a NULL profile
+ * or rec; -E2BIG when max_jobs jobs are remembered already; -ENOMEM.
+ */
+int jobtable_restore_finished(struct jobtable *t, const struct api_profile *profile, const char *id,
+                              const struct job_record *rec, double finished_at, double observed_at);
 
 /* ---- changes from other threads ---- */
 

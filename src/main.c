@@ -24,6 +24,7 @@
 #include "secret.h"
 #include "sim.h"
 #include "snapshot.h"
+#include "store.h"
 
 #define DEMO_STEP_MS 10000 /* the demo's progressing jobs advance one state per 10 s */
 
@@ -219,6 +220,7 @@ int main(int argc, char **argv)
     struct auth *auth = NULL;
     struct snapshot_store *store = NULL;
     struct poller *poller = NULL;
+    struct store *db = NULL; /* --storage.path */
     struct http_server *http = NULL;
     struct http_counters http_counters = {0}; /* written by http, rendered by the poller */
     struct build_info build;
@@ -303,7 +305,16 @@ int main(int argc, char **argv)
         log_error("cannot set up the poller: out of memory");
         goto out;
     }
-    if (cfg.n_jobs == 0)
+    if (cfg.storage_path) {
+        /* registered and finished jobs come back before anything is polled */
+        db = store_open(cfg.storage_path, poller_restore, poller, err, sizeof(err));
+        if (!db) {
+            fprintf(stderr, "elb_job_exporter: %s\n", err);
+            goto out;
+        }
+        poller_set_store(poller, db);
+    }
+    if (cfg.n_jobs == 0 && !db)
         log_warn("no jobs to poll: give --job, --jobs.file or jobs.ids in --config.file");
 
     if (cfg.once) {
@@ -355,6 +366,7 @@ out:
     http_stop(http); /* first: no new scrapes, in-flight ones finish */
     poller_stop(poller);
     poller_free(poller);
+    store_close(db); /* after every writer: flushes what is still pending */
     snapshot_store_free(store);
     auth_free(auth);
     sim_stop(sim);

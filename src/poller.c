@@ -25,6 +25,7 @@
 #include "procstat.h"
 #include "secret.h"
 #include "stats.h"
+#include "store.h"
 #include "timeutil.h"
 
 #define DUE_NEVER UINT64_MAX /* polled again only by the next cycle */
@@ -37,12 +38,19 @@
 #define LOGIN_BACKOFF_CAP_MS 300000 /* longest wait between two failed IAM logins */
 #define PROFILES_MAX 8              /* rows of the profile table the poller makes clients for */
 
+/* A finished job of the store that the table had no room to remember. */
+struct unrestored {
+    const struct api_profile *profile;
+    char id[JOB_ID_MAX + 1];
+};
+
 struct poller {
     const struct config *cfg;
     struct api_client client;                /* the default profile's (--elb.profile) */
     struct api_client clients[PROFILES_MAX]; /* one per profile of the table, by its row */
     char endpoints[PROFILES_MAX][API_URL_MAX];
     struct snapshot_store *store;
+    struct store *db; /* the durable store (--storage.path), or NULL */
     struct build_info build;
     const struct http_counters *http; /* the HTTP server's, or NULL */
     char user_agent[64];
@@ -87,6 +95,11 @@ struct poller {
     uint64_t next_file_check; /* monotonic ms */
     uint64_t next_expire;     /* monotonic ms of the next retention scan */
     atomic_int reload;        /* SIGHUP: re-read it even if it looks unchanged */
+
+    /* restoring from the durable store (before the thread starts) */
+    size_t restored_registered, restored_finished, restore_refused;
+    struct unrestored *unrestored; /* remembered jobs past the bound: the store forgets them */
+    size_t n_unrestored, cap_unrestored;
 
     pthread_t thread;
     int thread_started;
@@ -312,6 +325,23 @@ static void publish(struct poller *p)
         return;
     }
     procstat_read(&proc);
+    if (p->db) {
+        struct store_stats ss;
+        store_get_stats(p->db, &ss);
+        p->stats.store = (struct stats_store){
+            .enabled = 1,
+            .jobs = ss.jobs,
+            .log_bytes = ss.log_bytes,
+            .records_corrupt = ss.records_corrupt,
+            .bytes_cut = ss.bytes_cut,
+            .records_skipped = ss.records_skipped,
+            .appends = ss.appends,
+            .fsyncs = ss.fsyncs,
+            .compactions = ss.compactions,
+            .write_errors = ss.write_errors,
+            .replay_seconds = ss.replay_seconds,
+        };
+    }
     in = (struct expfmt_input){
         .profile = p->cfg->profile,
         .jobs = p->views,
@@ -386,6 +416,12 @@ static void job_answered(struct poller *p, job_handle h, struct job_state *t,
     t->next_due = DUE_NEVER;
     /* counted once per job, also across leaving and coming back (the table remembers) */
     if (job_status_terminal(rec->status) && jobtable_mark_finished(p->table, h, at) == 1) {
+        if (p->db) {
+            /* not waited for: a lost record costs one poll after a crash (store.h) */
+            int rc = store_finished(p->db, t->profile, t->id, rec, t->finished_at, at);
+            if (rc)
+                log_debug("job %s: not kept in the store: %s", t->id, strerror(-rc));
+        }
         stats_count_finished(&p->stats, rec->job_type);
         if (job_status_failed(rec->status)) {
             stats_count_failed(&p->stats, rec->job_type, rec->error_code);
@@ -1067,6 +1103,92 @@ void poller_run_once(struct poller *p, struct poller_once_result *r)
     once_tally(p, r);
 }
 
+/* ---- the durable store ---------------------------------------------------- */
+
+/* The table forgot a finished job, or the retention ended a registration: so does the store. */
+static void forget_hook(void *arg, enum jobtable_forget why, const struct job_state *st)
+{
+    struct poller *p = arg;
+    int rc;
+
+    if (!p->db)
+        return;
+    rc = why == JOBTABLE_FORGOTTEN ? store_expire(p->db, st->profile, st->id)
+                                   : store_expire_registration(p->db, st->profile, st->id);
+    if (rc)
+        log_debug("job %s: the store could not forget it: %s", st->id, strerror(-rc));
+}
+
+void poller_restore(void *arg, const struct store_job *j)
+{
+    struct poller *p = arg;
+    job_handle h;
+    int rc;
+
+    if (j->registered) {
+        rc = jobtable_add(p->table, j->profile, j->id, JOB_SRC_API, &h);
+        if (rc < 0) {
+            /* kept in the store: it comes back when --jobs.max allows */
+            if (p->restore_refused++ == 0)
+                log_error("store: job %s registered but not tracked: %s", j->id,
+                          rc == -E2BIG ? "--jobs.max jobs are tracked" : strerror(-rc));
+            return;
+        }
+        jobtable_get(p->table, h)->labels = j->labels;
+        p->restored_registered++;
+    }
+    if (!j->finished)
+        return;
+    rc = jobtable_restore_finished(p->table, j->profile, j->id, &j->rec, j->finished_at,
+                                   j->observed_at);
+    if (rc == 0) {
+        p->restored_finished++;
+        return;
+    }
+    if (rc == -E2BIG) {
+        /* as many finished jobs are remembered as --jobs.max: the store forgets this one too */
+        if (p->n_unrestored == p->cap_unrestored) {
+            size_t cap = p->cap_unrestored ? p->cap_unrestored * 2 : 64;
+            struct unrestored *u = realloc(p->unrestored, cap * sizeof(*u));
+            if (!u)
+                return; /* stays in the store; tried again at the next start */
+            p->unrestored = u;
+            p->cap_unrestored = cap;
+        }
+        p->unrestored[p->n_unrestored].profile = j->profile;
+        memcpy(p->unrestored[p->n_unrestored].id, j->id, sizeof(j->id));
+        p->n_unrestored++;
+    }
+}
+
+void poller_set_store(struct poller *p, struct store *s)
+{
+    size_t i;
+
+    p->db = s;
+    jobtable_set_forget_hook(p->table, forget_hook, p);
+    for (i = 0; i < p->n_unrestored; i++)
+        store_expire(s, p->unrestored[i].profile, p->unrestored[i].id);
+    if (p->restored_registered || p->restored_finished || p->restore_refused || p->n_unrestored)
+        log_info("store: %zu registered jobs back, %zu finished jobs back (not polled again)%s",
+                 p->restored_registered, p->restored_finished,
+                 p->restore_refused || p->n_unrestored ? "; some refused (see above)" : "");
+    if (p->restore_refused)
+        log_error("store: %zu registered jobs not tracked: --jobs.max (%zu) jobs are tracked; "
+                  "they stay in the store",
+                  p->restore_refused, jobtable_count(p->table));
+    if (p->n_unrestored)
+        log_warn("store: %zu finished jobs forgotten: as many as --jobs.max are remembered",
+                 p->n_unrestored);
+    free(p->unrestored);
+    p->unrestored = NULL;
+    p->n_unrestored = p->cap_unrestored = 0;
+    p->members_changed = 1;
+    p->dirty = 1;
+    p->earliest_due = 0;
+    publish(p); /* restored jobs show before the first cycle */
+}
+
 /* ---- life cycle --------------------------------------------------------- */
 
 static void wake_poller(void *arg)
@@ -1230,5 +1352,6 @@ void poller_free(struct poller *p)
     free(p->idle);
     free(p->views);
     free(p->cycle_jobs);
+    free(p->unrestored);
     free(p);
 }

@@ -54,6 +54,18 @@ struct stats_count {
     uint64_t value;
 };
 
+/*
+ * The durable store's figures (--storage.path), copied from store_get_stats
+ * before each rendering; enabled 0 without a store (no store families then).
+ */
+struct stats_store {
+    int enabled;
+    uint64_t jobs, log_bytes;
+    uint64_t records_corrupt, bytes_cut, records_skipped; /* found at start-up */
+    uint64_t appends, fsyncs, compactions, write_errors;
+    double replay_seconds;
+};
+
 struct stats {
     uint64_t requests_by_code[600]; /* index: HTTP status code 100..599 */
     uint64_t errors[API_ERR_COUNT];
@@ -76,6 +88,7 @@ struct stats {
     int jobs_file;                          /* a --jobs.file is watched: render its reload state */
     int jobs_reload_ok;                     /* the last (re)load of it worked */
     double jobs_reload_success_ts;          /* when it last loaded */
+    struct stats_store store;
 };
 
 /* Count one answer / one error / one request duration. */

@@ -173,6 +173,16 @@ static void fixture_init(struct fixture *f)
     stats_count_finished(st, "createELB");
     stats_count_failed(st, "createELB", "ELB.1003");
     st->series_dropped = 3;
+    st->store = (struct stats_store){.enabled = 1,
+                                     .jobs = 12,
+                                     .log_bytes = 4096,
+                                     .records_corrupt = 1,
+                                     .bytes_cut = 37,
+                                     .appends = 100,
+                                     .fsyncs = 9,
+                                     .compactions = 2,
+                                     .write_errors = 0,
+                                     .replay_seconds = 0.25};
 
     f->proc.ok = 1;
     f->proc.cpu_seconds = 1.5;
@@ -676,6 +686,36 @@ static void http_families(void **state)
     free(t);
 }
 
+/* The durable store's families (--storage.path); left out without a store. */
+static void store_families(void **state)
+{
+    struct fixture f;
+    char *t;
+
+    (void)state;
+    fixture_init(&f);
+    t = render(&f.in);
+    assert_line(t, "# TYPE elb_job_exporter_store_jobs gauge");
+    assert_line(t, "elb_job_exporter_store_jobs 12");
+    assert_line(t, "elb_job_exporter_store_size_bytes 4096");
+    assert_line(t, "# TYPE elb_job_exporter_store_records_corrupt_total counter");
+    assert_line(t, "elb_job_exporter_store_records_corrupt_total 1");
+    assert_line(t, "elb_job_exporter_store_bytes_cut_total 37");
+    assert_line(t, "elb_job_exporter_store_records_skipped_total 0");
+    assert_line(t, "elb_job_exporter_store_appends_total 100");
+    assert_line(t, "elb_job_exporter_store_fsyncs_total 9");
+    assert_line(t, "elb_job_exporter_store_compactions_total 2");
+    assert_line(t, "elb_job_exporter_store_write_errors_total 0");
+    assert_line(t, "# TYPE elb_job_exporter_store_replay_duration_seconds gauge");
+    assert_line(t, "elb_job_exporter_store_replay_duration_seconds 0.25");
+    free(t);
+
+    f.stats.store.enabled = 0;
+    t = render(&f.in);
+    assert_null(strstr(t, "elb_job_exporter_store_"));
+    free(t);
+}
+
 static void process_families(void **state)
 {
     struct fixture f;
@@ -717,10 +757,10 @@ static void structure_is_valid(void **state)
     (void)state;
     fixture_init(&f);
     t = render(&f.in);
-    /* 9 per job, 3 aggregate, 14 exporter, 4 HTTP server, 6 process */
-    assert_int_equal(check_structure(t), 36);
-    assert_int_equal(count_prefix(t, "# HELP "), 36);
-    assert_int_equal(count_prefix(t, "# TYPE "), 36);
+    /* 9 per job, 3 aggregate, 14 exporter, 10 store, 4 HTTP server, 6 process */
+    assert_int_equal(check_structure(t), 46);
+    assert_int_equal(count_prefix(t, "# HELP "), 46);
+    assert_int_equal(count_prefix(t, "# TYPE "), 46);
     /* the escaped newline did not split a line: each sample line has a value */
     assert_int_equal(count_prefix(t, "line2"), 0);
     free(t);
@@ -998,7 +1038,7 @@ static void openmetrics_metadata(void **state)
     assert_line(t, "# UNIT elb_job_exporter_api_request_duration_seconds seconds");
     assert_line(t, "# UNIT elb_job_exporter_auth_token_expiry_timestamp_seconds seconds");
     assert_line(t, "# UNIT elb_job_exporter_poll_cycle_duration_seconds seconds");
-    assert_int_equal(count_prefix(t, "# UNIT "), 12);
+    assert_int_equal(count_prefix(t, "# UNIT "), 14);
     /* info families: named without _info, samples keep it */
     assert_line(t, "# TYPE elb_job info");
     assert_line(t, "# HELP elb_job Always 1; carries the resource the job works on.");
@@ -1028,9 +1068,9 @@ static void openmetrics_metadata(void **state)
     assert_line(t, "elb_job_exporter_api_request_duration_seconds_sum 40.25");
     assert_line(t, "elb_job_exporter_api_request_duration_seconds_count 6");
     /* every family has TYPE and HELP once; no other comment but # EOF, last */
-    assert_int_equal(count_prefix(t, "# TYPE "), 36);
-    assert_int_equal(count_prefix(t, "# HELP "), 36);
-    assert_int_equal(count_prefix(t, "#"), 36 + 36 + 12 + 1);
+    assert_int_equal(count_prefix(t, "# TYPE "), 46);
+    assert_int_equal(count_prefix(t, "# HELP "), 46);
+    assert_int_equal(count_prefix(t, "#"), 46 + 46 + 14 + 1);
     assert_int_equal(count_prefix(t, "# EOF"), 1);
     assert_true(ends_with(t, strlen(t), "\n# EOF\n"));
     free(t);
@@ -1755,6 +1795,7 @@ int main(void)
         cmocka_unit_test(aggregates),
         cmocka_unit_test(exporter_families),
         cmocka_unit_test(http_families),
+        cmocka_unit_test(store_families),
         cmocka_unit_test(process_families),
         cmocka_unit_test(structure_is_valid),
         cmocka_unit_test(empty_state_has_every_header),

@@ -812,11 +812,11 @@ void config_usage(FILE *out)
         known[0] = '\0';
         if (f->set == set_profile)
             cfg_known_profiles(known, sizeof(known));
-        /* a help text longer than the buffer is printed cut (none is: CONFIG_USAGE_TEXT_MAX) */
+        /* a help text past CONFIG_USAGE_TEXT_MAX is cut (a Debug build's gcc insists on a look) */
         if (snprintf(text, sizeof(text), "%s%s%s%s%s%s%s", f->help, known[0] ? " Known: " : "",
                      known, known[0] ? "." : "", def ? " (default: " : "", def ? def : "",
-                     def ? ")" : "") < 0)
-            text[0] = '\0';
+                     def ? ")" : "") >= (int)sizeof(text))
+            text[sizeof(text) - 1] = '\0';
         print_wrapped(out, text, 6);
     }
     fputs("\n"
