@@ -6,6 +6,9 @@
 #                            integration, valgrind, promtool, Prometheus, fuzzing)
 #   packaging/dev.sh deps    only install the Debian packages
 #   packaging/dev.sh build   only build (build/, without tests: -DELB_TESTS=OFF)
+#   packaging/dev.sh bench   install the benchmark's packages, build a Release build in
+#                            build-bench/, run tests/bench/serve_bench.sh (not a test: figures;
+#                            BENCH_* variables as its header says)
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -24,6 +27,11 @@ TEST_PACKAGES=(
   libcmocka-dev curl clang-14 libclang-rt-14-dev valgrind clang-format-14 cppcheck shellcheck
   prometheus prometheus-alertmanager jq iproute2 chromium systemd wrk openssl
   python3-prometheus-client
+)
+# What tests/bench/serve_bench.sh compares the exporter with and measures it by (not a test:
+# `bench` installs these, `test` does not need them).
+BENCH_PACKAGES=(
+  nginx-light wrk hyperfine prometheus-blackbox-exporter openssl curl
 )
 
 # deps PACKAGE...: install those of the packages that are missing.
@@ -83,10 +91,18 @@ test_all() {
   cd build && ctest --no-tests=error --output-on-failure -j "$jobs" 2>&1
 }
 
+# The serving benchmark on a Release build of its own (build/ keeps its test configuration).
+bench() {
+  deps "${BUILD_PACKAGES[@]}" "${BENCH_PACKAGES[@]}"
+  configure_build build-bench -DCMAKE_BUILD_TYPE=Release -DELB_TESTS=OFF
+  BENCH_BUILD="$here/build-bench" tests/bench/serve_bench.sh
+}
+
 case "${1:-}" in
   deps) deps "${BUILD_PACKAGES[@]}" "${TEST_PACKAGES[@]}" ;;
   build) build ;;
   demo) shift; demo "$@" ;;
   test) test_all ;;
-  *) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+  bench) bench ;;
+  *) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
 esac

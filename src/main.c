@@ -9,6 +9,7 @@
  */
 #include <curl/curl.h>
 #include <errno.h>
+#include <malloc.h>
 #include <microhttpd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -27,6 +28,28 @@
 #include "store.h"
 
 #define DEMO_STEP_MS 10000 /* the demo's progressing jobs advance one state per 10 s */
+
+/*
+ * glibc's allocator, set before any thread exists (measured in README,
+ * "Memory"):
+ * - one arena: each thread that allocates would otherwise get an arena of its
+ *   own (the poller, libmicrohttpd's thread, and every thread of libcurl's
+ *   threaded resolver, one per name lookup), each keeping its free pages.
+ *   These threads allocate little (the poller renders into a few large
+ *   buffers), so they do not contend; -130 kB idle with 100 jobs.
+ * - a fixed mmap threshold: glibc raises it to the size of every large block
+ *   freed (up to 32 MiB), after which each cycle's rendering buffers come from
+ *   the heap and their pages stay with the process when freed. Fixed at its
+ *   default, blocks of 128 KiB or more are mapped and unmapped (one cycle's
+ *   renderings and the job table's array); -6.7 MB idle with 10k jobs.
+ */
+static void tune_malloc(void)
+{
+#ifdef __GLIBC__
+    mallopt(M_ARENA_MAX, 1);
+    mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+#endif
+}
 
 static const char *env_lookup(const char *name)
 {
@@ -231,6 +254,7 @@ int main(int argc, char **argv)
     size_t w;
     int rc, sig, status = 1;
 
+    tune_malloc();
     memset(&cfg, 0, sizeof(cfg));
     rc = config_parse(&cfg, argc, argv, env_lookup, stdout, err, sizeof(err));
     if (rc == CONFIG_EXIT)
