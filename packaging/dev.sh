@@ -17,7 +17,7 @@ jobs=$(nproc 2>/dev/null || echo 2)
 # package); the test_tools test checks that TEST_PACKAGES has every package it names.
 BUILD_PACKAGES=(
   build-essential cmake pkg-config git ca-certificates
-  libcurl4-openssl-dev libmicrohttpd-dev libjsmn-dev libssl-dev libyaml-dev
+  libcurl4-openssl-dev libmicrohttpd-dev libjsmn-dev libssl-dev libyaml-dev scdoc
 )
 TEST_PACKAGES=(
   libcmocka-dev curl clang-14 libclang-rt-14-dev valgrind clang-format-14 cppcheck shellcheck
