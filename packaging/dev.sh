@@ -6,6 +6,7 @@
 #                            integration, valgrind, promtool, Prometheus, fuzzing)
 #   packaging/dev.sh deps    only install the Debian packages
 #   packaging/dev.sh build   only build (build/, without tests: -DELB_TESTS=OFF)
+#   packaging/dev.sh package build the .deb and the .rpm into build/packages/
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -22,6 +23,7 @@ BUILD_PACKAGES=(
 TEST_PACKAGES=(
   libcmocka-dev curl clang-14 libclang-rt-14-dev valgrind clang-format-14 cppcheck shellcheck
   prometheus prometheus-alertmanager jq iproute2 chromium systemd wrk openssl
+  lintian rpm dpkg-dev file binutils groff-base python3-yaml adduser util-linux
 )
 
 # deps PACKAGE...: install those of the packages that are missing.
@@ -58,6 +60,17 @@ build() {
   configure_build build -DELB_TESTS=OFF
 }
 
+# The .deb and the .rpm (CPack: packaging/package.cmake) from the build of `build`.
+PACKAGE_PACKAGES=(dpkg-dev file rpm)
+package() {
+  deps "${BUILD_PACKAGES[@]}" "${PACKAGE_PACKAGES[@]}"
+  configure_build build -DELB_TESTS=OFF
+  rm -rf build/packages
+  (cd build && cpack -G "DEB;RPM" -B "$here/build/packages" >cpack.log 2>&1) ||
+    { cat build/cpack.log >&2; echo "dev.sh: cpack failed" >&2; return 1; }
+  ls -1 "$here"/build/packages/*.deb "$here"/build/packages/*.rpm
+}
+
 demo() {
   build
   echo "dev.sh: open http://localhost:39123/ (Ctrl-C to stop)" >&2
@@ -84,7 +97,8 @@ test_all() {
 case "${1:-}" in
   deps) deps "${BUILD_PACKAGES[@]}" "${TEST_PACKAGES[@]}" ;;
   build) build ;;
+  package) package ;;
   demo) shift; demo "$@" ;;
   test) test_all ;;
-  *) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+  *) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
 esac

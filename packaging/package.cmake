@@ -139,3 +139,16 @@ set(CPACK_RPM_USER_FILELIST
 set(CPACK_RPM_SPEC_MORE_DEFINE "%define _build_id_links none")
 
 include(CPack)
+
+# ---- Kubernetes: the PrometheusRule made from dashboards/alerts.yml ----
+# build/kubernetes/prometheusrule.yaml, beside the manifests of packaging/kubernetes/.
+add_custom_command(
+  OUTPUT ${CMAKE_BINARY_DIR}/kubernetes/prometheusrule.yaml
+  COMMAND ${CMAKE_COMMAND} -E make_directory ${CMAKE_BINARY_DIR}/kubernetes
+  COMMAND sh -c "bash '${ELB_PKG}/kubernetes/prometheusrule.sh' '${CMAKE_SOURCE_DIR}/dashboards/alerts.yml' > '${CMAKE_BINARY_DIR}/kubernetes/prometheusrule.yaml.tmp'"
+  COMMAND ${CMAKE_COMMAND} -E rename ${CMAKE_BINARY_DIR}/kubernetes/prometheusrule.yaml.tmp
+          ${CMAKE_BINARY_DIR}/kubernetes/prometheusrule.yaml
+  DEPENDS ${ELB_PKG}/kubernetes/prometheusrule.sh ${CMAKE_SOURCE_DIR}/dashboards/alerts.yml
+  COMMENT "PrometheusRule from dashboards/alerts.yml"
+  VERBATIM)
+add_custom_target(elb_kubernetes ALL DEPENDS ${CMAKE_BINARY_DIR}/kubernetes/prometheusrule.yaml)

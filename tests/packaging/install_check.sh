@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck disable=SC2015 # `test && ok || bad` is if-then-else here: ok never fails
 # Install test: the .deb (and the .rpm) installed for real, used, upgraded and removed, on a
 # throw-away copy of this machine, so that the machine itself is never touched.
 #
@@ -57,6 +58,7 @@ bad() { echo "FAIL $*"; fail=1; }
 die() { echo "FAIL $*"; exit 1; }
 
 pids=()
+# shellcheck disable=SC2317 # called by the EXIT trap
 cleanup() {
   local p
   for p in "${pids[@]}"; do
@@ -170,6 +172,7 @@ else
   cat "$work/dpkg-install.log"
   die "dpkg -i failed"
 fi
+# shellcheck disable=SC2016 # dpkg-query's format, not the shell's
 status=$(in_root dpkg-query -W -f='${Status}' "$PKG")
 [ "$status" = "install ok installed" ] || bad "dpkg-query: $status"
 uid=$(in_root id -u "$NAME" 2>/dev/null) || die "postinst made no user $NAME"
@@ -233,6 +236,7 @@ done <"$root$envfile"
 read -ra words <<<"$(unit_line ExecStart)"
 cmd=()
 for w in "${words[@]}"; do
+  # shellcheck disable=SC2016 # the unit's literal $ARGS
   if [ "$w" = '$ARGS' ]; then
     read -ra extra <<<"$args_value"
     cmd+=("${extra[@]}")
@@ -288,6 +292,7 @@ rm -rf "$work/v2" && dpkg-deb -R "$deb" "$work/v2"
 sed -i 's/^Version: \(.*\)$/Version: \1+upgrade1/' "$work/v2/DEBIAN/control"
 dpkg-deb -b --root-owner-group "$work/v2" "$root/tmp/pkg2.deb" >/dev/null
 if in_root dpkg -i /tmp/pkg2.deb </dev/null >"$work/dpkg-upgrade.log" 2>&1; then
+  # shellcheck disable=SC2016 # dpkg-query's format
   ok "dpkg -i (upgrade to $(in_root dpkg-query -W -f='${Version}' "$PKG"))"
 else
   cat "$work/dpkg-upgrade.log"
@@ -307,6 +312,7 @@ leftovers "dpkg -r" "$AFTER_REMOVE"
 in_root dpkg -P "$PKG" </dev/null >"$work/dpkg-purge.log" 2>&1 || { cat "$work/dpkg-purge.log"; bad "dpkg -P failed"; }
 [ ! -e "$root/etc/$NAME" ] || bad "dpkg -P left /etc/$NAME"
 [ ! -e "$root/var/lib/$NAME" ] || bad "dpkg -P left /var/lib/$NAME"
+# shellcheck disable=SC2016 # dpkg-query's format
 if in_root dpkg-query -W -f='${Status}' "$PKG" 2>/dev/null | grep -q installed; then
   bad "dpkg -P: the package is still known"
 fi

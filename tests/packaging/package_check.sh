@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck disable=SC2015 # `test && ok || bad` is if-then-else here: ok never fails
 # What the .deb and the .rpm hold, checked without installing them (install_check.sh does that):
 #   .deb  lintian reports no error (every finding is printed, warnings, infos and overrides
 #         included); the control fields; Depends holds the package of every shared library

@@ -80,6 +80,7 @@ need 'ExecStart=/usr/bin/elb_job_exporter .*--storage\.path=/var/lib/elb_job_exp
   "--storage.path in StateDirectory's directory"
 need 'ExecStart=/usr/bin/elb_job_exporter .*--config\.file=/etc/elb_job_exporter/config\.yml( .*)?' \
   "--config.file (what SIGHUP re-reads)"
+# shellcheck disable=SC2016 # the unit's literal $MAINPID
 need 'ExecReload=/bin/kill -HUP \$MAINPID' "reload through SIGHUP"
 need 'EnvironmentFile=-/etc/default/elb_job_exporter' "the defaults file"
 need 'User=elb_job_exporter' "the packages' system user"
