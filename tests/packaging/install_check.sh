@@ -14,9 +14,10 @@
 # .deb, as an operator would:
 #   1. dpkg -i: the system user elb_job_exporter, /var/lib/elb_job_exporter (0750, its
 #      owner), the unit passes `systemd-analyze verify` (man page link included);
-#   2. configure it the way the README says: OS_PROJECT_ID and ARGS in
-#      /etc/default/elb_job_exporter, the token as a LoadCredential file that config.yml's
-#      commented token_file line names, jobs in /etc/elb_job_exporter/jobs;
+#   2. configure it the way the README says: elb.project_id and auth.token_file uncommented in
+#      config.yml, the token in /etc/credstore/ (--config.check accepts it all), as the
+#      LoadCredential file that token_file names, jobs in /etc/elb_job_exporter/jobs, and
+#      ARGS in /etc/default/elb_job_exporter (the simulator's endpoint, a free port);
 #   3. start the unit's ExecStart= (read from the installed unit, $ARGS expanded) as its
 #      User=, with its EnvironmentFile=, against the simulator on loopback; scrape it; reload
 #      it with the unit's ExecReload=; stop it with SIGTERM (exit 0);
@@ -31,20 +32,20 @@
 # Needs root (mount namespaces, overlayfs, chroot). Loopback only; every process it starts
 # is stopped by the EXIT trap, by its PID.
 #
-# Usage: install_check.sh DEB SIM WORK_DIR [RPM]
+# Usage: install_check.sh DEB SIM README WORK_DIR [RPM]
 set -euo pipefail
 
 if [ "${1:-}" != --inside ]; then
-  [ $# -eq 3 ] || [ $# -eq 4 ] || { echo "usage: $0 DEB SIM WORK_DIR [RPM]" >&2; exit 2; }
+  [ $# -eq 4 ] || [ $# -eq 5 ] || { echo "usage: $0 DEB SIM README WORK_DIR [RPM]" >&2; exit 2; }
   if [ "$(id -u)" -ne 0 ]; then
     echo "FAIL install_check needs root (mount namespace, overlayfs, chroot): run the tests as root"
     exit 1
   fi
-  rm -rf "$3" && mkdir -p "$3"
+  rm -rf "$4" && mkdir -p "$4"
   exec unshare --mount --propagation private -- bash "$0" --inside "$@"
 fi
 shift
-deb=$1 sim=$2 work=$3 rpm=${4:-}
+deb=$1 sim=$2 readme=$3 work=$4 rpm=${5:-}
 NAME=elb_job_exporter
 PKG=elb-job-exporter
 TOKEN=install-test-token
@@ -104,11 +105,12 @@ leftovers() {
   fi
 }
 
-# Allowed after removal: the package manager's records and man-db's index, the system user
+# Allowed after removal: the credential the operator made, the package manager's records and
+# man-db's index, the system user
 # (and the shadow files' lock and backups), for the .deb also the conffiles, the state
 # directory, the administrator's enablement of the unit and deb-systemd-helper's record of it,
 # which purge takes away.
-RECORDS='^etc/(passwd|group|shadow|gshadow)-?$|^etc/\.pwd\.lock$|^var/log/dpkg\.log$|^var/lib/dpkg(/.*)?$|^var/cache/man(/.*)?$|^var/lib/man-db(/.*)?$'
+RECORDS='^etc/credstore(/elb_job_exporter\.token)?$|^etc/(passwd|group|shadow|gshadow)-?$|^etc/\.pwd\.lock$|^var/log/dpkg\.log$|^var/lib/dpkg(/.*)?$|^var/cache/man(/.*)?$|^var/lib/man-db(/.*)?$'
 AFTER_REMOVE="$RECORDS|^etc/$NAME(/config\.yml|/jobs)?$|^etc/default/$NAME$|^var/lib/$NAME$|^var/lib/systemd/deb-systemd-helper-enabled(/.*)?$|^etc/systemd/system/multi-user\.target\.wants/$NAME\.service$"
 AFTER_PURGE="$RECORDS"
 
@@ -199,15 +201,17 @@ in_root "/usr/bin/$NAME" --version | grep -q "^$NAME, version " || bad "$NAME --
 
 # 2. configure, as the README's Install section says
 defaults=$root/etc/default/$NAME
-{
-  echo "OS_PROJECT_ID=$PROJECT"
-  echo "ARGS=\"--elb.endpoint=$sim_url --web.listen-address=127.0.0.1:0 --poll.interval=200ms\""
-} >>"$defaults"
+echo "ARGS=\"--elb.endpoint=$sim_url --web.listen-address=127.0.0.1:0 --poll.interval=200ms\"" \
+  >>"$defaults"
 config=$root/etc/$NAME/config.yml
+grep -q "^  # project_id: $PROJECT$" "$config" || die "config.yml has no commented elb.project_id $PROJECT"
+sed -i "s|^  # project_id: |  project_id: |" "$config"
 grep -q "^# auth:$" "$config" && grep -q "^#   token_file: /run/credentials/$NAME.service/$NAME.token$" "$config" ||
   die "config.yml has no commented auth.token_file line naming the credential"
-# Uncomment the first "# auth:" and the token_file line after it.
-sed -i -e "0,/^# auth:\$/s//auth:/" -e "s|^#   token_file: |  token_file: |" "$config"
+# The README's command: uncomment the first "# auth:" and the token_file line.
+sed -i -e '0,/^# auth:$/s//auth:/' -e 's|^#   token_file: |  token_file: |' "$config"
+grep -qF "sed -i -e '0,/^# auth:\$/s//auth:/' -e 's|^#   token_file: |  token_file: |'" "$readme" ||
+  bad "the README's Install section no longer has the sed command this test runs"
 printf '%s\n%s\n' "$J_SUCCESS" "$J_FAIL" >>"$root/etc/$NAME/jobs"
 # What LoadCredential= does: the secret, readable by the service's user only.
 creds=$root/run/credentials/$NAME.service
@@ -215,6 +219,15 @@ mkdir -p "$creds"
 printf '%s\n' "$TOKEN" >"$creds/$NAME.token"
 chown "$uid:$gid" "$creds/$NAME.token"
 chmod 0400 "$creds/$NAME.token"
+# The README's check, with the token where the credential comes from.
+install -d -m 0700 "$root/etc/credstore"
+install -m 0600 /dev/stdin "$root/etc/credstore/$NAME.token" <<<"$TOKEN"
+if in_root "/usr/bin/$NAME" --config.file=/etc/$NAME/config.yml \
+  --auth.token-file=/etc/credstore/$NAME.token --config.check >"$work/config-check.log" 2>&1; then
+  ok "--config.check accepts the configured config.yml"
+else
+  bad "--config.check: $(cat "$work/config-check.log")"
+fi
 sum_config=$(md5sum <"$config")
 sum_defaults=$(md5sum <"$defaults")
 sum_jobs=$(md5sum <"$root/etc/$NAME/jobs")

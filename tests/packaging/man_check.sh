@@ -127,8 +127,8 @@ check() {
   return "$fail"
 }
 
-"$exporter" --help >"$work/help.txt"
-render "$roff" "$work/man.txt"
+"$exporter" --help >"$work/help.txt" || { echo "FAIL $exporter --help failed"; exit 1; }
+render "$roff" "$work/man.txt" || { echo "FAIL groff could not render $roff"; exit 1; }
 
 if [ "$mode" = check ]; then
   check "$work/help.txt" "$work/man.txt" "$work/check"
