@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # shellcheck disable=SC2015 # `test && ok || bad` is if-then-else here: ok never fails
 # What the .deb and the .rpm hold, checked without installing them (install_check.sh does that):
-#   .deb  lintian reports no error (every finding is printed, warnings, infos and overrides
-#         included); the control fields; Depends holds the package of every shared library
-#         the binary needs (dpkg-shlibdeps computed it, checked here from the ELF's NEEDED
-#         entries and dpkg -S); conffiles are exactly the files under /etc; modes (the
-#         defaults file 0640); the binary is stripped; copyright; changelog.Debian.gz and the
-#         man page compressed with gzip -9n (no name, no time, best compression); the
-#         changelog's version is the package's, and the project's version is its upstream part.
+#   .deb  lintian reports no error and no hardening- finding (every finding is printed,
+#         warnings, infos and overrides included); the control fields; Depends holds the
+#         package of every shared library the binary needs (dpkg-shlibdeps computed it,
+#         checked here from the ELF's NEEDED entries and dpkg -S); conffiles are exactly
+#         the files under /etc; modes (the defaults file 0640); the binary is stripped;
+#         copyright; changelog.Debian.gz and the man page compressed with gzip -9n (no name,
+#         no time, best compression); the changelog's version is the package's, and the
+#         project's version is its upstream part.
 #   .rpm  the same files with the same modes, the /etc files %config(noreplace), the
 #         scriptlets that make the user, Requires computed from the binary.
 # Usage: package_check.sh DEB RPM PROJECT_VERSION WORK_DIR
@@ -36,6 +37,12 @@ if [ "$lintian_rc" -eq 0 ] && [ "$errors" -eq 0 ]; then
   ok "lintian: no error ($warnings warnings, $(grep -c '^I: ' "$work/lintian.txt" || true) infos, $(grep -c '^O: ' "$work/lintian.txt" || true) overridden)"
 else
   bad "lintian: $errors errors (exit $lintian_rc)"
+fi
+
+if grep -q 'hardening-' "$work/lintian.txt"; then
+  bad "lintian: the binary lacks hardening: $(grep -o 'hardening-[a-z-]*' "$work/lintian.txt" | sort -u | tr '\n' ' ')"
+else
+  ok "lintian: no hardening- finding (fortify, relro, bindnow, PIE)"
 fi
 
 # ---- control ----
