@@ -100,5 +100,5 @@ case "${1:-}" in
   package) package ;;
   demo) shift; demo "$@" ;;
   test) test_all ;;
-  *) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+  *) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
 esac
