@@ -9,6 +9,7 @@
 #   packaging/dev.sh bench   install the benchmark's packages, build a Release build in
 #                            build-bench/, run tests/bench/serve_bench.sh (not a test: figures;
 #                            BENCH_* variables as its header says)
+#   packaging/dev.sh package build the .deb and the .rpm into build/packages/
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -21,12 +22,13 @@ jobs=$(nproc 2>/dev/null || echo 2)
 BUILD_PACKAGES=(
   build-essential cmake pkg-config git ca-certificates
   libcurl4-openssl-dev libmicrohttpd-dev libjsmn-dev libssl-dev libyaml-dev libgnutls28-dev
-  libcrypt-dev zlib1g-dev
+  libcrypt-dev zlib1g-dev scdoc
 )
 TEST_PACKAGES=(
   libcmocka-dev curl clang-14 libclang-rt-14-dev valgrind clang-format-14 cppcheck shellcheck
   prometheus prometheus-alertmanager jq iproute2 chromium systemd wrk openssl
   python3-prometheus-client
+  lintian rpm dpkg-dev file binutils groff-base python3-yaml adduser util-linux
 )
 # What tests/bench/serve_bench.sh compares the exporter with and measures it by (not a test:
 # `bench` installs these, `test` does not need them).
@@ -68,6 +70,17 @@ build() {
   configure_build build -DELB_TESTS=OFF
 }
 
+# The .deb and the .rpm (CPack: packaging/package.cmake) from the build of `build`.
+PACKAGE_PACKAGES=(dpkg-dev file rpm)
+package() {
+  deps "${BUILD_PACKAGES[@]}" "${PACKAGE_PACKAGES[@]}"
+  configure_build build -DELB_TESTS=OFF
+  rm -rf build/packages
+  (cd build && cpack -G "DEB;RPM" -B "$here/build/packages" >cpack.log 2>&1) ||
+    { cat build/cpack.log >&2; echo "dev.sh: cpack failed" >&2; return 1; }
+  ls -1 "$here"/build/packages/*.deb "$here"/build/packages/*.rpm
+}
+
 demo() {
   build
   echo "dev.sh: open http://localhost:39123/ (Ctrl-C to stop)" >&2
@@ -101,6 +114,7 @@ bench() {
 case "${1:-}" in
   deps) deps "${BUILD_PACKAGES[@]}" "${TEST_PACKAGES[@]}" ;;
   build) build ;;
+  package) package ;;
   demo) shift; demo "$@" ;;
   test) test_all ;;
   bench) bench ;;
