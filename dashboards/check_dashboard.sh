@@ -16,7 +16,13 @@
 #   - every metric name in any expression is one of the exporter's metrics (the product
 #     definition's "Metrics" section, listed below), every label name in a matcher, a by/without/
 #     on/ignoring/group_* list or a legend `{{label}}` is one the exporter or Prometheus puts on
-#     them, and every Grafana variable used is defined (or a Grafana built-in).
+#     them, and every Grafana variable used is defined (or a Grafana built-in);
+#   - the profile filter: a variable `profile` with All = `.*` and an option `^$`; every selector
+#     of a per-job metric (the ones that carry `profile`) has `profile=~"${profile:pipe}"`, and no
+#     other metric has a profile matcher. Jobs of an exporter's --elb.profile carry no profile
+#     label, so the filter must match the empty label: All's `.*` does, and so does `^$`, the
+#     "default" option. `:pipe` leaves the values unescaped (plain `$profile` is regex-escaped by
+#     Grafana when the variable is multi-value, and `^$` would then match nothing).
 # Metric names are found by a small tokenizer (strings, label matchers, label lists, ranges and
 # numbers are removed; what is left and not a keyword or a function call is a metric name). That
 # is enough for the expressions a dashboard holds; check_promql.sh has a real Prometheus parse them.
@@ -63,9 +69,23 @@ process_open_fds
 process_max_fds
 "
 
+# The per-job metrics: the only ones with a profile label (on jobs of another profile than the
+# exporter's --elb.profile), so the only ones the dashboard's profile filter applies to.
+readonly PER_JOB_METRICS="
+elb_job_status
+elb_job_info
+elb_job_begin_timestamp_seconds
+elb_job_end_timestamp_seconds
+elb_job_duration_seconds
+elb_job_error_info
+elb_job_sub_jobs
+elb_job_fetch_success
+elb_job_last_fetch_timestamp_seconds
+"
+
 # Label names of those metrics, plus the target labels Prometheus adds (job, instance).
 readonly LABELS="
-job_id job_type status resource_id error_code fail_reason
+job_id job_type profile status resource_id error_code fail_reason
 code reason le
 version revision libcurl libmicrohttpd
 job instance
@@ -131,9 +151,31 @@ readonly JQ_TOKENS='
             ($rest | scan("([A-Za-z_:][A-Za-z0-9_:]*)(\\s*\\()?") | select(.[1] == null) | .[0]
                 | select((ascii_downcase) as $w | $kw | index([$w]) | not) | ["metric", .]) );'
 
-# JQ_CHECK: one line per problem of the dashboard. $metrics, $labels, $keywords, $builtins:
-# whitespace-separated word lists.
-readonly JQ_CHECK="$JQ_EXPRS $JQ_TOKENS"'
+# JQ_PROFILE: defines profile_problems, which lists what is wrong with the profile filter of one
+# expression: `${name:fmt}` is first written `$name@fmt`, so that selectors end at their own
+# closing brace. $pj: the per-job metrics (an array).
+readonly JQ_PROFILE='
+    def profile_problems($pj):
+        (gsub("\\$\\{(?<n>[A-Za-z_][A-Za-z0-9_]*)(?<f>:[A-Za-z]+)?\\}";
+              "$\(.n)\(if .f then "@" + .f[1:] else "" end)")) as $x
+        | ( $x | scan("(?<![A-Za-z0-9_:])(" + ($pj | join("|")) + ")(?![A-Za-z0-9_:])\\s*(\\{[^}]*\\})?")
+            | select((.[1] // "")
+                     | test("(?<![A-Za-z0-9_])profile\\s*=~\\s*\"\\$profile@pipe\"") | not)
+            | "\(.[0]) without the filter profile=~\"${profile:pipe}\"" ),
+          ( $x | scan("(?<![A-Za-z0-9_:])([A-Za-z_:][A-Za-z0-9_:]*)\\s*(\\{[^}]*\\})")
+            | select(.[0] as $m | $pj | index([$m]) | not)
+            | select(.[1] | test("(?<![A-Za-z0-9_])profile\\s*(=~|!~|!=|=)"))
+            | "\(.[0]) has a profile matcher but no profile label (it would vanish when a profile"
+              + " is selected)" ),
+          ( if ([$x | scan("\\$profile(?![A-Za-z0-9_])")] | length)
+               != ([$x | scan("\\$profile@pipe(?![A-Za-z0-9_])")] | length)
+            then "use ${profile:pipe}, not $profile or another format: Grafana regex-escapes a"
+                 + " multi-value variable, and the default profile'"'"'s ^$ would match nothing"
+            else empty end );'
+
+# JQ_CHECK: one line per problem of the dashboard. $metrics, $labels, $keywords, $builtins,
+# $perjob: whitespace-separated word lists.
+readonly JQ_CHECK="$JQ_EXPRS $JQ_TOKENS $JQ_PROFILE"'
     def words: [splits("\\s+")] | map(select(. != ""));
     def ds_ok: (.datasource | type) == "object" and .datasource.uid == "${datasource}"
                and .datasource.type == "prometheus";
@@ -163,6 +205,19 @@ readonly JQ_CHECK="$JQ_EXPRS $JQ_TOKENS"'
                 | "\($w) target \($r): legend uses unknown label {{\(.)}}" ) ),
           ( [ .targets[]?.refId ] | group_by(.) | map(select(length > 1) | .[0]) | .[]
             | "\($w): refId \(.) is used more than once" ) ),
+      ( [ .templating.list[]? | select(.name == "profile") ] as $pv
+        | if ($pv | length) != 1 then "no variable \"profile\""
+          else $pv[0]
+            | ( if .multi != true or .includeAll != true or .allValue != ".*"
+                then "variable profile: needs multi, includeAll and allValue .* (All must also"
+                     + " match the jobs without a profile label)"
+                else empty end ),
+              ( if [ .query | strings | splits(",") | select(test("\\s:\\s*\\^\\$\\s*$")) ]
+                   | length == 0
+                then "variable profile: no option with the value ^$ (the jobs of --elb.profile,"
+                     + " which carry no profile label)"
+                else empty end )
+          end ),
       ( .templating.list[]? | select(.type == "query") | "variable \(.name)" as $w
         | if (.datasource.uid // "") != "${datasource}"
           then "\($w): data source is not ${datasource}" else empty end ),
@@ -175,6 +230,7 @@ readonly JQ_CHECK="$JQ_EXPRS $JQ_TOKENS"'
           ( $t[] | select(.[0] == "var" and (.[1] as $v | $V | index([$v]) | not))
             | "\($w): undefined variable $\(.[1])" ),
           ( $t[] | select(.[0] == "error") | "\($w): \(.[1])" ),
+          ( $x | profile_problems($perjob | words) | "\($w): \(.)" ),
           ( if [ $t[] | select(.[0] == "metric") ] | length == 0
             then "\($w): no metric name in: \($x)" else empty end ) )'
 
@@ -209,7 +265,8 @@ check() {
         printf '%s: %s: %s\n' "$progname" "$file" "$line" >&2
         errs=1
     done < <(jq -r --arg metrics "$METRICS" --arg labels "$LABELS" --arg keywords "$KEYWORDS" \
-        --arg builtins "$BUILTIN_VARS" "$JQ_CHECK" "$file" || echo "jq failed")
+        --arg builtins "$BUILTIN_VARS" --arg perjob "$PER_JOB_METRICS" "$JQ_CHECK" "$file" ||
+        echo "jq failed")
 
     if [ "$errs" -eq 0 ]; then
         printf '%s: %s: OK (%s)\n' "$progname" "$file" \
@@ -278,6 +335,16 @@ no datasource variable	no variable "datasource"	.templating.list |= map(select(.
 old schema	schemaVersion is 27	.schemaVersion = 27
 duplicate panel id	is used more than once	.panels[2].id = .panels[1].id
 unknown metric in a variable	variable job: unknown metric elb_exporter_build_info	.templating.list |= map(if .name == "job" then .query = "label_values(elb_exporter_build_info, job)" else . end)
+misspelled profile label	unknown label profle	(.panels[] | select(.targets?) | .targets[].expr) |= gsub("profile=~"; "profle=~")
+per-job query without the profile filter	elb_job_error_info without the filter	(first(.panels[] | select(.type == "table")) | .targets[0].expr) |= gsub(", profile=~\"\\$\\{profile:pipe\\}\""; "")
+profile filter on a bare per-job metric	elb_job_duration_seconds without the filter	(.panels[] | select(.targets?) | .targets[].expr) |= gsub("^elb_job_duration_seconds\\{[^}]*\\}\"\\}"; "elb_job_duration_seconds")
+profile filter as $profile	use ${profile:pipe}	(.panels[] | select(.targets?) | .targets[].expr) |= gsub("\\$\\{profile:pipe\\}"; "$profile")
+profile filter as ${profile:regex}	use ${profile:pipe}	(first(.panels[] | select(.type == "table")) | .targets[0].expr) |= gsub("profile:pipe"; "profile:regex")
+profile matcher on an aggregate	elb_jobs has a profile matcher	(.panels[] | select(.targets?) | .targets[].expr) |= gsub("elb_jobs\\{job=~"; "elb_jobs{profile=~\"${profile:pipe}\", job=~")
+variable job_type without the profile filter	variable job_type: elb_job_info without the filter	.templating.list |= map(if .name == "job_type" then .query |= gsub(", profile=~\"\\$\\{profile:pipe\\}\""; "") else . end)
+profile variable without allValue	variable profile: needs multi, includeAll and allValue	.templating.list |= map(if .name == "profile" then del(.allValue) else . end)
+profile variable without ^$	variable profile: no option with the value ^$	.templating.list |= map(if .name == "profile" then .query |= gsub(" : \\^\\$"; "") else . end)
+no profile variable	no variable "profile"	.templating.list |= map(select(.name != "profile"))
 EOF
 
     printf '{"panels": [' >"$tmp/broken.json"

@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
 # Scale figures: the exporter tracking N jobs against the simulator on loopback.
-# Prints the first poll cycle's duration, the exposition size, resident memory and the
-# scrape rate wrk reaches on /metrics. Loopback only, bounded in time; stops what it starts.
+# Prints the first poll cycle's duration, the size of every representation a snapshot holds
+# (text and OpenMetrics, identity and gzip), resident memory with all of them held, and the
+# scrape rate wrk reaches on /metrics, plain and as Prometheus asks (OpenMetrics, gzip).
+# Loopback only, bounded in time; stops what it starts.
 #
 #   packaging/bench.sh [N=10000] [SECONDS=10]     (after packaging/dev.sh build; needs wrk)
+#
+# The jobs are the simulator's synthetic ones (IDs "b0" + 30 hex digits): real answers'
+# shape, mostly SUCCESS, some RUNNING, INIT and FAIL, with resources and sub-jobs.
 set -euo pipefail
 
 n=${1:-10000} secs=${2:-10}
@@ -31,8 +36,8 @@ wait_line() {
   return 1
 }
 
-# job IDs the simulator does not know: each answers 404, so each shows UNKNOWN
-for ((i = 0; i < n; i++)); do printf '5e%030x\n' "$i"; done >"$work/jobs"
+# synthetic job IDs: the simulator makes up a realistic job for each
+for ((i = 0; i < n; i++)); do printf 'b0%030x\n' "$((i * 2654435761 % 4294967296))"; done >"$work/jobs"
 
 "$bin/elb_api_sim" >"$work/sim.out" 2>&1 &
 pids+=($!)
@@ -47,11 +52,21 @@ for _ in $(seq 600); do
   [ "$(curl -s --noproxy '*' -o /dev/null -w '%{http_code}' "${url}-/ready")" = 200 ] && break
   sleep 0.1
 done
+# what Prometheus 2.42 (Debian 12) sends
+accept='application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1'
 curl -s --noproxy '*' "${url}metrics" >"$work/metrics"
+curl -s --noproxy '*' -H 'Accept-Encoding: gzip' "${url}metrics" >"$work/metrics.gz"
+curl -s --noproxy '*' -H "Accept: $accept" "${url}metrics" >"$work/om"
+curl -s --noproxy '*' -H "Accept: $accept" -H 'Accept-Encoding: gzip' "${url}metrics" >"$work/om.gz"
 cycle=$(grep '^elb_job_exporter_poll_cycle_duration_seconds ' "$work/metrics" | cut -d' ' -f2)
-echo "jobs:                 $n"
+echo "jobs:                 $n ($(grep -c '^elb_job_status{.*} 1$' "$work/metrics") with a status)"
 echo "first poll cycle:     ${cycle} s"
-echo "exposition:           $(wc -c <"$work/metrics") bytes"
-echo "resident memory:      $(awk '/VmRSS/ {print $2, $3}' "/proc/$epid/status")"
+echo "text 0.0.4:           $(wc -c <"$work/metrics") bytes, gzip $(wc -c <"$work/metrics.gz")"
+echo "OpenMetrics:          $(wc -c <"$work/om") bytes, gzip $(wc -c <"$work/om.gz")"
+echo "resident memory:      $(awk '/VmRSS/ {print $2, $3}' "/proc/$epid/status") (every representation held)"
+echo "-- wrk /metrics, identity text:"
 wrk -t2 -c16 -d"${secs}s" "${url}metrics" | grep -E 'Requests/sec|Latency|Transfer/sec'
+echo "-- wrk /metrics, as Prometheus asks (OpenMetrics, gzip):"
+wrk -t2 -c16 -d"${secs}s" -H "Accept: $accept" -H 'Accept-Encoding: gzip' "${url}metrics" |
+  grep -E 'Requests/sec|Latency|Transfer/sec'
 echo "resident memory after: $(awk '/VmRSS/ {print $2, $3}' "/proc/$epid/status")"

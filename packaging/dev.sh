@@ -6,6 +6,10 @@
 #                            integration, valgrind, promtool, Prometheus, fuzzing)
 #   packaging/dev.sh deps    only install the Debian packages
 #   packaging/dev.sh build   only build (build/, without tests: -DELB_TESTS=OFF)
+#   packaging/dev.sh bench   install the benchmark's packages, build a Release build in
+#                            build-bench/, run tests/bench/serve_bench.sh (not a test: figures;
+#                            BENCH_* variables as its header says)
+#   packaging/dev.sh package build the .deb and the .rpm into build/packages/
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -17,11 +21,19 @@ jobs=$(nproc 2>/dev/null || echo 2)
 # package); the test_tools test checks that TEST_PACKAGES has every package it names.
 BUILD_PACKAGES=(
   build-essential cmake pkg-config git ca-certificates
-  libcurl4-openssl-dev libmicrohttpd-dev libjsmn-dev libssl-dev libyaml-dev
+  libcurl4-openssl-dev libmicrohttpd-dev libjsmn-dev libssl-dev libyaml-dev libgnutls28-dev
+  libcrypt-dev zlib1g-dev scdoc
 )
 TEST_PACKAGES=(
   libcmocka-dev curl clang-14 libclang-rt-14-dev valgrind clang-format-14 cppcheck shellcheck
   prometheus prometheus-alertmanager jq iproute2 chromium systemd wrk openssl
+  python3-prometheus-client
+  lintian rpm dpkg-dev file binutils groff-base python3-yaml adduser util-linux
+)
+# What tests/bench/serve_bench.sh compares the exporter with and measures it by (not a test:
+# `bench` installs these, `test` does not need them).
+BENCH_PACKAGES=(
+  nginx-light wrk hyperfine prometheus-blackbox-exporter openssl curl
 )
 
 # deps PACKAGE...: install those of the packages that are missing.
@@ -58,6 +70,17 @@ build() {
   configure_build build -DELB_TESTS=OFF
 }
 
+# The .deb and the .rpm (CPack: packaging/package.cmake) from the build of `build`.
+PACKAGE_PACKAGES=(dpkg-dev file rpm)
+package() {
+  deps "${BUILD_PACKAGES[@]}" "${PACKAGE_PACKAGES[@]}"
+  configure_build build -DELB_TESTS=OFF
+  rm -rf build/packages
+  (cd build && cpack -G "DEB;RPM" -B "$here/build/packages" >cpack.log 2>&1) ||
+    { cat build/cpack.log >&2; echo "dev.sh: cpack failed" >&2; return 1; }
+  ls -1 "$here"/build/packages/*.deb "$here"/build/packages/*.rpm
+}
+
 demo() {
   build
   echo "dev.sh: open http://localhost:39123/ (Ctrl-C to stop)" >&2
@@ -81,10 +104,19 @@ test_all() {
   cd build && ctest --no-tests=error --output-on-failure -j "$jobs" 2>&1
 }
 
+# The serving benchmark on a Release build of its own (build/ keeps its test configuration).
+bench() {
+  deps "${BUILD_PACKAGES[@]}" "${BENCH_PACKAGES[@]}"
+  configure_build build-bench -DCMAKE_BUILD_TYPE=Release -DELB_TESTS=OFF
+  BENCH_BUILD="$here/build-bench" tests/bench/serve_bench.sh
+}
+
 case "${1:-}" in
   deps) deps "${BUILD_PACKAGES[@]}" "${TEST_PACKAGES[@]}" ;;
   build) build ;;
+  package) package ;;
   demo) shift; demo "$@" ;;
   test) test_all ;;
-  *) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+  bench) bench ;;
+  *) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
 esac

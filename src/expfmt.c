@@ -3,11 +3,23 @@
  *
  * DESIGN. Two layers. The writer (family_begin / sample / writer_end) is the
  * only code that knows the wire format; the metric list below it knows names,
- * types, help texts, labels and values and nothing about syntax. Counter
- * families are named without their "_total" suffix and histogram samples are
- * named by kind (bucket / sum / count), so an OpenMetrics writer (which names
- * a counter family "x" and its sample "x_total", and ends with "# EOF") is a
- * second writer, not a second metric list.
+ * types, help texts, labels and values and nothing about syntax. Families are
+ * named as OpenMetrics names them: a counter "x" whose sample is "x_total", an
+ * info "x" whose sample is "x_info", a histogram whose samples are named by
+ * kind (bucket / sum / count). The text writer names the counter family
+ * "x_total" and the info family "x_info" (a gauge, text 0.0.4 has no info);
+ * the OpenMetrics writer writes TYPE, UNIT, HELP in that order, HELP escaped
+ * as the ABNF wants (\\, \n, \"), and ends with "# EOF". Sample lines are the
+ * same in both formats, byte for byte.
+ *
+ * OpenMetrics choices (README, "OpenMetrics"): elb_job_status stays a gauge,
+ * not a stateset, because a stateset's label must be named after its family
+ * (elb_job_status="FAIL", not status="FAIL") and must list every state, which
+ * --metrics.sparse-status does not; the *_info families are info (their
+ * sample names are unchanged); no _created samples (Prometheus 2.x stores
+ * each as a series of its own, and the counters start with the process,
+ * whose start process_start_time_seconds gives); # UNIT for the families
+ * whose name ends in a unit (_seconds, _bytes).
  *
  * Every family's samples are written together, per-job families loop over the
  * jobs inside the family. Every family the exporter knows always has its
@@ -26,6 +38,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
 
 #define DOUBLE_BUF 32 /* holds any expfmt_format_double() result */
@@ -36,7 +49,7 @@
 
 /* ---------------------------------------------------------------- writer */
 
-enum metric_type { MT_GAUGE, MT_COUNTER, MT_HISTOGRAM };
+enum metric_type { MT_GAUGE, MT_COUNTER, MT_HISTOGRAM, MT_INFO };
 
 /* Which sample of a family: the value itself, or one of the histogram parts. */
 enum sample_kind { SK_VALUE, SK_BUCKET, SK_SUM, SK_COUNT };
@@ -51,22 +64,33 @@ struct writer {
     enum expfmt_format fmt;
     const char *family; /* base name of the family being written */
     enum metric_type type;
+    /*
+     * Both formats at once (expfmt_render_both): out gets the text exposition,
+     * meta the OpenMetrics metadata, sp the OpenMetrics pieces of the two.
+     */
+    struct expfmt_spans *sp; /* NULL: one format, fmt */
+    struct strbuf *meta;
+    size_t entry, meta_entry; /* out->len, meta->len when rendering began */
+    size_t om_run;            /* start in out of the samples not yet in a piece */
 };
 
-static const char *type_name(enum metric_type t)
+/* The TYPE word of t in format fmt (text 0.0.4 has no info: a gauge). */
+static const char *type_name(enum expfmt_format fmt, enum metric_type t)
 {
     switch (t) {
     case MT_COUNTER:
         return "counter";
     case MT_HISTOGRAM:
         return "histogram";
+    case MT_INFO:
+        return fmt == EXPFMT_OPENMETRICS ? "info" : "gauge";
     case MT_GAUGE:
     default:
         return "gauge";
     }
 }
 
-/* Suffix the text format puts after the family base name for a sample kind. */
+/* Suffix after the family base name for a sample kind (the same in both formats). */
 static const char *sample_suffix(enum metric_type t, enum sample_kind k)
 {
     switch (k) {
@@ -78,40 +102,126 @@ static const char *sample_suffix(enum metric_type t, enum sample_kind k)
         return "_count";
     case SK_VALUE:
     default:
-        return t == MT_COUNTER ? "_total" : "";
+        return t == MT_COUNTER ? "_total" : t == MT_INFO ? "_info" : "";
     }
 }
 
-/* HELP escaping: backslash and newline only. */
+/* Text 0.0.4 HELP escaping: backslash and newline only. */
 static const char *help_escape(unsigned char c)
 {
     return c == '\\' ? "\\\\" : c == '\n' ? "\\n" : NULL;
 }
 
-/* Append help text with \ and newline escaped (HELP escaping). Returns 0 or a strbuf error. */
-static int escape_help(struct strbuf *out, const char *s)
+/* OpenMetrics HELP is an escaped-string of the ABNF: the double quote too. */
+static const char *help_escape_om(unsigned char c)
 {
-    return strbuf_escape(out, s, help_escape);
+    return c == '"' ? "\\\"" : help_escape(c);
 }
 
 /*
- * Start a family: name is the base name (counters without "_total"), help one
- * line of text. Writes "# HELP" and "# TYPE". Returns 0 or a strbuf error.
+ * The unit a family's name ends in, or NULL: OpenMetrics wants # UNIT where it
+ * is known, and only as a suffix of the name. Info families have none.
+ */
+static const char *family_unit(const char *name, enum metric_type type)
+{
+    static const char *const units[] = {"seconds", "bytes"};
+    size_t n = strlen(name), i, k;
+
+    if (type == MT_INFO)
+        return NULL;
+    for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+        k = strlen(units[i]);
+        if (n > k + 1 && name[n - k - 1] == '_' && strcmp(name + n - k, units[i]) == 0)
+            return units[i];
+    }
+    return NULL;
+}
+
+/* OpenMetrics metadata into b: "# TYPE", "# UNIT" (when the name ends in a unit), "# HELP". */
+static int meta_om(struct strbuf *b, const char *name, enum metric_type type, const char *help)
+{
+    const char *unit = family_unit(name, type);
+    int rc;
+
+    rc = strbuf_printf(b, "# TYPE %s %s\n", name, type_name(EXPFMT_OPENMETRICS, type));
+    if (rc == 0 && unit)
+        rc = strbuf_printf(b, "# UNIT %s %s\n", name, unit);
+    if (rc == 0)
+        rc = strbuf_printf(b, "# HELP %s ", name);
+    if (rc == 0)
+        rc = strbuf_escape(b, help, help_escape_om);
+    return rc ? rc : strbuf_putc(b, '\n');
+}
+
+/* Text 0.0.4 metadata: "# HELP" and "# TYPE" of the name the samples carry. */
+static int meta_text(struct writer *w, const char *name, enum metric_type type, const char *help)
+{
+    const char *suffix = type == MT_COUNTER ? "_total" : type == MT_INFO ? "_info" : "";
+    int rc;
+
+    rc = strbuf_printf(w->out, "# HELP %s%s ", name, suffix);
+    if (rc)
+        return rc;
+    rc = strbuf_escape(w->out, help, help_escape);
+    if (rc)
+        return rc;
+    return strbuf_printf(w->out, "\n# TYPE %s%s %s\n", name, suffix,
+                         type_name(EXPFMT_TEXT_004, type));
+}
+
+/*
+ * Both formats: bytes [from, to) of out (in_meta 0) or of meta (1) are the
+ * next piece of the OpenMetrics exposition; joined to the last piece when
+ * they follow it in the same buffer.
+ */
+static int span_add(struct writer *w, int in_meta, size_t from, size_t to)
+{
+    struct expfmt_spans *sp = w->sp;
+    struct expfmt_span *last = sp->n ? &sp->span[sp->n - 1] : NULL;
+    size_t off = from - (in_meta ? w->meta_entry : w->entry);
+
+    if (to == from)
+        return 0;
+    sp->total += to - from;
+    if (last && last->in_meta == in_meta && last->off + last->len == off) {
+        last->len += to - from;
+        return 0;
+    }
+    if (sp->n >= EXPFMT_SPANS_MAX)
+        return -E2BIG; /* cannot happen: the families are a fixed list */
+    sp->span[sp->n++] = (struct expfmt_span){.in_meta = in_meta, .off = off, .len = to - from};
+    return 0;
+}
+
+/*
+ * Start a family: name is the base name (a counter without "_total", an info
+ * without "_info"), help one line of text; the metadata of the format, or of
+ * both. Both: the previous family's samples (in out) end an OpenMetrics
+ * piece, the OpenMetrics metadata goes to meta as a piece of its own, the
+ * text metadata to out, and the samples to come open the next piece.
+ * Returns 0 or a strbuf error.
  */
 static int family_begin(struct writer *w, const char *name, enum metric_type type, const char *help)
 {
-    const char *suffix = type == MT_COUNTER ? "_total" : "";
+    size_t from;
     int rc;
 
     w->family = name;
     w->type = type;
-    rc = strbuf_printf(w->out, "# HELP %s%s ", name, suffix);
+    if (!w->sp)
+        return w->fmt == EXPFMT_OPENMETRICS ? meta_om(w->out, name, type, help)
+                                            : meta_text(w, name, type, help);
+    rc = span_add(w, 0, w->om_run, w->out->len);
     if (rc)
         return rc;
-    rc = escape_help(w->out, help);
-    if (rc)
-        return rc;
-    return strbuf_printf(w->out, "\n# TYPE %s%s %s\n", name, suffix, type_name(type));
+    from = w->meta->len;
+    rc = meta_om(w->meta, name, type, help);
+    if (rc == 0)
+        rc = span_add(w, 1, from, w->meta->len);
+    if (rc == 0)
+        rc = meta_text(w, name, type, help);
+    w->om_run = w->out->len;
+    return rc;
 }
 
 /*
@@ -151,11 +261,21 @@ static int sample(struct writer *w, enum sample_kind kind, const struct label *l
     return strbuf_printf(w->out, " %s\n", num);
 }
 
-/* Finish the exposition (nothing in text 0.0.4; "# EOF" in OpenMetrics). */
+/* Finish the exposition (nothing in text 0.0.4; "# EOF" in OpenMetrics), closing the pieces. */
 static int writer_end(struct writer *w)
 {
-    (void)w;
-    return 0;
+    int rc;
+
+    size_t from;
+
+    if (!w->sp)
+        return w->fmt == EXPFMT_OPENMETRICS ? strbuf_puts(w->out, "# EOF\n") : 0;
+    rc = span_add(w, 0, w->om_run, w->out->len);
+    if (rc)
+        return rc;
+    from = w->meta->len;
+    rc = strbuf_puts(w->meta, "# EOF\n");
+    return rc ? rc : span_add(w, 1, from, w->meta->len);
 }
 
 /* A family with one unlabelled sample. */
@@ -265,6 +385,10 @@ static int emit_status(struct writer *w, const struct expfmt_input *in, const st
     size_t i;
     int rc;
 
+    if (in->sparse_status) { /* only the status the job is in */
+        l.value = job_status_name(cur);
+        return job_sample(w, in, j, &l, 1, 1);
+    }
     /* the stateset of the job's own profile, plus UNKNOWN */
     for (i = 0; i < prof->n_statuses; i++) {
         enum job_status s = prof->statuses[i];
@@ -397,7 +521,7 @@ static const struct job_family job_families[] = {
      "Current status of the job: 1 for the status it is in, 0 for the others (UNKNOWN: never "
      "fetched or not found).",
      emit_status},
-    {"elb_job_info", MT_GAUGE,
+    {"elb_job", MT_INFO,
      "Always 1; carries the resource the job works on and the labels it was registered with.",
      emit_info},
     {"elb_job_begin_timestamp_seconds", MT_GAUGE, "Time the job began, in seconds since the epoch.",
@@ -408,8 +532,7 @@ static const struct job_family job_families[] = {
      "Job duration in seconds: end minus begin once finished, last poll minus begin while "
      "running.",
      emit_duration},
-    {"elb_job_error_info", MT_GAUGE, "Always 1 while the job is FAIL; carries its error.",
-     emit_error},
+    {"elb_job_error", MT_INFO, "Always 1 while the job is FAIL; carries its error.", emit_error},
     {"elb_job_sub_jobs", MT_GAUGE, "Number of the job's direct sub-jobs in each status.",
      emit_sub_jobs},
     {"elb_job_fetch_success", MT_GAUGE, "1 if the last poll of the job got a valid answer, else 0.",
@@ -558,7 +681,7 @@ static int render_api(struct writer *w, const struct stats *st)
     l.value = le;
     for (i = 0; i < STATS_DURATION_BUCKETS; i++) {
         cum += st->duration_buckets[i];
-        expfmt_format_double(stats_duration_bounds[i], le, sizeof(le));
+        expfmt_format_canonical(stats_duration_bounds[i], le, sizeof(le));
         rc = sample(w, SK_BUCKET, &l, 1, (double)cum);
         if (rc)
             return rc;
@@ -577,6 +700,68 @@ static int render_api(struct writer *w, const struct stats *st)
     return single(w, "elb_job_exporter_api_up", MT_GAUGE,
                   "1 if the last poll cycle reached the job API and was authorised, else 0.",
                   st->api_up ? 1 : 0);
+}
+
+/* The durable store's families, in this order (a table, not a ladder). */
+static const struct store_family {
+    const char *name;
+    enum metric_type type;
+    const char *help;
+    size_t off;  /* of the value in struct stats_store */
+    int seconds; /* a double, not a uint64_t */
+} store_families[] = {
+    {"elb_job_exporter_store_jobs", MT_GAUGE,
+     "Jobs the durable store keeps: registered, or finished and remembered.",
+     offsetof(struct stats_store, jobs), 0},
+    {"elb_job_exporter_store_size_bytes", MT_GAUGE, "Bytes of the durable store's log file.",
+     offsetof(struct stats_store, log_bytes), 0},
+    {"elb_job_exporter_store_records_corrupt", MT_COUNTER,
+     "Records cut off the store's log at start-up as torn or damaged (with those after them).",
+     offsetof(struct stats_store, records_corrupt), 0},
+    {"elb_job_exporter_store_bytes_cut", MT_COUNTER,
+     "Bytes cut off the store's log at start-up as torn or damaged.",
+     offsetof(struct stats_store, bytes_cut), 0},
+    {"elb_job_exporter_store_records_skipped", MT_COUNTER,
+     "Valid records of the store's log skipped at start-up: their profile is unknown to this "
+     "version.",
+     offsetof(struct stats_store, records_skipped), 0},
+    {"elb_job_exporter_store_appends", MT_COUNTER, "Records written to the store's log.",
+     offsetof(struct stats_store, appends), 0},
+    {"elb_job_exporter_store_fsyncs", MT_COUNTER,
+     "fdatasync calls on the store's log; appends per fsync is the group commit's batch.",
+     offsetof(struct stats_store, fsyncs), 0},
+    {"elb_job_exporter_store_compactions", MT_COUNTER, "Compactions of the store's log.",
+     offsetof(struct stats_store, compactions), 0},
+    {"elb_job_exporter_store_write_errors", MT_COUNTER,
+     "Records the store could not write (disk full, I/O error); none of them was acknowledged.",
+     offsetof(struct stats_store, write_errors), 0},
+    {"elb_job_exporter_store_replay_duration_seconds", MT_GAUGE,
+     "Time the store took at start-up to read its log, in seconds.",
+     offsetof(struct stats_store, replay_seconds), 1},
+};
+
+/* The durable store's families; left out without a store. */
+static int render_store(struct writer *w, const struct stats_store *ss)
+{
+    const char *base = (const char *)ss;
+    size_t i;
+    int rc = 0;
+
+    for (i = 0; ss->enabled && rc == 0 && i < sizeof(store_families) / sizeof(store_families[0]);
+         i++) {
+        const struct store_family *f = &store_families[i];
+        double v;
+        uint64_t u;
+
+        if (f->seconds) {
+            memcpy(&v, base + f->off, sizeof(v));
+        } else {
+            memcpy(&u, base + f->off, sizeof(u));
+            v = (double)u;
+        }
+        rc = single(w, f->name, f->type, f->help, v);
+    }
+    return rc;
 }
 
 static int render_exporter(struct writer *w, const struct expfmt_input *in)
@@ -654,7 +839,10 @@ static int render_exporter(struct writer *w, const struct expfmt_input *in)
         if (rc)
             return rc;
     }
-    rc = family_begin(w, "elb_job_exporter_build_info", MT_GAUGE,
+    rc = render_store(w, &st->store);
+    if (rc)
+        return rc;
+    rc = family_begin(w, "elb_job_exporter_build", MT_INFO,
                       "Always 1; carries the exporter's version and the library versions.");
     if (rc || !b)
         return rc;
@@ -676,6 +864,13 @@ static const char *const http_refuse_names[HTTP_REFUSE_COUNT] = {
 };
 static const char *const http_cut_names[HTTP_CUT_COUNT] = {
     [HTTP_CUT_HEADER_TIMEOUT] = "header_timeout",
+};
+static const char *const http_request_refuse_names[HTTP_REQ_REFUSE_COUNT] = {
+    [HTTP_REQ_REFUSE_MAX_REQUESTS] = "max_requests",
+    [HTTP_REQ_REFUSE_UNAUTHORIZED] = "unauthorized",
+    [HTTP_REQ_REFUSE_AUTH_BUSY] = "auth_busy",
+    [HTTP_REQ_REFUSE_RATE_LIMIT] = "rate_limit",
+    [HTTP_REQ_REFUSE_CLIENT_CERT] = "client_cert",
 };
 
 /* One counter family with a "reason" label, every reason always present. */
@@ -724,10 +919,32 @@ static int render_http(struct writer *w, const struct expfmt_input *in)
                 (double)atomic_load(&h->waits_refused));
     if (rc)
         return rc;
-    return single(w, "elb_job_exporter_http_server_errors", MT_COUNTER,
-                  "Errors the embedded HTTP server (libmicrohttpd) reported, logged or suppressed "
-                  "by the log rate limit.",
-                  (double)atomic_load(&h->server_errors));
+    rc = single(w, "elb_job_exporter_http_server_errors", MT_COUNTER,
+                "Errors the embedded HTTP server (libmicrohttpd) reported, logged or suppressed "
+                "by the log rate limit.",
+                (double)atomic_load(&h->server_errors));
+    if (rc)
+        return rc;
+    rc = reason_family(w, "elb_job_exporter_http_requests_refused",
+                       "Requests the HTTP server answered with a refusal (401, 403, 429, 503), by "
+                       "reason.",
+                       http_request_refuse_names, h->requests_refused, HTTP_REQ_REFUSE_COUNT);
+    if (rc || !atomic_load(&h->web_config))
+        return rc;
+    rc = single(w, "elb_job_exporter_web_config_last_reload_successful", MT_GAUGE,
+                "1 if the last (re)load of --web.config.file worked, 0 if it failed (the last "
+                "good one is in use).",
+                atomic_load(&h->web_config_reload_ok) ? 1 : 0);
+    if (rc)
+        return rc;
+    rc = single(w, "elb_job_exporter_web_config_last_reload_success_timestamp_seconds", MT_GAUGE,
+                "Time --web.config.file and its certificates were last loaded successfully.",
+                (double)atomic_load(&h->web_config_reload_ms) / 1000.0);
+    if (rc)
+        return rc;
+    return single(w, "elb_job_exporter_web_config_reload_failures", MT_COUNTER,
+                  "Reloads of --web.config.file (or of the files it names) that failed.",
+                  (double)atomic_load(&h->web_config_reload_failures));
 }
 
 static int render_process(struct writer *w, const struct proc_stats *p)
@@ -760,42 +977,78 @@ static int render_process(struct writer *w, const struct proc_stats *p)
 
 /* ------------------------------------------------------------ public API */
 
-int expfmt_render(struct strbuf *out, enum expfmt_format fmt, const struct expfmt_input *in)
+/* Render with w set up (one format, or both with w->sp). Rolls out back on failure. */
+static int render(struct writer *w, const struct expfmt_input *in)
 {
-    struct writer w = {.out = out, .fmt = fmt};
+    struct strbuf *out = w->out;
     size_t entry, saved_max;
     int rc;
 
-    if (!out || !in || !in->profile || !in->stats || (in->n_jobs && !in->jobs))
-        return -EINVAL;
-    if (fmt != EXPFMT_TEXT_004)
-        return -EINVAL;
     entry = out->len;
     saved_max = out->max;
     /* One exposition never exceeds its bound, whatever room out has. */
     if (out->max - entry > expfmt_max_output(in->n_jobs))
         out->max = entry + expfmt_max_output(in->n_jobs);
 
-    rc = render_jobs(&w, in);
+    rc = render_jobs(w, in);
     if (rc)
         goto out;
-    rc = render_aggregates(&w, in);
+    rc = render_aggregates(w, in);
     if (rc)
         goto out;
-    rc = render_exporter(&w, in);
+    rc = render_exporter(w, in);
     if (rc)
         goto out;
-    rc = render_http(&w, in);
+    rc = render_http(w, in);
     if (rc)
         goto out;
-    rc = render_process(&w, in->proc);
+    rc = render_process(w, in->proc);
     if (rc)
         goto out;
-    rc = writer_end(&w);
+    rc = writer_end(w);
 out:
     out->max = saved_max;
     if (rc)
         strbuf_truncate(out, entry);
+    return rc;
+}
+
+static int input_ok(const struct strbuf *out, const struct expfmt_input *in)
+{
+    return out && in && in->profile && in->stats && (!in->n_jobs || in->jobs);
+}
+
+int expfmt_render(struct strbuf *out, enum expfmt_format fmt, const struct expfmt_input *in)
+{
+    struct writer w = {.out = out, .fmt = fmt};
+
+    if (!input_ok(out, in) || (fmt != EXPFMT_TEXT_004 && fmt != EXPFMT_OPENMETRICS))
+        return -EINVAL;
+    return render(&w, in);
+}
+
+int expfmt_render_both(struct strbuf *out, struct strbuf *meta, const struct expfmt_input *in,
+                       struct expfmt_spans *sp)
+{
+    struct writer w = {.out = out, .fmt = EXPFMT_TEXT_004, .sp = sp, .meta = meta};
+    size_t meta_saved;
+    int rc;
+
+    if (!input_ok(out, in) || !meta || meta == out || !sp)
+        return -EINVAL;
+    memset(sp, 0, sizeof(*sp));
+    w.entry = w.om_run = out->len;
+    w.meta_entry = meta->len;
+    /* the metadata is a fixed list: bounded like the exposition's fixed part */
+    meta_saved = meta->max;
+    if (meta->max - meta->len > EXPFMT_FIXED_MAX)
+        meta->max = meta->len + EXPFMT_FIXED_MAX;
+    rc = render(&w, in);
+    meta->max = meta_saved;
+    if (rc) {
+        strbuf_truncate(meta, w.meta_entry);
+        memset(sp, 0, sizeof(*sp));
+    }
     return rc;
 }
 
@@ -917,6 +1170,45 @@ void expfmt_format_double(double v, char *buf, size_t len)
                 break;
         }
     }
+    if (n < 0 || (size_t)n >= len)
+        buf[0] = '\0';
+}
+
+void expfmt_format_canonical(double v, char *buf, size_t len)
+{
+    char e[DOUBLE_BUF];
+    int prec, exp = 0, n = -1;
+    char *x;
+
+    if (!buf || len == 0)
+        return;
+    buf[0] = '\0';
+    if (isnan(v) || isinf(v) || v == 0) {
+        n = snprintf(buf, len, "%s",
+                     isnan(v)     ? "NaN"
+                     : isinf(v)   ? (v > 0 ? "+Inf" : "-Inf")
+                     : signbit(v) ? "-0.0"
+                                  : "0.0");
+        goto out;
+    }
+    /* the fewest significant digits that read back as v, and the decimal exponent */
+    for (prec = 0; prec < 17; prec++) {
+        snprintf(e, sizeof(e), "%.*e", prec, v);
+        if (strtod(e, NULL) == v)
+            break;
+    }
+    x = strchr(e, 'e');
+    if (!x)
+        goto out;
+    exp = (int)strtol(x + 1, NULL, 10);
+    if (exp < -4 || exp >= 6) { /* Go's %g with the shortest digits switches at these */
+        n = snprintf(buf, len, "%s", e);
+        goto out;
+    }
+    n = snprintf(buf, len, "%.*f", prec - exp > 0 ? prec - exp : 0, v);
+    if (n >= 0 && (size_t)n < len && !strchr(buf, '.'))
+        n = snprintf(buf + n, len - (size_t)n, ".0") < 0 ? -1 : n + 2;
+out:
     if (n < 0 || (size_t)n >= len)
         buf[0] = '\0';
 }

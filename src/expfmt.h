@@ -1,10 +1,12 @@
 /*
  * expfmt: render the whole exposition from the exporter's state. Pure.
  *
- * The poller calls expfmt_render() once per cycle; the result goes into an
- * immutable snapshot that every scrape serves as is. The renderer writes one
- * metric family at a time through a small writer (family header, then samples)
- * so that a second format (OpenMetrics) is another writer, not another renderer.
+ * The poller calls expfmt_render() once per cycle and per format; the result
+ * goes into an immutable snapshot that every scrape serves as is. The renderer
+ * writes one metric family at a time through a small writer (family header,
+ * then samples), so the two formats, text 0.0.4 and OpenMetrics 1.0.0, are
+ * two writers over one metric list: every sample has the same name and labels
+ * in both (what differs is metadata: family names, types, # UNIT, # EOF).
  * Label values are escaped (\\, \", \n) after JSON decoding; a family whose
  * rendering fails is rolled back, never left half-written.
  */
@@ -18,7 +20,10 @@
 #include "stats.h"
 #include "strbuf.h"
 
-enum expfmt_format { EXPFMT_TEXT_004 = 0 };
+enum expfmt_format {
+    EXPFMT_TEXT_004 = 0, /* text/plain; version=0.0.4 */
+    EXPFMT_OPENMETRICS,  /* application/openmetrics-text; version=1.0.0 */
+};
 
 #define EXPFMT_CONTENT_TYPE_TEXT "text/plain; version=0.0.4; charset=utf-8"
 
@@ -59,6 +64,11 @@ struct expfmt_input {
      * --once) leaves the elb_job_exporter_http_* families out.
      */
     const struct http_counters *http;
+    /*
+     * --metrics.sparse-status: elb_job_status has only each job's current
+     * status (value 1), not one series per status of its profile.
+     */
+    int sparse_status;
 };
 
 /*
@@ -98,10 +108,55 @@ const struct job_record *expfmt_job_current(const struct expfmt_job *j);
  */
 int expfmt_job_duration(const struct expfmt_job *j, double *out);
 
+/*
+ * Both formats at once, as the poller renders them: every sample line is the
+ * same in both, so it is written once. out gets the text exposition, exactly
+ * what expfmt_render(EXPFMT_TEXT_004) writes (contiguous: the common identity
+ * scrape is one buffer); meta gets the OpenMetrics metadata lines and "# EOF";
+ * sp->span[0..n) are the pieces, of out (in_meta 0) or of meta (1), offsets
+ * from each buffer's length on entry, that in order make up the OpenMetrics
+ * exposition byte for byte; sp->total their sum. Half the memory of two
+ * renderings, and one pass over the jobs instead of two.
+ */
+/*
+ * OpenMetrics pieces: two per family at most, and # EOF. 51 families with
+ * every optional one (HTTP server, store, web config, jobs file); room to spare,
+ * since a family added past it fails every rendering (test_expfmt renders them all).
+ */
+#define EXPFMT_SPANS_MAX 128
+
+struct expfmt_span {
+    int in_meta; /* 0: a piece of out (samples), 1: of meta */
+    size_t off, len;
+};
+
+struct expfmt_spans {
+    struct expfmt_span span[EXPFMT_SPANS_MAX];
+    size_t n;
+    size_t total;
+};
+
+/*
+ * Render both formats into out and meta (two different buffers). Same returns
+ * and rollback as expfmt_render (both buffers), *sp zeroed on failure.
+ */
+int expfmt_render_both(struct strbuf *out, struct strbuf *meta, const struct expfmt_input *in,
+                       struct expfmt_spans *sp);
+
 /* Append s escaped as a label value (\\, \", \n). Same returns as strbuf_append. */
 int expfmt_escape_label(struct strbuf *out, const char *s);
 
 /* Format a sample value the shortest way that reads back exactly (+Inf, -Inf, NaN too). */
 void expfmt_format_double(double v, char *buf, size_t len);
+
+/*
+ * Format v as OpenMetrics' canonical number for "le" label values (in both
+ * formats, so a bucket is one series whichever format was scraped, and the
+ * one Prometheus 3 normalises to): Go's shortest %g, exponent below 1e-4 and
+ * from 1e+06 on, ".0" added to a number with neither point nor exponent
+ * ("1.0", "10.0", "0.005", "1e+06"); +Inf, -Inf, NaN. buf gets "" when the
+ * text does not fit (32 bytes always do).
+ */
+void expfmt_format_canonical(double v, char *buf, size_t len);
 
 #endif

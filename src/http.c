@@ -54,6 +54,44 @@
  * many were held back, written when the window is over (the reaper looks each
  * tick) or at stop. The two locks are never held together, and nothing is
  * logged while conn_lock is held.
+ *
+ * Web security (--web.config.file). Every request passes the gate (gate())
+ * before it is routed: the client certificate's check (once per TLS
+ * connection), the rate limit, basic auth, then --web.max-requests. All of it
+ * runs in libmicrohttpd's thread, except bcrypt: a password the cache does not
+ * know is checked by webauth's worker thread while the request is suspended
+ * (MHD_suspend_connection); the worker's done callback stores the answer in
+ * the request and resumes it, and the gate then goes on where it stopped. A
+ * request lives in its connection's slot (a connection has one at a time), so
+ * a suspended one is found again without an allocation. The web config's
+ * generation (websec.h) is re-checked on every new connection and at most
+ * once per HTTP_WEB_RECHECK_MS for requests on kept-alive ones; a TLS
+ * connection keeps the generation its handshake used (its credentials) in its
+ * slot until it closes, and a request the one it was judged with until it
+ * completes (its headers). libmicrohttpd's own TLS credentials are never used:
+ * each session gets its generation's before its handshake (on_connection), and
+ * libmicrohttpd's certificate callback refuses, so a session we could not set
+ * up fails its handshake instead of going out with something else.
+ *
+ * --web.max-requests counts requests between request_begin (the gate's last
+ * step) and request_end (on_completed): the ones whose answers are being made
+ * or sent. A request parked for a long time without work (a long poll) is to
+ * call request_end before it suspends, so that it does not hold a place: a
+ * waiter does, in wait_begin, and is not counted again when it is woken to
+ * answer (its place would make a long wait end in a 503).
+ *
+ * The registration API (registry_http.c) is routed after the gate: a request
+ * for /api/v1/... or /-/reload is judged like any other (client certificate,
+ * rate limit, basic auth, --web.max-requests) on its first call, before the
+ * API sees it or reads its body, and its answers go through queue_response
+ * (the web config's headers), lent to the API in http_conn_ops. Two kinds of
+ * suspension meet on one connection, one after the other and never at once:
+ * the gate's (REQ_AUTH_WAIT, resumed by webauth's worker only) ends before
+ * the request is routed, and the API's (a waiter, or a write waiting for the
+ * table or the store) starts after it (REQ_PASSED), in the API's own request
+ * context (request.api, resumed by the API only, and only while it is on the
+ * API's suspended list). A resumed call is told apart by the phase: while it
+ * is not REQ_PASSED the call is the gate's, after it the API's.
  */
 #include "http.h"
 
@@ -73,11 +111,18 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <gnutls/abstract.h>
+#include <gnutls/gnutls.h>
+
 #include "expfmt.h"
 #include "log.h"
+#include "negotiate.h"
 #include "ratelimit.h"
 #include "registry_http.h"
 #include "timeutil.h"
+#include "webauth.h"
+#include "websec.h"
+#include "webtls.h"
 
 #define HTTP_CONNECTION_LIMIT 512 /* concurrent client connections that are not waiting */
 #define HTTP_WAITERS_MAX 4096     /* connections waiting for a job (?wait=), all addresses */
@@ -109,11 +154,33 @@
 #define HTTP_LOG_WINDOW_MS 60000
 #define HTTP_FD_RESERVE 64 /* descriptors beyond client connections: listener, API, files */
 #define HTTP_LINE_MAX 512  /* bytes of one complaint */
+/* At most this often a request on a kept-alive connection looks for a changed web config. */
+#define HTTP_WEB_RECHECK_MS 1000
+#define HTTP_AUTH_CHALLENGE "Basic realm=\"elb_job_exporter\""
 
 /* A client address, as the per-address limit compares them. */
 struct peer {
     int family; /* AF_INET, AF_INET6; 0: not an IP peer (never limited) */
     unsigned char addr[16];
+};
+
+/* Where a request is in the gate. */
+enum req_phase {
+    REQ_NEW = 0,   /* not judged yet */
+    REQ_AUTH_WAIT, /* suspended while webauth's worker checks its password */
+    REQ_PASSED,    /* let through */
+};
+
+/* The request a connection is serving (see DESIGN); libmicrohttpd's thread only. */
+struct request {
+    struct http_server *srv;
+    struct MHD_Connection *conn;
+    struct websec_gen *gen; /* web config it is judged and answered with; NULL: none */
+    enum req_phase phase;
+    int counted;        /* holds a place of --web.max-requests (request_begin) */
+    atomic_int auth_ok; /* webauth's answer, stored before the request is resumed */
+    struct webauth_job job;
+    void *api; /* the registration API's context (registry_http_request), or NULL */
 };
 
 /* One open client connection (a slot of the table). */
@@ -125,6 +192,11 @@ struct conn {
     int cut;              /* shut down by the reaper; libmicrohttpd has yet to close it */
     uint64_t deadline_ms; /* monotonic ms the pending request's headers are due; 0: none pending */
     struct peer peer;
+    /* libmicrohttpd's thread only: */
+    struct websec_gen *tls_gen; /* TLS: the generation its handshake used; held until close */
+    gnutls_session_t session;   /* TLS: its session; NULL: plain HTTP */
+    int peer_checked;           /* TLS: its client certificate passed webtls_check_peer */
+    struct request req;
 };
 
 struct http_server {
@@ -135,9 +207,9 @@ struct http_server {
     struct snapshot_store *store;
     /*
      * Requests handed to on_request and not completed yet, waiting ones
-     * included; counters->waiting of them are suspended waiters, which hold no
-     * thread and must not count against a limit on requests served at once:
-     * a --web.max-requests check compares active - waiting with its limit.
+     * included (counters->waiting of them are suspended waiters): what the
+     * stop drains, after registry_http_quiesce has answered the waiters.
+     * --web.max-requests counts apart (served), and not the waiters.
      */
     atomic_int active;
     struct registry_http *api; /* /api/v1/... and /-/reload, or NULL (404) */
@@ -156,6 +228,18 @@ struct http_server {
 
     pthread_mutex_t log_lock; /* log_limit */
     struct ratelimit log_limit;
+
+    /* web security; libmicrohttpd's thread only unless said */
+    struct websec *sec;      /* NULL: no --web.config.file */
+    struct webauth *auth;    /* password checks (its own thread); NULL: no web config */
+    int tls;                 /* the daemon speaks TLS */
+    uint64_t sec_checked_ms; /* when the web config was last looked at */
+    unsigned max_requests;   /* --web.max-requests; 0: no limit */
+    atomic_int served;       /* requests between request_begin and request_end */
+    /* rate_limit's token bucket (Go's rate.Limiter): refilled one per interval up to burst */
+    uint64_t rate_interval_ms, rate_last_ms;
+    unsigned rate_burst;
+    double rate_tokens;
 };
 
 /* Marker stored in *con_cls after the first call for a request. */
@@ -285,6 +369,101 @@ static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen
     return MHD_NO;
 }
 
+/* ---- the web config -------------------------------------------------------- */
+
+/* Log each line of a (multi-line) problem text of the web config at level. */
+static void log_lines(enum log_level level, const char *prefix, const char *text)
+{
+    const char *line = text, *nl;
+
+    do {
+        nl = strchr(line, '\n');
+        log_msg(level, "%s%.*s", prefix, nl ? (int)(nl - line) : (int)strlen(line), line);
+        line = nl ? nl + 1 : NULL;
+    } while (line);
+}
+
+/* Log the notes (settings accepted but ignored) of the current web config. */
+static void log_notes(struct http_server *srv)
+{
+    struct websec_gen *g = websec_acquire(srv->sec);
+    const struct webconfig *w = websec_config(g);
+    size_t i;
+
+    for (i = 0; i < w->n_notes; i++)
+        log_warn("web config %s: %s", websec_path(srv->sec), w->notes[i]);
+    websec_release(g);
+}
+
+/*
+ * Look whether the web config or a file it names changed (always when force,
+ * else at most once per HTTP_WEB_RECHECK_MS), and reload it if so. A failed
+ * reload keeps the last good generation; it is logged and counted, once per
+ * change of the files. libmicrohttpd's thread.
+ */
+static void web_refresh(struct http_server *srv, int force)
+{
+    char err[WEBSEC_ERR_MAX];
+    uint64_t now = time_mono_ms();
+
+    if (!srv->sec || (!force && now - srv->sec_checked_ms < HTTP_WEB_RECHECK_MS))
+        return;
+    srv->sec_checked_ms = now;
+    switch (websec_check(srv->sec, err, sizeof(err))) {
+    case WEBSEC_RELOADED:
+        atomic_store(&srv->counters->web_config_reload_ok, 1);
+        atomic_store(&srv->counters->web_config_reload_ms, (uint64_t)(time_now() * 1000.0));
+        log_info("web config %s reloaded (a file changed)", websec_path(srv->sec));
+        log_notes(srv);
+        break;
+    case WEBSEC_FAILED:
+        atomic_store(&srv->counters->web_config_reload_ok, 0);
+        atomic_fetch_add(&srv->counters->web_config_reload_failures, 1);
+        log_lines(LOGL_ERROR, "web config not reloaded, the last good one stays: ", err);
+        break;
+    case WEBSEC_UNCHANGED:
+        break;
+    }
+}
+
+/*
+ * libmicrohttpd's certificate callback: never used for a session we set up
+ * (they have our credentials), so refuse: a session we could not set up must
+ * fail its handshake rather than go out with something else.
+ */
+static int no_certificate(gnutls_session_t s, const gnutls_datum_t *req_ca_rdn, int nreqs,
+                          const gnutls_pk_algorithm_t *pk_algos, int pk_algos_length,
+                          gnutls_pcert_st **pcert, unsigned int *pcert_length,
+                          gnutls_privkey_t *privkey)
+{
+    (void)s, (void)req_ca_rdn, (void)nreqs, (void)pk_algos, (void)pk_algos_length;
+    (void)pcert, (void)pcert_length, (void)privkey;
+    return -1;
+}
+
+/*
+ * A TLS connection starts: give its session the current generation's
+ * credentials, priorities and client certificate request before the
+ * handshake, and keep the generation in the slot until the connection closes.
+ */
+static void tls_setup(struct http_server *srv, struct MHD_Connection *c, struct conn *slot)
+{
+    const union MHD_ConnectionInfo *ti =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+    struct websec_gen *g = websec_acquire(srv->sec);
+    int rc =
+        ti ? webtls_session_setup(websec_webtls(g), ti->tls_session) : GNUTLS_E_INVALID_SESSION;
+
+    if (rc < 0) {
+        websec_release(g);
+        complain(srv, "cannot set up a TLS session: %s (its handshake will fail)",
+                 gnutls_strerror(rc));
+        return;
+    }
+    slot->tls_gen = g;
+    slot->session = ti->tls_session;
+}
+
 /* A connection starts (add its slot, store it as the socket context) or closes (free it). */
 static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
                           enum MHD_ConnectionNotificationCode toe)
@@ -293,12 +472,16 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
     const union MHD_ConnectionInfo *fd, *addr;
     const struct sockaddr *sa;
     struct conn *slot = NULL;
+    struct websec_gen *held[2] = {NULL, NULL};
     struct peer peer;
     size_t i;
 
     if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
         slot = *socket_context;
         if (slot) {
+            /* libmicrohttpd has freed the TLS session: its credentials may go */
+            held[0] = slot->tls_gen;
+            held[1] = slot->req.gen; /* on_completed released it unless the request was cut */
             pthread_mutex_lock(&srv->conn_lock);
             if (slot->waiting)
                 atomic_fetch_sub(&srv->counters->waiting, 1);
@@ -307,13 +490,19 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
             slot->pool = slot->waiting = 0;
             slot->in_use = 0;
             slot->fd = -1;
+            slot->tls_gen = NULL;
+            slot->session = NULL;
+            slot->req.gen = NULL;
             pthread_mutex_unlock(&srv->conn_lock);
+            websec_release(held[0]);
+            websec_release(held[1]);
         }
         *socket_context = NULL;
         return;
     }
     if (toe != MHD_CONNECTION_NOTIFY_STARTED)
         return;
+    web_refresh(srv, 1); /* a new connection sees changed certificates, as exporter-toolkit's do */
     fd = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
     addr = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
     sa = addr ? addr->client_addr : NULL;
@@ -337,6 +526,8 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
     srv->accept_credit = 0;
     pthread_mutex_unlock(&srv->conn_lock);
     /* no free slot cannot happen (the table is as large as the connection limit): untracked */
+    if (slot && srv->tls)
+        tls_setup(srv, c, slot);
     *socket_context = slot;
 }
 
@@ -361,33 +552,39 @@ static void set_deadline(struct http_server *srv, struct MHD_Connection *c, uint
     pthread_mutex_unlock(&srv->conn_lock);
 }
 
+static void request_end(struct http_server *srv, struct request *q);
+
 /*
  * A request on connection c starts waiting (registry_http.c suspends it
  * next). A connection in the waiter pool already may; an active one moves
  * there if the pool has room for its address and in all. 0, -EUSERS (the
- * address's cap, in *cap) or -ENOSPC (the server's).
+ * address's cap, in *cap) or -ENOSPC (the server's). A waiter gives its place
+ * of --web.max-requests back (see DESIGN). libmicrohttpd's thread.
  */
-static int wait_begin(void *cls, struct MHD_Connection *c, unsigned *cap)
+static int wait_begin(void *cls, struct MHD_Connection *c, unsigned *cap_out)
 {
     struct http_server *srv = cls;
     struct conn *slot = slot_of(c);
     char text[INET6_ADDRSTRLEN] = "?";
-    unsigned n = 0;
+    unsigned n = 0, cap = 0;
     size_t i;
     int rc = 0;
 
+    if (cap_out)
+        *cap_out = 0;
     if (!slot)
         return -ENOSPC;
     pthread_mutex_lock(&srv->conn_lock);
     if (slot->waiting) {
         pthread_mutex_unlock(&srv->conn_lock);
+        request_end(srv, &slot->req);
         return 0;
     }
     if (slot->pool) {
         /* counted in the pool already: on credit, or a wait before this one on it */
     } else if (srv->n_pool >= srv->waiter_cap) {
         rc = -ENOSPC;
-        *cap = srv->waiter_cap;
+        cap = srv->waiter_cap;
     } else if (slot->peer.family) {
         for (i = 0; i < HTTP_SLOTS; i++)
             if (srv->conns[i].in_use && srv->conns[i].pool &&
@@ -395,7 +592,7 @@ static int wait_begin(void *cls, struct MHD_Connection *c, unsigned *cap)
                 n++;
         if (n >= HTTP_WAITERS_PER_IP) {
             rc = -EUSERS;
-            *cap = HTTP_WAITERS_PER_IP;
+            cap = HTTP_WAITERS_PER_IP;
         }
     }
     if (rc == 0) {
@@ -408,10 +605,13 @@ static int wait_begin(void *cls, struct MHD_Connection *c, unsigned *cap)
     pthread_mutex_unlock(&srv->conn_lock);
     if (rc == 0) {
         atomic_fetch_add(&srv->counters->waiting, 1);
+        request_end(srv, &slot->req); /* a waiter holds no place of --web.max-requests */
         return 0;
     }
+    if (cap_out)
+        *cap_out = cap;
     atomic_fetch_add(&srv->counters->waits_refused, 1);
-    complain(srv, "refused a wait from %s: %u waiting requests %s (the limit)", text, *cap,
+    complain(srv, "refused a wait from %s: %u waiting requests %s (the limit)", text, cap,
              rc == -EUSERS ? "from that address" : "in all");
     return rc;
 }
@@ -497,9 +697,44 @@ static void release_snapshot(void *cls)
     snapshot_release(cls);
 }
 
-/* Queue a fixed text answer. */
-static enum MHD_Result answer_text(struct MHD_Connection *c, unsigned code, const char *text,
-                                   const char *allow)
+/* The request connection c is serving, NULL if c is untracked. */
+static struct request *request_of(struct MHD_Connection *c)
+{
+    struct conn *slot = slot_of(c);
+
+    return slot ? &slot->req : NULL;
+}
+
+/*
+ * Queue r as c's answer with code, adding the web config's headers
+ * (http_server_config.headers): every answer goes through here.
+ */
+static enum MHD_Result queue_response(struct MHD_Connection *c, unsigned code,
+                                      struct MHD_Response *r)
+{
+    struct request *q = request_of(c);
+    size_t i;
+
+    if (q && q->gen) {
+        const struct webconfig *w = websec_config(q->gen);
+
+        for (i = 0; i < w->n_headers; i++)
+            MHD_add_response_header(r, w->headers[i].name, w->headers[i].value);
+    }
+    return MHD_queue_response(c, code, r);
+}
+
+/* queue_response lent to the registration API (http_conn_ops.queue). */
+static enum MHD_Result api_queue(void *cls, struct MHD_Connection *c, unsigned code,
+                                 struct MHD_Response *r)
+{
+    (void)cls;
+    return queue_response(c, code, r);
+}
+
+/* Queue a fixed text answer; extra_name/extra_value: one more header, or NULL. */
+static enum MHD_Result answer_text_with(struct MHD_Connection *c, unsigned code, const char *text,
+                                        const char *extra_name, const char *extra_value)
 {
     struct MHD_Response *r;
     enum MHD_Result ret;
@@ -508,31 +743,84 @@ static enum MHD_Result answer_text(struct MHD_Connection *c, unsigned code, cons
     if (!r)
         return MHD_NO;
     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain; charset=utf-8");
-    if (allow)
-        MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow);
-    ret = MHD_queue_response(c, code, r);
+    if (extra_name)
+        MHD_add_response_header(r, extra_name, extra_value);
+    ret = queue_response(c, code, r);
     MHD_destroy_response(r);
     return ret;
 }
 
-/* Queue len bytes of snapshot s (the answer holds the reference until sent). */
-static enum MHD_Result answer_snapshot(struct MHD_Connection *c, struct snapshot *s,
-                                       const char *data, size_t len, const char *type)
+/* Queue a fixed text answer. */
+static enum MHD_Result answer_text(struct MHD_Connection *c, unsigned code, const char *text,
+                                   const char *allow)
 {
+    return answer_text_with(c, code, text, allow ? MHD_HTTP_HEADER_ALLOW : NULL, allow);
+}
+
+/*
+ * Queue page pg of snapshot s (the answer holds the reference until sent), or
+ * its gzip form (the page after it) when gzip is asked for and there is one:
+ * Content-Encoding then says so. vary: the request headers the choice read.
+ */
+static enum MHD_Result answer_snapshot(struct MHD_Connection *c, struct snapshot *s,
+                                       enum snapshot_page pg, int gzip, const char *type,
+                                       const char *vary)
+{
+    const struct snapshot_buf *b = &s->page[pg];
+    struct MHD_IoVec iov[SNAPSHOT_IOV_MAX];
     struct MHD_Response *r;
     enum MHD_Result ret;
+    size_t i;
 
-    r = MHD_create_response_from_buffer_with_free_callback_cls(len, (void *)data, release_snapshot,
-                                                               s);
+    gzip = gzip && s->page[pg + 1].data; /* no gzip form (compression failed): identity */
+    if (gzip)
+        b = &s->page[pg + 1];
+    if (b->iov) { /* pieces of a shared body (snapshot.h) */
+        for (i = 0; i < b->n_iov && i < SNAPSHOT_IOV_MAX; i++) {
+            iov[i].iov_base = b->iov[i].iov_base;
+            iov[i].iov_len = b->iov[i].iov_len;
+        }
+        r = MHD_create_response_from_iovec(iov, (unsigned)i, release_snapshot, s);
+    } else {
+        r = MHD_create_response_from_buffer_with_free_callback_cls(b->len, b->data,
+                                                                   release_snapshot, s);
+    }
     if (!r) {
         snapshot_release(s);
         return MHD_NO;
     }
     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
     MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
-    ret = MHD_queue_response(c, MHD_HTTP_OK, r);
+    MHD_add_response_header(r, MHD_HTTP_HEADER_VARY, vary);
+    if (gzip)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
+    ret = queue_response(c, MHD_HTTP_OK, r);
     MHD_destroy_response(r);
     return ret;
+}
+
+/* Does the request's Accept-Encoding take gzip (negotiate.h)? */
+static int wants_gzip(struct MHD_Connection *c)
+{
+    const char *ae =
+        MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_ENCODING);
+
+    return negotiate_encoding(ae, NULL) == NEGOTIATE_GZIP;
+}
+
+/*
+ * The exposition: the format Accept asks for (text 0.0.4 or OpenMetrics, with
+ * its exact Content-Type), gzip'd when Accept-Encoding takes it, both already
+ * in the snapshot. HEAD gets the same headers (libmicrohttpd leaves out the body).
+ */
+static enum MHD_Result answer_metrics(struct MHD_Connection *c, struct snapshot *s)
+{
+    const char *accept = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT);
+    enum negotiate_format f = negotiate_format(accept, NULL);
+
+    return answer_snapshot(c, s,
+                           negotiate_is_openmetrics(f) ? SNAPSHOT_OPENMETRICS : SNAPSHOT_METRICS,
+                           wants_gzip(c), negotiate_content_type(f), "Accept-Encoding, Accept");
 }
 
 /* Does the request announce a body (Content-Length other than 0, or Transfer-Encoding)? */
@@ -546,42 +834,251 @@ static int has_body(struct MHD_Connection *c)
     return len && strspn(len, "0") != strlen(len);
 }
 
+/* ---- the gate -------------------------------------------------------------- */
+
+/* Count a refused request by reason. */
+static void refused(struct http_server *srv, enum http_request_refuse_reason why)
+{
+    atomic_fetch_add(&srv->counters->requests_refused[why], 1);
+}
+
+/*
+ * Take a place of --web.max-requests for q (once). 0 when all are taken (q
+ * takes none). A request that parks without work for long calls request_end.
+ */
+static int request_begin(struct http_server *srv, struct request *q)
+{
+    if (q->counted)
+        return 1;
+    if (atomic_fetch_add(&srv->served, 1) >= (int)srv->max_requests && srv->max_requests) {
+        atomic_fetch_sub(&srv->served, 1);
+        return 0;
+    }
+    q->counted = 1;
+    return 1;
+}
+
+/* Give q's place back (if it holds one). */
+static void request_end(struct http_server *srv, struct request *q)
+{
+    if (q->counted) {
+        atomic_fetch_sub(&srv->served, 1);
+        q->counted = 0;
+    }
+}
+
+/*
+ * rate_limit: take a token from the bucket of the web config's interval and
+ * burst (a changed setting starts a full bucket). 1 = allowed.
+ */
+static int rate_allow(struct http_server *srv, const struct webconfig *w)
+{
+    uint64_t now = time_mono_ms();
+
+    if (!w->rate_interval_ms)
+        return 1;
+    if (srv->rate_interval_ms != w->rate_interval_ms || srv->rate_burst != w->rate_burst) {
+        srv->rate_interval_ms = w->rate_interval_ms;
+        srv->rate_burst = w->rate_burst;
+        srv->rate_tokens = w->rate_burst;
+        srv->rate_last_ms = now;
+    }
+    srv->rate_tokens += (double)(now - srv->rate_last_ms) / (double)w->rate_interval_ms;
+    if (srv->rate_tokens > w->rate_burst)
+        srv->rate_tokens = w->rate_burst;
+    srv->rate_last_ms = now;
+    if (srv->rate_tokens < 1.0)
+        return 0;
+    srv->rate_tokens -= 1.0;
+    return 1;
+}
+
+/* From webauth's worker: store the answer and let the request go on (on_request again). */
+static void on_auth_done(struct webauth_job *job, int ok)
+{
+    struct request *q = job->cls;
+
+    atomic_store(&q->auth_ok, ok);
+    MHD_resume_connection(q->conn);
+}
+
+static enum MHD_Result answer_unauthorized(struct http_server *srv, struct MHD_Connection *c)
+{
+    refused(srv, HTTP_REQ_REFUSE_UNAUTHORIZED);
+    return answer_text_with(c, MHD_HTTP_UNAUTHORIZED, "401 Unauthorized\n",
+                            MHD_HTTP_HEADER_WWW_AUTHENTICATE, HTTP_AUTH_CHALLENGE);
+}
+
+/*
+ * Basic auth for q (the web config has users). Answers a refusal itself
+ * (*ret), or suspends q until webauth's worker has checked the password.
+ * Returns 1 = let through, 0 = answered or suspended.
+ */
+static int gate_auth(struct http_server *srv, struct MHD_Connection *c, struct request *q,
+                     enum MHD_Result *ret)
+{
+    const struct webconfig *w = websec_config(q->gen);
+    const struct webconfig_user *u;
+    char *user, *pass = NULL;
+    enum webauth_result r;
+
+    user = MHD_basic_auth_get_username_password(c, &pass);
+    if (!user || !pass) {
+        free(user);
+        free(pass);
+        *ret = answer_unauthorized(srv, c);
+        return 0;
+    }
+    u = webconfig_user(w, user, strlen(user));
+    q->job.done = on_auth_done;
+    q->job.cls = q;
+    atomic_store(&q->auth_ok, 0);
+    /* an unknown user is checked against the dummy hash: the same work, then denied */
+    r = webauth_check(srv->auth, user, strlen(user), pass, strlen(pass),
+                      u ? u->hash : websec_dummy_hash(q->gen), u != NULL, &q->job);
+    explicit_bzero(pass, strlen(pass));
+    free(pass);
+    free(user);
+    switch (r) {
+    case WEBAUTH_OK:
+        return 1;
+    case WEBAUTH_PENDING:
+        q->phase = REQ_AUTH_WAIT;
+        MHD_suspend_connection(c);
+        *ret = MHD_YES;
+        return 0;
+    case WEBAUTH_BUSY:
+        refused(srv, HTTP_REQ_REFUSE_AUTH_BUSY);
+        *ret = answer_text(c, MHD_HTTP_SERVICE_UNAVAILABLE,
+                           "503 too many password checks waiting; try again\n", NULL);
+        return 0;
+    case WEBAUTH_DENIED:
+    default:
+        *ret = answer_unauthorized(srv, c);
+        return 0;
+    }
+}
+
+/*
+ * Judge request q before it is routed (see DESIGN): the client certificate
+ * (once per TLS connection), rate_limit, basic auth, --web.max-requests.
+ * Returns 1 = route it, 0 = answered or suspended (*ret: on_request's result).
+ */
+static int gate(struct http_server *srv, struct MHD_Connection *c, struct request *q,
+                enum MHD_Result *ret)
+{
+    struct conn *slot = slot_of(c);
+    const struct webconfig *w = q->gen ? websec_config(q->gen) : NULL;
+    char why[256];
+
+    if (q->phase == REQ_PASSED)
+        return 1;
+    if (q->phase == REQ_AUTH_WAIT) { /* resumed: the worker has answered */
+        q->phase = REQ_NEW;
+        if (!atomic_load(&q->auth_ok)) {
+            *ret = answer_unauthorized(srv, c);
+            return 0;
+        }
+        goto limit;
+    }
+    if (slot && slot->tls_gen && !slot->peer_checked) {
+        if (webtls_check_peer(websec_webtls(slot->tls_gen), slot->session, why, sizeof(why)) !=
+            WEBTLS_PEER_OK) {
+            refused(srv, HTTP_REQ_REFUSE_CLIENT_CERT);
+            complain(srv, "refused a request: %s", why);
+            *ret = answer_text_with(c, MHD_HTTP_FORBIDDEN, "403 client certificate refused\n",
+                                    MHD_HTTP_HEADER_CONNECTION, "close");
+            return 0;
+        }
+        slot->peer_checked = 1;
+    }
+    if (w && !rate_allow(srv, w)) {
+        refused(srv, HTTP_REQ_REFUSE_RATE_LIMIT);
+        *ret = answer_text(c, MHD_HTTP_TOO_MANY_REQUESTS, "429 Too Many Requests\n", NULL);
+        return 0;
+    }
+    if (w && w->n_users && !gate_auth(srv, c, q, ret))
+        return 0;
+limit:
+    if (!request_begin(srv, q)) {
+        refused(srv, HTTP_REQ_REFUSE_MAX_REQUESTS);
+        *ret = answer_text(c, MHD_HTTP_SERVICE_UNAVAILABLE,
+                           "503 too many requests being served (--web.max-requests); try again\n",
+                           NULL);
+        return 0;
+    }
+    q->phase = REQ_PASSED;
+    return 1;
+}
+
+/* The first call for a request (its headers are complete): set up its state in the slot. */
+static struct request *request_start(struct http_server *srv, struct MHD_Connection *c)
+{
+    struct request *q = request_of(c);
+
+    if (!q)
+        return NULL;
+    websec_release(q->gen); /* cannot be set: on_completed released it */
+    q->srv = srv;
+    q->conn = c;
+    q->gen = NULL;
+    q->phase = REQ_NEW;
+    q->counted = 0;
+    q->api = NULL; /* on_completed handed the last one back */
+    if (srv->sec) {
+        web_refresh(srv, 0);
+        q->gen = websec_acquire(srv->sec);
+    }
+    return q;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_data_size, void **con_cls)
 {
     struct http_server *srv = cls;
     struct snapshot *s;
-    int get;
+    struct request *q;
+    enum MHD_Result ret;
+    int get, api;
 
     (void)version;
-    if (srv->api && registry_http_route(url)) {
-        enum MHD_Result ret;
-        if (*con_cls == NULL) {
-            atomic_fetch_add(&srv->active, 1); /* until on_completed */
-            set_deadline(srv, c, 0);
-        }
-        /* the API takes bounded bodies (POST /api/v1/jobs) and may suspend the connection */
-        ret =
-            registry_http_request(srv->api, c, url, method, upload_data, upload_data_size, con_cls);
-        if (*con_cls == NULL)
-            *con_cls = &request_seen; /* it could not allocate: still one request to complete */
-        return ret;
-    }
+    api = srv->api && registry_http_route(url);
     if (*con_cls == NULL) {
-        *con_cls = &request_seen;
+        q = request_start(srv, c);
+        *con_cls = q ? (void *)q : (void *)&request_seen;
         atomic_fetch_add(&srv->active, 1); /* until on_completed */
         set_deadline(srv, c, 0);           /* the headers are complete */
         /*
-         * We take no bodies. Answering now makes libmicrohttpd discard one unread
-         * (and close the connection) instead of feeding us a body of any size.
+         * We take no bodies but the API's. Answering now makes libmicrohttpd
+         * discard one unread (and close the connection) instead of feeding us a
+         * body of any size. The API is judged on this call, before its body.
          */
-        if (!has_body(c))
+        if (!api && !has_body(c))
             return MHD_YES; /* answer on the next call: keeps the connection alive */
     }
-    if (*upload_data_size != 0) {
+    q = *con_cls == (void *)&request_seen ? NULL : *con_cls;
+    if (!api && *upload_data_size != 0) {
         *upload_data_size = 0; /* not announced, still not ours: discard */
         return MHD_YES;
+    }
+    /* untracked: cannot happen (a slot per connection); cannot be judged, nor hold the API's state
+     */
+    if (!q && (srv->sec || srv->max_requests || api))
+        return answer_text(c, MHD_HTTP_SERVICE_UNAVAILABLE, "503 server busy\n", NULL);
+    /*
+     * The gate first, for every URL. Until it has let q through (REQ_PASSED),
+     * every call is the gate's: its first, or the one after webauth's worker
+     * resumed q; only then does the API see q (its first call, without body
+     * data: the gate runs before libmicrohttpd reads any), and every later
+     * call, resumed by the API or carrying the body, goes to the API at once.
+     */
+    if (q && !gate(srv, c, q, &ret))
+        return ret;
+    if (api) {
+        /* bounded bodies (POST /api/v1/jobs); it may suspend q (its own state, request.api) */
+        return registry_http_request(srv->api, c, url, method, upload_data, upload_data_size,
+                                     &q->api);
     }
     get = strcmp(method, MHD_HTTP_METHOD_GET) == 0 || strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
 
@@ -594,10 +1091,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         if (!s)
             return answer_text(c, MHD_HTTP_SERVICE_UNAVAILABLE, "no data yet\n", NULL);
         if (metrics)
-            return answer_snapshot(c, s, s->page[SNAPSHOT_METRICS].data,
-                                   s->page[SNAPSHOT_METRICS].len, EXPFMT_CONTENT_TYPE_TEXT);
-        return answer_snapshot(c, s, s->page[SNAPSHOT_LANDING].data, s->page[SNAPSHOT_LANDING].len,
-                               "text/html; charset=utf-8");
+            return answer_metrics(c, s);
+        return answer_snapshot(c, s, SNAPSHOT_LANDING, wants_gzip(c), "text/html; charset=utf-8",
+                               "Accept-Encoding");
     }
     if (strcmp(url, "/-/healthy") == 0) {
         if (!get)
@@ -631,10 +1127,18 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
     struct http_server *srv = cls;
+    struct request *q = *con_cls == (void *)&request_seen ? NULL : *con_cls;
 
     (void)toe;
-    if (*con_cls != NULL && *con_cls != &request_seen)
-        registry_http_completed(srv->api, *con_cls);
+    if (q) {
+        if (q->api)
+            registry_http_completed(srv->api, q->api); /* it may outlive this: refs */
+        q->api = NULL;
+        request_end(srv, q);
+        websec_release(q->gen);
+        q->gen = NULL;
+        q->phase = REQ_NEW;
+    }
     if (*con_cls != NULL)
         atomic_fetch_sub(&srv->active, 1);
     *con_cls = NULL;
@@ -761,6 +1265,8 @@ static void server_free(struct http_server *s, int locks)
         pthread_mutex_destroy(&s->conn_lock);
         pthread_mutex_destroy(&s->log_lock);
     }
+    webauth_free(s->auth);
+    websec_free(s->sec);
     free(s->telemetry_path);
     free(s);
 }
@@ -794,6 +1300,54 @@ static int init_locks(struct http_server *s)
     return 0;
 }
 
+/*
+ * The web security half of http_start: read --web.config.file (a bad one
+ * fails the start with its problems in err), start the password checker when
+ * it has users, set --web.max-requests. Returns 0 or -1.
+ */
+static int web_start(struct http_server *s, const struct http_options *o, char *err, size_t errsz)
+{
+    char why[WEBSEC_ERR_MAX];
+    const struct webconfig *w;
+    struct websec_gen *g;
+
+    s->max_requests = o->max_requests;
+    atomic_init(&s->served, 0);
+    if (!o->web_config_file)
+        return 0;
+    if (websec_open(o->web_config_file, &s->sec, why, sizeof(why)) != 0) {
+        snprintf(err, errsz, "--web.config.file: %s", why);
+        return -1;
+    }
+    s->tls = websec_tls(s->sec);
+    if (s->tls && MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+        snprintf(err, errsz, "--web.config.file asks for TLS, and this libmicrohttpd has none");
+        return -1;
+    }
+    /* the worker also runs when there are no users yet: a reload may add some */
+    s->auth = webauth_new();
+    if (!s->auth) {
+        snprintf(err, errsz, "cannot start the password checker: %s", strerror(errno));
+        return -1;
+    }
+    s->sec_checked_ms = time_mono_ms();
+    atomic_store(&s->counters->web_config, 1);
+    atomic_store(&s->counters->web_config_reload_ok, 1);
+    atomic_store(&s->counters->web_config_reload_ms, (uint64_t)(time_now() * 1000.0));
+    g = websec_acquire(s->sec);
+    w = websec_config(g);
+    log_info("web config %s: TLS %s, basic auth %s (%zu user%s), %zu extra header%s%s",
+             o->web_config_file, s->tls ? "on" : "off", w->n_users ? "on" : "off", w->n_users,
+             w->n_users == 1 ? "" : "s", w->n_headers, w->n_headers == 1 ? "" : "s",
+             w->rate_interval_ms ? ", rate limit on" : "");
+    if (w->n_users && !s->tls)
+        log_warn("web config %s: basic auth without TLS sends the passwords in clear text",
+                 o->web_config_file);
+    websec_release(g);
+    log_notes(s);
+    return 0;
+}
+
 struct http_server *http_start(const struct http_options *o, char *err, size_t errsz)
 {
     struct http_server *s = calloc(1, sizeof(*s));
@@ -819,22 +1373,50 @@ struct http_server *http_start(const struct http_options *o, char *err, size_t e
         goto fail;
     }
     locks = 1;
+    if (web_start(s, o, err, errsz) != 0)
+        goto fail;
     s->waiter_cap = ensure_fd_room();
     if (s->api) {
-        const struct http_conn_ops ops = {wait_begin, wait_end, s};
+        const struct http_conn_ops ops = {wait_begin, wait_end, api_queue, s};
         registry_http_attach(s->api, &ops);
     }
     s->fd = open_listener(o->host, o->port, s->url, sizeof(s->url), err, errsz);
     if (s->fd < 0)
         goto fail;
-    s->daemon = MHD_start_daemon(
-        MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG | MHD_USE_ITC | MHD_ALLOW_SUSPEND_RESUME,
-        0, on_accept, s, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, s,
-        MHD_OPTION_LISTEN_SOCKET, s->fd, MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_SLOTS,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_CONNECTION_MEMORY,
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_CONNECTION_TIMEOUT,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_NOTIFY_CONNECTION, on_connection,
-        s, MHD_OPTION_END);
+    if (s->tls) {
+        /* "http://..." becomes "https://...": the url has room, it is far shorter than the buffer
+         */
+        size_t n = strlen(s->url);
+
+        if (n + 1 < sizeof(s->url) && strncmp(s->url, "http://", 7) == 0) {
+            memmove(s->url + 5, s->url + 4, n - 4 + 1);
+            s->url[4] = 's';
+        }
+    }
+    {
+        /* TLS: libmicrohttpd's own credentials only refuse (no_certificate, see DESIGN) */
+        struct MHD_OptionItem tls_opts[] = {
+            {MHD_OPTION_HTTPS_CERT_CALLBACK, 0, (void *)no_certificate},
+            {MHD_OPTION_END, 0, NULL},
+        };
+        /*
+         * Suspend/resume always: requests wait for bcrypt (web config with
+         * users) and the API's waiters and writes wait for their job, the
+         * table or the store.
+         */
+        unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG | MHD_USE_ITC |
+                         MHD_ALLOW_SUSPEND_RESUME;
+
+        if (s->tls)
+            flags |= MHD_USE_TLS;
+        s->daemon = MHD_start_daemon(
+            flags, 0, on_accept, s, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, s,
+            MHD_OPTION_LISTEN_SOCKET, s->fd, MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_SLOTS,
+            MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_CONNECTION_MEMORY,
+            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_CONNECTION_TIMEOUT,
+            MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_NOTIFY_CONNECTION,
+            on_connection, s, MHD_OPTION_ARRAY, s->tls ? tls_opts : tls_opts + 1, MHD_OPTION_END);
+    }
     if (!s->daemon) {
         snprintf(err, errsz, "cannot start the HTTP server on %s", s->url);
         close(s->fd);
@@ -879,6 +1461,12 @@ void http_stop(struct http_server *s)
         nanosleep(&tick, NULL);
     if (atomic_load(&s->active) > 0)
         log_warn("http: stopping with %d answers still being sent", atomic_load(&s->active));
+    /*
+     * libmicrohttpd must not be stopped with a suspended connection: the
+     * password checker answers what still waits (denied) and resumes it, and
+     * takes no more (a new request gets 503).
+     */
+    webauth_shutdown(s->auth);
     pthread_mutex_lock(&s->conn_lock);
     s->stopping = 1;
     pthread_cond_signal(&s->reaper_wake);

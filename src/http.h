@@ -15,6 +15,15 @@
  * connection's accept (else it is cut), and libmicrohttpd's complaints are
  * logged at most HTTP_LOG_BURST per minute. All three are counted in struct
  * http_counters (stats.h). The limits are in http.c.
+ *
+ * Web security (--web.config.file, exporter-toolkit's format, websec.h): TLS
+ * from libmicrohttpd's own GnuTLS, with the certificates re-read when their
+ * files change; basic auth on every path (bcrypt checks off the server's
+ * thread, webauth.h); the file's extra response headers on every answer; its
+ * rate limit. And --web.max-requests: past that many requests being served at
+ * once, 503 (a request of the API that waits for its job is not one of them
+ * while it waits). Every refusal is counted by reason. The API is behind the
+ * same gate as every other path, and its answers carry the same headers.
  */
 #ifndef ELB_HTTP_H
 #define ELB_HTTP_H
@@ -33,6 +42,8 @@ struct http_options {
     const char *telemetry_path;
     struct snapshot_store *store;
     struct http_counters *counters; /* written by the server; must outlive it; NULL: none kept */
+    const char *web_config_file;    /* --web.config.file; NULL: none (plain HTTP, no auth) */
+    unsigned max_requests;          /* --web.max-requests; 0: no limit */
     /* the registration API and POST /-/reload (registry_http.h), or NULL: they are 404 */
     struct registry_http *api;
 };
@@ -45,7 +56,10 @@ struct http_server;
  * is too low for the connection limit (logged if even the hard one is).
  */
 struct http_server *http_start(const struct http_options *o, char *err, size_t errsz);
-/* The address actually bound, as a URL: "http://127.0.0.1:39123/", "http://[::1]:39123/". */
+/*
+ * The address actually bound, as a URL: "http://127.0.0.1:39123/", "http://[::1]:39123/",
+ * "https://..." with TLS.
+ */
 const char *http_url(const struct http_server *s);
 /* Stop accepting, finish in-flight answers, free. Accepts NULL. */
 void http_stop(struct http_server *s);

@@ -49,6 +49,8 @@ struct jobtable {
 
     void (*wake)(void *);
     void *wake_arg;
+    void (*forget)(void *, enum jobtable_forget, const struct job_state *);
+    void *forget_arg;
     pthread_mutex_t lock; /* guards the queue below */
     struct change *queue_head, **queue_tail;
     size_t queued;
@@ -124,7 +126,11 @@ static int grow(struct jobtable *t)
     if (!s)
         return -ENOMEM;
     t->slots = s;
-    memset(s + t->n_slots, 0, (size_t)(n - t->n_slots) * sizeof(*s));
+    /*
+     * Not zeroed here: slot_alloc zeroes a slot past high when it hands it out,
+     * so the new half's pages stay untouched, not resident, until used (at 10k
+     * jobs the table has 16384 slots of about 1 KB).
+     */
     t->n_slots = n;
     b = calloc(nb, sizeof(*b));
     if (!b)
@@ -151,6 +157,7 @@ static uint32_t slot_alloc(struct jobtable *t)
     }
     if (t->high == t->n_slots && grow(t) != 0)
         return UINT32_MAX;
+    memset(&t->slots[t->high], 0, sizeof(t->slots[0]));
     return t->high++;
 }
 
@@ -229,6 +236,8 @@ static void forget_oldest_remembered(struct jobtable *t)
             best = i;
     }
     if (best != UINT32_MAX) {
+        if (t->forget)
+            t->forget(t->forget_arg, JOBTABLE_FORGOTTEN, &t->slots[best].st);
         slot_free(t, best);
         t->n_remembered--;
     }
@@ -450,18 +459,84 @@ size_t jobtable_expire(struct jobtable *t, double now)
          */
         if (!t->slots[i].used || !st->finished || now - st->finished_at < t->retention_s)
             continue;
+        if (st->sources & JOB_SRC_API) {
+            /* a registration lasts until the retention of the job's end */
+            st->sources &= ~(unsigned)JOB_SRC_API;
+            if (!st->sources) {
+                if (t->forget)
+                    t->forget(t->forget_arg, JOBTABLE_FORGOTTEN, st);
+                slot_free(t, i);
+                t->n_tracked--;
+                n++;
+                continue;
+            }
+            if (t->forget)
+                t->forget(t->forget_arg, JOBTABLE_UNREGISTERED, st);
+            /* the registrant's labels go with the registration */
+            free((void *)st->labels);
+            st->labels = NULL;
+        }
         if (st->sources) {
             if (!st->retired) {
                 st->retired = 1;
                 n++;
             }
         } else {
+            if (t->forget)
+                t->forget(t->forget_arg, JOBTABLE_FORGOTTEN, st);
             slot_free(t, i);
             t->n_remembered--;
             n++;
         }
     }
     return n;
+}
+
+void jobtable_set_forget_hook(struct jobtable *t,
+                              void (*fn)(void *arg, enum jobtable_forget why,
+                                         const struct job_state *st),
+                              void *arg)
+{
+    t->forget = fn;
+    t->forget_arg = arg;
+}
+
+int jobtable_restore_finished(struct jobtable *t, const struct api_profile *profile, const char *id,
+                              const struct job_record *rec, double finished_at, double observed_at)
+{
+    struct job_state *st;
+    uint32_t i;
+
+    if (!profile || !id || !rec || !job_id_valid(id, strlen(id)))
+        return -EINVAL;
+    i = lookup(t, profile, id);
+    if (i == UINT32_MAX) {
+        if (t->n_remembered >= t->max_jobs)
+            return -E2BIG;
+        i = slot_alloc(t);
+        if (i == UINT32_MAX)
+            return -ENOMEM;
+        t->slots[i].used = 1;
+        st = &t->slots[i].st;
+        memset(st, 0, sizeof(*st));
+        memcpy(st->id, id, strlen(id) + 1);
+        st->profile = profile;
+        index_insert(t, i);
+        t->n_remembered++;
+    }
+    st = &t->slots[i].st;
+    st->rec = *rec;
+    st->have_rec = 1;
+    st->status = rec->status;
+    st->result = JOB_RESULT_NONE; /* not polled by this process */
+    st->fetch_success = 1;        /* its last poll, before the restart, got this answer */
+    st->last_fetch = observed_at;
+    st->observed_at = observed_at;
+    st->finished = 1;
+    st->finished_at = finished_at;
+    st->in_cycle = 0;
+    st->next_due = UINT64_MAX;
+    return 0;
 }
 
 /* ---- the queue ---- */

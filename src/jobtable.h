@@ -21,6 +21,13 @@
  * finished (when it ended, for a job watched while it ran); the table forgets
  * it at the same time once no source lists it. retention 0 keeps finished
  * jobs for good (remembered ones bounded by max_jobs, the oldest go first).
+ * A registration (JOB_SRC_API) lasts until the same moment: the retention
+ * takes that source away, so registered jobs do not pile up to max_jobs.
+ *
+ * A durable store mirrors the table through the forget hook: it hears of
+ * every finished job the table forgets for good and of every registration the
+ * retention ends, and jobtable_restore_finished brings finished jobs back at
+ * start-up, so after a restart they are neither polled nor counted again.
  *
  * Other threads never touch the table. They post changes to its queue
  * (jobtable_post, thread-safe), which calls the wake function (the poller's
@@ -31,7 +38,8 @@
  * already registered, 507 past max_jobs) instead of guessing from a count.
  *
  * Labels (joblabels.h) belong to the registration: a posted add with labels
- * sets them, dropping JOB_SRC_API clears them, and a job that leaves loses them.
+ * sets them, dropping JOB_SRC_API (or the retention ending the registration)
+ * clears them, and a job that leaves loses them.
  */
 #ifndef ELB_JOBTABLE_H
 #define ELB_JOBTABLE_H
@@ -79,7 +87,12 @@ struct job_state {
     int finished;           /* seen terminal: never polled again, counted once */
     double finished_at;     /* wall time it was first seen terminal */
     int retired;            /* finished longer than the retention: no per-job series */
-    const struct job_labels *labels; /* the registrant's labels (owned by the table), or NULL */
+    /*
+     * The registrant's labels (JOB_SRC_API; owned by the table: set them with
+     * jobtable_set_labels), or NULL. A pointer, not the labels: most jobs have
+     * none, and a slot is about 1 KB without them.
+     */
+    const struct job_labels *labels;
     /* scheduling, the poller's own */
     int in_flight;
     int in_cycle;      /* member of the running cycle, not completed yet */
@@ -158,11 +171,40 @@ size_t jobtable_remembered(const struct jobtable *t);
  */
 int jobtable_mark_finished(struct jobtable *t, job_handle h, double now);
 /*
- * Apply the retention at wall time now: finished jobs older than it are
- * retired (no per-job series) and, when no source lists them, forgotten.
- * Returns how many were retired or forgotten by this call.
+ * Apply the retention at wall time now: finished jobs older than it lose
+ * their registration (JOB_SRC_API), are retired (no per-job series) and, when
+ * no source lists them, forgotten. Returns how many were retired or
+ * forgotten by this call.
  */
 size_t jobtable_expire(struct jobtable *t, double now);
+
+/* What the forget hook is told. */
+enum jobtable_forget {
+    JOBTABLE_FORGOTTEN,   /* a finished job left the table for good (retention, memory bound) */
+    JOBTABLE_UNREGISTERED /* the retention ended its registration; another source lists it */
+};
+
+/*
+ * Call fn(arg, why, st) from the owner thread, before the change, whenever the
+ * table forgets a finished job for good or the retention ends a registration
+ * of a job that stays (see enum jobtable_forget). fn may be NULL (no hook).
+ * fn must not change the table.
+ */
+void jobtable_set_forget_hook(struct jobtable *t,
+                              void (*fn)(void *arg, enum jobtable_forget why,
+                                         const struct job_state *st),
+                              void *arg);
+
+/*
+ * Restore what a durable store kept of finished job (profile, id): its last
+ * answer rec, when it was first seen finished and when rec arrived. A tracked
+ * job becomes finished with that state (not polled again, not counted again);
+ * one not tracked is remembered (no source) until a source lists it or the
+ * retention forgets it. Returns 0; -EINVAL for an invalid ID, a NULL profile
+ * or rec; -E2BIG when max_jobs jobs are remembered already; -ENOMEM.
+ */
+int jobtable_restore_finished(struct jobtable *t, const struct api_profile *profile, const char *id,
+                              const struct job_record *rec, double finished_at, double observed_at);
 
 /* ---- changes from other threads ---- */
 

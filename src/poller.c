@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "api.h"
+#include "gzip.h"
 #include "iam.h"
 #include "job.h"
 #include "jobindex.h"
@@ -25,6 +26,7 @@
 #include "procstat.h"
 #include "secret.h"
 #include "stats.h"
+#include "store.h"
 #include "timeutil.h"
 
 #define DUE_NEVER UINT64_MAX /* polled again only by the next cycle */
@@ -37,12 +39,19 @@
 #define LOGIN_BACKOFF_CAP_MS 300000 /* longest wait between two failed IAM logins */
 #define PROFILES_MAX 8              /* rows of the profile table the poller makes clients for */
 
+/* A finished job of the store that the table had no room to remember. */
+struct unrestored {
+    const struct api_profile *profile;
+    char id[JOB_ID_MAX + 1];
+};
+
 struct poller {
     const struct config *cfg;
     struct api_client client;                /* the default profile's (--elb.profile) */
     struct api_client clients[PROFILES_MAX]; /* one per profile of the table, by its row */
     char endpoints[PROFILES_MAX][API_URL_MAX];
     struct snapshot_store *store;
+    struct store *db; /* the durable store (--storage.path), or NULL */
     struct build_info build;
     const struct http_counters *http; /* the HTTP server's, or NULL */
     char user_agent[64];
@@ -94,6 +103,11 @@ struct poller {
     uint64_t reload_asked, reload_done;
     int reload_rc;
     char reload_err[1024];
+
+    /* restoring from the durable store (before the thread starts) */
+    size_t restored_registered, restored_finished, restore_refused;
+    struct unrestored *unrestored; /* remembered jobs past the bound: the store forgets them */
+    size_t n_unrestored, cap_unrestored;
 
     pthread_t thread;
     atomic_int thread_started; /* read by poller_reload from other threads */
@@ -187,17 +201,44 @@ static size_t build_views(struct poller *p, struct jobindex **ix)
     return n;
 }
 
+/* A strbuf's data handed over and trimmed to its length (it grew by doubling). NULL: ENOMEM. */
+static char *detach_trimmed(struct strbuf *b, size_t *len)
+{
+    char *data = strbuf_detach(b, len), *trimmed;
+
+    if (!data)
+        return NULL;
+    trimmed = realloc(data, *len + 1); /* smaller: fails only by keeping data as it is */
+    if (trimmed)
+        data = trimmed;
+    return data;
+}
+
+/* The render_failures_total page of a snapshot page. */
+static enum render_page render_page_of(enum snapshot_page pg)
+{
+    switch (pg) {
+    case SNAPSHOT_OPENMETRICS:
+        return RENDER_OPENMETRICS;
+    case SNAPSHOT_LANDING:
+        return RENDER_LANDING;
+    case SNAPSHOT_METRICS:
+    default:
+        return RENDER_METRICS;
+    }
+}
+
 /*
- * Render one page into s; on failure count it, log it and serve the page's
- * last good form from prev (one page never holds back another).
+ * Put a rendered page into s; on failure count it, log it and serve the
+ * page's last good form from prev (one page never holds back another).
  */
 static void render_page(struct poller *p, struct snapshot *s, struct snapshot *prev,
                         enum snapshot_page pg, int rc, struct strbuf *b)
 {
-    enum render_page rp = pg == SNAPSHOT_METRICS ? RENDER_METRICS : RENDER_LANDING;
+    enum render_page rp = render_page_of(pg);
 
     if (rc == 0) {
-        s->page[pg].data = strbuf_detach(b, &s->page[pg].len);
+        s->page[pg].data = detach_trimmed(b, &s->page[pg].len);
         if (s->page[pg].data)
             return;
         rc = -ENOMEM;
@@ -208,16 +249,93 @@ static void render_page(struct poller *p, struct snapshot *s, struct snapshot *p
     snapshot_borrow(s, pg, prev);
 }
 
-/* Render the exposition and landing page from the current state and publish them. */
+_Static_assert(EXPFMT_SPANS_MAX <= SNAPSHOT_IOV_MAX, "the OpenMetrics pieces fit a page");
+
+/*
+ * Put the expositions, rendered together (rc: the result), into s: the text
+ * page is b, whole; the OpenMetrics page owns the metadata in m and is the
+ * list of pieces sp names, of b (the samples) and of m. On failure both are
+ * counted, logged and kept from prev together (they share the samples).
+ */
+static void render_expositions(struct poller *p, struct snapshot *s, struct snapshot *prev, int rc,
+                               struct strbuf *b, struct strbuf *m, const struct expfmt_spans *sp)
+{
+    char *text = NULL, *meta = NULL;
+    struct iovec *iov = NULL;
+    size_t text_len = 0, meta_len = 0, i;
+
+    if (rc == 0) {
+        text = detach_trimmed(b, &text_len);
+        meta = detach_trimmed(m, &meta_len);
+        iov = calloc(sp->n ? sp->n : 1, sizeof(*iov));
+        rc = text && meta && iov ? 0 : -ENOMEM;
+    }
+    if (rc == 0) {
+        for (i = 0; i < sp->n; i++) {
+            iov[i].iov_base = (sp->span[i].in_meta ? meta : text) + sp->span[i].off;
+            iov[i].iov_len = sp->span[i].len;
+        }
+        s->page[SNAPSHOT_METRICS] = (struct snapshot_buf){.data = text, .len = text_len};
+        s->page[SNAPSHOT_OPENMETRICS] =
+            (struct snapshot_buf){.data = meta, .len = sp->total, .iov = iov, .n_iov = sp->n};
+        return;
+    }
+    free(text);
+    free(meta);
+    free(iov);
+    p->stats.render_failures[RENDER_METRICS]++;
+    p->stats.render_failures[RENDER_OPENMETRICS]++;
+    log_error("rendering the metrics pages failed (%s); serving their previous form",
+              strerror(-rc));
+    snapshot_borrow(s, SNAPSHOT_METRICS, prev);
+    snapshot_borrow(s, SNAPSHOT_OPENMETRICS, prev);
+}
+
+/*
+ * The gzip form of page pg (at gz, the page after it): compressed once here,
+ * never per request. A page kept from prev keeps its gzip form from prev too;
+ * a gzip that fails leaves gz empty, and that page is served identity.
+ */
+static void compress_page(struct poller *p, struct snapshot *s, struct snapshot *prev,
+                          enum snapshot_page pg, enum snapshot_page gz)
+{
+    int rc;
+
+    if (s->owner[pg]) {
+        snapshot_borrow(s, gz, prev);
+        return;
+    }
+    if (s->page[pg].iov)
+        rc = gzip_compress_v(s->page[pg].iov, s->page[pg].n_iov, GZIP_LEVEL_SNAPSHOT,
+                             &s->page[gz].data, &s->page[gz].len);
+    else if (s->page[pg].data)
+        rc = gzip_compress(s->page[pg].data, s->page[pg].len, GZIP_LEVEL_SNAPSHOT,
+                           &s->page[gz].data, &s->page[gz].len);
+    else
+        return;
+    if (rc == 0)
+        return;
+    p->stats.render_failures[RENDER_GZIP]++;
+    log_error("compressing the %s page failed (%s); serving it uncompressed",
+              render_page_name(render_page_of(pg)), strerror(-rc));
+}
+
+/* Render the expositions and the landing page from the current state, gzip each, publish. */
 static void publish(struct poller *p)
 {
+    static const enum snapshot_page gz_of[][2] = {
+        {SNAPSHOT_METRICS, SNAPSHOT_METRICS_GZ},
+        {SNAPSHOT_OPENMETRICS, SNAPSHOT_OPENMETRICS_GZ},
+        {SNAPSHOT_LANDING, SNAPSHOT_LANDING_GZ},
+    };
     struct proc_stats proc;
     struct expfmt_input in;
     struct landing_input li;
-    struct strbuf m, l;
+    struct expfmt_spans spans;
+    struct strbuf b, meta;
     struct snapshot *s, *prev;
     struct jobindex *ix = NULL;
-    size_t n = build_views(p, &ix);
+    size_t n = build_views(p, &ix), i;
     int rc;
 
     s = snapshot_new();
@@ -225,11 +343,29 @@ static void publish(struct poller *p)
         snapshot_release(s);
         jobindex_unref(ix);
         p->stats.render_failures[RENDER_METRICS]++;
+        p->stats.render_failures[RENDER_OPENMETRICS]++;
         p->stats.render_failures[RENDER_LANDING]++;
         log_error("publishing failed (out of memory); serving the previous snapshot");
         return;
     }
     procstat_read(&proc);
+    if (p->db) {
+        struct store_stats ss;
+        store_get_stats(p->db, &ss);
+        p->stats.store = (struct stats_store){
+            .enabled = 1,
+            .jobs = ss.jobs,
+            .log_bytes = ss.log_bytes,
+            .records_corrupt = ss.records_corrupt,
+            .bytes_cut = ss.bytes_cut,
+            .records_skipped = ss.records_skipped,
+            .appends = ss.appends,
+            .fsyncs = ss.fsyncs,
+            .compactions = ss.compactions,
+            .write_errors = ss.write_errors,
+            .replay_seconds = ss.replay_seconds,
+        };
+    }
     in = (struct expfmt_input){
         .profile = p->cfg->profile,
         .jobs = p->views,
@@ -239,16 +375,24 @@ static void publish(struct poller *p)
         .proc = &proc,
         .build = &p->build,
         .http = p->http,
+        .sparse_status = p->cfg->metrics_sparse_status,
     };
     li = (struct landing_input){
         .state = &in, .telemetry_path = p->cfg->telemetry_path, .now = time_now()};
     prev = snapshot_acquire(p->store);
-    strbuf_init(&m, expfmt_max_output(n));
-    rc = expfmt_render(&m, EXPFMT_TEXT_004, &in);
-    render_page(p, s, prev, SNAPSHOT_METRICS, rc, &m);
-    strbuf_init(&l, LANDING_MAX);
-    rc = landing_render(&l, &li);
-    render_page(p, s, prev, SNAPSHOT_LANDING, rc, &l);
+    /* each page into a fresh buffer, which becomes the snapshot's */
+    strbuf_init(&b, expfmt_max_output(n));
+    strbuf_init(&meta, EXPFMT_FIXED_MAX);
+    rc = expfmt_render_both(&b, &meta, &in, &spans);
+    render_expositions(p, s, prev, rc, &b, &meta, &spans);
+    strbuf_release(&b);
+    strbuf_release(&meta);
+    strbuf_init(&b, LANDING_MAX);
+    rc = landing_render(&b, &li);
+    render_page(p, s, prev, SNAPSHOT_LANDING, rc, &b);
+    strbuf_release(&b);
+    for (i = 0; i < sizeof(gz_of) / sizeof(gz_of[0]); i++)
+        compress_page(p, s, prev, gz_of[i][0], gz_of[i][1]);
     s->jobs = ix;
     if (!ix && prev && prev->jobs) {
         log_error("building the API's job index failed (out of memory); it shows the previous "
@@ -256,8 +400,6 @@ static void publish(struct poller *p)
         s->jobs = jobindex_ref(prev->jobs);
     }
     snapshot_release(prev);
-    strbuf_release(&m);
-    strbuf_release(&l);
     s->cycles = p->cycles;
     s->profile = p->cfg->profile;
     s->applied = jobtable_applied(p->table);
@@ -306,6 +448,12 @@ static void job_answered(struct poller *p, job_handle h, struct job_state *t,
     t->next_due = DUE_NEVER;
     /* counted once per job, also across leaving and coming back (the table remembers) */
     if (job_status_terminal(rec->status) && jobtable_mark_finished(p->table, h, at) == 1) {
+        if (p->db) {
+            /* not waited for: a lost record costs one poll after a crash (store.h) */
+            int rc = store_finished(p->db, t->profile, t->id, rec, t->finished_at, at);
+            if (rc)
+                log_debug("job %s: not kept in the store: %s", t->id, strerror(-rc));
+        }
         stats_count_finished(&p->stats, rec->job_type);
         if (job_status_failed(rec->status)) {
             stats_count_failed(&p->stats, rec->job_type, rec->error_code);
@@ -1029,6 +1177,93 @@ void poller_run_once(struct poller *p, struct poller_once_result *r)
     once_tally(p, r);
 }
 
+/* ---- the durable store ---------------------------------------------------- */
+
+/* The table forgot a finished job, or the retention ended a registration: so does the store. */
+static void forget_hook(void *arg, enum jobtable_forget why, const struct job_state *st)
+{
+    struct poller *p = arg;
+    int rc;
+
+    if (!p->db)
+        return;
+    rc = why == JOBTABLE_FORGOTTEN ? store_expire(p->db, st->profile, st->id)
+                                   : store_expire_registration(p->db, st->profile, st->id);
+    if (rc)
+        log_debug("job %s: the store could not forget it: %s", st->id, strerror(-rc));
+}
+
+void poller_restore(void *arg, const struct store_job *j)
+{
+    struct poller *p = arg;
+    job_handle h;
+    int rc;
+
+    if (j->registered) {
+        rc = jobtable_add(p->table, j->profile, j->id, JOB_SRC_API, &h);
+        if (rc < 0) {
+            /* kept in the store: it comes back when --jobs.max allows */
+            if (p->restore_refused++ == 0)
+                log_error("store: job %s registered but not tracked: %s", j->id,
+                          rc == -E2BIG ? "--jobs.max jobs are tracked" : strerror(-rc));
+            return;
+        }
+        if (jobtable_set_labels(p->table, h, &j->labels) < 0)
+            log_error("store: job %s registered without its labels (out of memory)", j->id);
+        p->restored_registered++;
+    }
+    if (!j->finished)
+        return;
+    rc = jobtable_restore_finished(p->table, j->profile, j->id, &j->rec, j->finished_at,
+                                   j->observed_at);
+    if (rc == 0) {
+        p->restored_finished++;
+        return;
+    }
+    if (rc == -E2BIG) {
+        /* as many finished jobs are remembered as --jobs.max: the store forgets this one too */
+        if (p->n_unrestored == p->cap_unrestored) {
+            size_t cap = p->cap_unrestored ? p->cap_unrestored * 2 : 64;
+            struct unrestored *u = realloc(p->unrestored, cap * sizeof(*u));
+            if (!u)
+                return; /* stays in the store; tried again at the next start */
+            p->unrestored = u;
+            p->cap_unrestored = cap;
+        }
+        p->unrestored[p->n_unrestored].profile = j->profile;
+        memcpy(p->unrestored[p->n_unrestored].id, j->id, sizeof(j->id));
+        p->n_unrestored++;
+    }
+}
+
+void poller_set_store(struct poller *p, struct store *s)
+{
+    size_t i;
+
+    p->db = s;
+    jobtable_set_forget_hook(p->table, forget_hook, p);
+    for (i = 0; i < p->n_unrestored; i++)
+        store_expire(s, p->unrestored[i].profile, p->unrestored[i].id);
+    if (p->restored_registered || p->restored_finished || p->restore_refused || p->n_unrestored)
+        log_info("store: %zu registered jobs back, %zu finished jobs back (not polled again)%s",
+                 p->restored_registered, p->restored_finished,
+                 p->restore_refused || p->n_unrestored ? "; some refused (see above)" : "");
+    if (p->restore_refused)
+        log_error("store: %zu registered jobs not tracked: --jobs.max (%zu) jobs are tracked; "
+                  "they stay in the store",
+                  p->restore_refused, jobtable_count(p->table));
+    if (p->n_unrestored)
+        log_warn("store: %zu finished jobs forgotten: as many as --jobs.max are remembered",
+                 p->n_unrestored);
+    free(p->unrestored);
+    p->unrestored = NULL;
+    p->n_unrestored = p->cap_unrestored = 0;
+    p->members_changed = 1;
+    p->dirty = 1;
+    p->earliest_due = 0;
+    publish(p); /* restored jobs show before the first cycle */
+}
+
 /* ---- life cycle --------------------------------------------------------- */
 
 static void wake_poller(void *arg)
@@ -1265,5 +1500,6 @@ void poller_free(struct poller *p)
         pthread_cond_destroy(&p->reload_cond);
         pthread_mutex_destroy(&p->reload_lock);
     }
+    free(p->unrestored);
     free(p);
 }

@@ -41,6 +41,8 @@
 #define POLLER_PAUSE_MIN_S 1 /* a 429 pauses at least this long (Retry-After: 0, past date) */
 
 struct poller;
+struct store;
+struct store_job;
 
 /*
  * Build a poller for the jobs in cfg (cfg, auth, store and http must outlive
@@ -49,6 +51,19 @@ struct poller;
  */
 struct poller *poller_new(const struct config *cfg, struct auth *auth, struct snapshot_store *store,
                           const struct build_info *build, const struct http_counters *http);
+/*
+ * The durable store (--storage.path), before poller_start. store_open calls
+ * poller_restore(p, j) for each stored job: a registered one is tracked again
+ * (JOB_SRC_API, with its labels), a finished one comes back finished with its
+ * last answer, so it is not polled again and its series show at once (it is
+ * not counted again in elb_jobs_finished_total / elb_jobs_failed_total: those
+ * count what this process saw finish). Then poller_set_store(p, s) hands the
+ * poller the store: it records every job it sees finish (store_finished), and
+ * every job the table forgets (store_expire) or whose registration the
+ * retention ends (store_expire_registration), and renders the store's figures.
+ */
+void poller_restore(void *p, const struct store_job *j);
+void poller_set_store(struct poller *p, struct store *s);
 /* Start the thread. Returns 0 or -errno. */
 int poller_start(struct poller *p);
 /*

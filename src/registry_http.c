@@ -171,7 +171,7 @@ static enum MHD_Result answer_buf(struct api_req *q, unsigned code, struct strbu
         MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, location);
     if (retry)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, retry);
-    ret = MHD_queue_response(q->c, code, resp);
+    ret = q->r->ops.queue(q->r->ops.srv, q->c, code, resp);
     MHD_destroy_response(resp);
     return ret;
 }
@@ -988,6 +988,13 @@ static void no_wait_end(void *srv, struct MHD_Connection *c)
     (void)c;
 }
 
+static enum MHD_Result plain_queue(void *srv, struct MHD_Connection *c, unsigned code,
+                                   struct MHD_Response *resp)
+{
+    (void)srv;
+    return MHD_queue_response(c, code, resp);
+}
+
 struct registry_http *registry_http_new(const struct registry_http_options *o)
 {
     struct registry_http *r = calloc(1, sizeof(*r));
@@ -996,7 +1003,7 @@ struct registry_http *registry_http_new(const struct registry_http_options *o)
     if (!r)
         return NULL;
     r->o = *o;
-    r->ops = (struct http_conn_ops){no_wait_begin, no_wait_end, NULL};
+    r->ops = (struct http_conn_ops){no_wait_begin, no_wait_end, plain_queue, NULL};
     if (pthread_mutex_init(&r->lock, NULL) != 0) {
         free(r);
         errno = ENOMEM;

@@ -82,6 +82,13 @@ struct http_conn_ops {
     int (*wait_begin)(void *srv, struct MHD_Connection *c, unsigned *cap);
     /* c waits no longer (idempotent). */
     void (*wait_end)(void *srv, struct MHD_Connection *c);
+    /*
+     * Queue r as c's answer (MHD_queue_response, with what the server adds to
+     * every answer: the web config's headers). Every answer of the API goes
+     * through here.
+     */
+    enum MHD_Result (*queue)(void *srv, struct MHD_Connection *c, unsigned code,
+                             struct MHD_Response *r);
     void *srv;
 };
 

@@ -35,10 +35,12 @@ void snapshot_release(struct snapshot *s)
     if (atomic_fetch_sub_explicit(&s->refs, 1, memory_order_acq_rel) != 1)
         return;
     for (pg = 0; pg < SNAPSHOT_PAGES; pg++) {
-        if (s->owner[pg])
+        if (s->owner[pg]) {
             snapshot_release(s->owner[pg]); /* one level deep: owners own their pages */
-        else
+        } else {
             free(s->page[pg].data);
+            free(s->page[pg].iov);
+        }
     }
     jobindex_unref(s->jobs);
     free(s);
@@ -48,7 +50,7 @@ void snapshot_borrow(struct snapshot *s, enum snapshot_page pg, struct snapshot 
 {
     struct snapshot *owner;
 
-    if (!prev || !prev->page[pg].data)
+    if (!prev || (!prev->page[pg].data && !prev->page[pg].iov))
         return;
     owner = prev->owner[pg] ? prev->owner[pg] : prev;
     atomic_fetch_add_explicit(&owner->refs, 1, memory_order_relaxed);

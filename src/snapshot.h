@@ -1,10 +1,10 @@
 /*
  * snapshot: the immutable, reference-counted result of one poll cycle.
  *
- * DESIGN. The poller renders everything a client can ask for (the exposition,
- * the landing page) once per cycle into a new snapshot, then publishes it with
- * a pointer swap. HTTP threads acquire the current snapshot (one short mutex
- * hold to read the pointer and take a reference), serve straight from its
+ * DESIGN. The poller renders everything a client can ask for (the exposition
+ * in both formats, the landing page, and the gzip form of each) once per cycle
+ * into a new snapshot, then publishes it with a pointer swap. HTTP threads acquire the current
+ * snapshot (one short mutex hold to read the pointer and take a reference), serve straight from its
  * buffers without copying, and release it when libmicrohttpd is done sending.
  * A snapshot is never modified after publication, so readers need no locks;
  * the last release frees it. Scrapes never wait for the API or for rendering.
@@ -16,20 +16,41 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/uio.h>
 
-/* The pages a snapshot holds, each rendered (or kept) on its own. */
-enum snapshot_page { SNAPSHOT_METRICS = 0, SNAPSHOT_LANDING, SNAPSHOT_PAGES };
+/*
+ * The pages a snapshot holds, each rendered (or kept) on its own. A *_GZ page
+ * is the gzip of the page before it in the same snapshot, or NULL (gzip failed:
+ * that page is served identity); when the page before it was kept from an
+ * older snapshot, so is its gzip form, so the two always hold the same bytes.
+ * The two expositions are rendered together and share their sample lines
+ * (expfmt_render_both): SNAPSHOT_METRICS is the text exposition, one buffer;
+ * SNAPSHOT_OPENMETRICS owns only its metadata and is a list of pieces of that
+ * and of the text's samples; the two are always kept (borrowed) together.
+ */
+enum snapshot_page {
+    SNAPSHOT_METRICS = 0,    /* text format 0.0.4 */
+    SNAPSHOT_METRICS_GZ,     /* its gzip */
+    SNAPSHOT_OPENMETRICS,    /* OpenMetrics 1.0.0 */
+    SNAPSHOT_OPENMETRICS_GZ, /* its gzip */
+    SNAPSHOT_LANDING,        /* HTML landing page */
+    SNAPSHOT_LANDING_GZ,     /* its gzip */
+    SNAPSHOT_PAGES
+};
+
+#define SNAPSHOT_IOV_MAX 128 /* pieces of one page at most (EXPFMT_SPANS_MAX) */
 
 struct jobindex; /* jobindex.h */
 
 struct snapshot_buf {
-    char *data;
-    size_t len;
+    char *data;        /* bytes this page owns (freed with the snapshot), or NULL */
+    size_t len;        /* bytes of the page */
+    struct iovec *iov; /* owned: the page as pieces (of its own or another page's data); */
+    size_t n_iov;      /*   iov NULL: the page is data[0..len) */
 };
 
 struct snapshot {
-    /* [SNAPSHOT_METRICS]: text format 0.0.4 exposition; [SNAPSHOT_LANDING]: HTML landing page */
-    struct snapshot_buf page[SNAPSHOT_PAGES];
+    struct snapshot_buf page[SNAPSHOT_PAGES]; /* len 0 and no data: not there (gzip failed) */
     uint64_t cycles; /* poll cycles finished when rendered; 0 = before the first */
     /*
      * The per-job views of the API (jobindex.h): the jobs with per-job series,

@@ -25,7 +25,14 @@ const char *api_err_reason_name(enum api_err_reason r)
 
 const char *render_page_name(enum render_page p)
 {
-    return p == RENDER_LANDING ? "landing" : "metrics";
+    static const char *const names[RENDER_PAGE_COUNT] = {
+        [RENDER_METRICS] = "metrics",
+        [RENDER_LANDING] = "landing",
+        [RENDER_OPENMETRICS] = "openmetrics",
+        [RENDER_GZIP] = "gzip",
+    };
+
+    return (unsigned)p < RENDER_PAGE_COUNT ? names[p] : "metrics";
 }
 
 void stats_count_code(struct stats *s, long code)

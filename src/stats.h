@@ -28,8 +28,18 @@ enum api_err_reason {
 };
 const char *api_err_reason_name(enum api_err_reason r);
 
-/* Pages rendered per cycle (label values of render_failures_total). */
-enum render_page { RENDER_METRICS = 0, RENDER_LANDING, RENDER_PAGE_COUNT };
+/*
+ * Pages rendered per cycle (label values of render_failures_total): the text
+ * exposition, the landing page, the OpenMetrics exposition, and "gzip", the
+ * compression of any of them (that page is then served identity).
+ */
+enum render_page {
+    RENDER_METRICS = 0,
+    RENDER_LANDING,
+    RENDER_OPENMETRICS,
+    RENDER_GZIP,
+    RENDER_PAGE_COUNT
+};
 const char *render_page_name(enum render_page p);
 
 /* Upper bounds of api_request_duration_seconds buckets (+Inf is implicit). */
@@ -42,6 +52,18 @@ struct stats_count {
     char job_type[JOB_TYPE_MAX + 1];
     char error_code[JOB_ERROR_CODE_MAX + 1]; /* "" for the finished counter */
     uint64_t value;
+};
+
+/*
+ * The durable store's figures (--storage.path), copied from store_get_stats
+ * before each rendering; enabled 0 without a store (no store families then).
+ */
+struct stats_store {
+    int enabled;
+    uint64_t jobs, log_bytes;
+    uint64_t records_corrupt, bytes_cut, records_skipped; /* found at start-up */
+    uint64_t appends, fsyncs, compactions, write_errors;
+    double replay_seconds;
 };
 
 struct stats {
@@ -66,6 +88,7 @@ struct stats {
     int jobs_file;                          /* a --jobs.file is watched: render its reload state */
     int jobs_reload_ok;                     /* the last (re)load of it worked */
     double jobs_reload_success_ts;          /* when it last loaded */
+    struct stats_store store;
 };
 
 /* Count one answer / one error / one request duration. */
@@ -85,6 +108,16 @@ enum http_refuse_reason {
 /* Why it cut one before the request was answered (label values of connections_cut). */
 enum http_cut_reason { HTTP_CUT_HEADER_TIMEOUT = 0, HTTP_CUT_COUNT };
 
+/* Why it refused a request with an error status (label values of requests_refused). */
+enum http_request_refuse_reason {
+    HTTP_REQ_REFUSE_MAX_REQUESTS = 0, /* 503: --web.max-requests already being served */
+    HTTP_REQ_REFUSE_UNAUTHORIZED,     /* 401: basic auth credentials missing or wrong */
+    HTTP_REQ_REFUSE_AUTH_BUSY,        /* 503: too many password checks waiting */
+    HTTP_REQ_REFUSE_RATE_LIMIT,       /* 429: the web config's rate_limit */
+    HTTP_REQ_REFUSE_CLIENT_CERT,      /* 403: the client certificate's SANs (or check) failed */
+    HTTP_REQ_REFUSE_COUNT
+};
+
 /*
  * The HTTP server's counters: owned by main, incremented by the server's
  * threads (http.c), read with atomic_load by the renderer. Never reset.
@@ -95,6 +128,12 @@ struct http_counters {
     atomic_uint_least64_t server_errors; /* libmicrohttpd's complaints, logged or not */
     atomic_uint_least64_t waiting;       /* requests waiting now (GET /api/v1/jobs/{id}?wait=) */
     atomic_uint_least64_t waits_refused; /* waits refused: the address's or the server's cap */
+    atomic_uint_least64_t requests_refused[HTTP_REQ_REFUSE_COUNT];
+    /* --web.config.file, when one is used (web_config 1): its reloads */
+    atomic_int web_config;
+    atomic_int web_config_reload_ok;                  /* the last (re)load worked */
+    atomic_uint_least64_t web_config_reload_ms;       /* wall clock ms of the last good one */
+    atomic_uint_least64_t web_config_reload_failures; /* reloads that failed */
 };
 
 #endif

@@ -89,7 +89,7 @@ static int expect(const char *s, size_t len, size_t *pos, char c)
 
 int time_parse_rfc3339(const char *s, size_t len, double *out)
 {
-    long year, mon, day, hour, min, sec, off_h = 0, off_m = 0, nanos = 0;
+    long year = 0, mon = 0, day = 0, hour = 0, min = 0, sec = 0, off_h = 0, off_m = 0, nanos = 0;
     size_t pos = 0;
     int sign = 0, digits = 0;
     long long secs;

@@ -1341,13 +1341,22 @@ static void test_poll_concurrency(void **state)
 static void test_web_and_limit_settings(void **state)
 {
     struct run r = {0};
+    char dir[64], path[128], flag[160], want[ERR_MAX];
 
     (void)state;
-    PARSE(&r, "--demo", "--web.config.file=/etc/w.yml", "--storage.path", "/var/lib/x",
-          "--web.enable-admin-api", "--web.enable-lifecycle", "--metrics.sparse-status",
-          "--web.max-requests=512", "--jobs.max=1000000");
+    /* --web.config.file is read and checked (an empty one configures nothing) */
+    snprintf(dir, sizeof(dir), "/tmp/test_config.XXXXXX");
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof(path), "%s/w.yml", dir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    assert_int_equal(fclose(f), 0);
+    snprintf(flag, sizeof(flag), "--web.config.file=%s", path);
+    PARSE(&r, "--demo", flag, "--storage.path", "/var/lib/x", "--web.enable-admin-api",
+          "--web.enable-lifecycle", "--metrics.sparse-status", "--web.max-requests=512",
+          "--jobs.max=1000000");
     expect_ok(&r);
-    assert_string_equal(r.c.web_config_file, "/etc/w.yml");
+    assert_string_equal(r.c.web_config_file, path);
     assert_string_equal(r.c.storage_path, "/var/lib/x");
     assert_int_equal(r.c.web_enable_admin_api, 1);
     assert_int_equal(r.c.web_enable_lifecycle, 1);
@@ -1362,7 +1371,22 @@ static void test_web_and_limit_settings(void **state)
     expect_err(&r, "--jobs.max: invalid value \"1000001\" (an integer from 1 to 1000000)");
     PARSE(&r, "--demo", "--storage.path=");
     expect_err(&r, "--storage.path: empty path");
+    /* a missing or broken web config stops the start, naming the file and the place */
+    PARSE(&r, "--demo", "--web.config.file=/nonexistent/w.yml");
+    expect_err(&r, "--web.config.file: cannot read \"/nonexistent/w.yml\": No such file or "
+                   "directory");
+    f = fopen(path, "w");
+    assert_non_null(f);
+    assert_true(fputs("tls_server_config:\n  cert_file: c.pem\n", f) >= 0);
+    assert_int_equal(fclose(f), 0);
+    PARSE(&r, "--demo", flag);
+    snprintf(want, sizeof(want),
+             "--web.config.file: %s:1:1: key tls_server_config: missing one of key or key_file",
+             path);
+    expect_err(&r, want);
     run_free(&r);
+    unlink(path);
+    rmdir(dir);
 }
 
 /* ---- booleans ---- */

@@ -8,9 +8,17 @@
  * duplicate series) and by `promtool check metrics`. Also: number formatting,
  * label escaping, rollback at every cap.
  *
+ * The OpenMetrics form of the same fixture: metadata by the spec (TYPE, UNIT,
+ * HELP; counter and info families named without their suffix; # EOF), sample
+ * lines byte for byte those of the text form, and a strict OpenMetrics parser
+ * (tests/om_check.py, prometheus_client's) on it, the sparse form and a
+ * worst case. --metrics.sparse-status in both formats.
+ *
  * ELB_PROMTOOL is promtool's path as tests/CMakeLists.txt found it; a promtool
  * that is not there fails the promtool cases. They skip only when a partial run
  * left promtool out by name (-DELB_ALLOW_MISSING_TOOLS=ON, ELB_PROMTOOL "").
+ * ELB_OM_PYTHON and ELB_OM_CHECK (Debian's python3 with python3-prometheus-client,
+ * and tests/om_check.py) likewise for the OpenMetrics parser cases.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -31,6 +39,9 @@
 #define OUT_MAX (1u << 24)
 #ifndef ELB_PROMTOOL
 #error "ELB_PROMTOOL: the path of promtool, defined by tests/CMakeLists.txt"
+#endif
+#if !defined(ELB_OM_PYTHON) || !defined(ELB_OM_CHECK)
+#error "ELB_OM_PYTHON, ELB_OM_CHECK: python3 and tests/om_check.py, defined by tests/CMakeLists.txt"
 #endif
 #define PROMTOOL_PACKAGE "prometheus"
 #define MAX_FAMILIES 64
@@ -162,6 +173,16 @@ static void fixture_init(struct fixture *f)
     stats_count_finished(st, "createELB");
     stats_count_failed(st, "createELB", "ELB.1003");
     st->series_dropped = 3;
+    st->store = (struct stats_store){.enabled = 1,
+                                     .jobs = 12,
+                                     .log_bytes = 4096,
+                                     .records_corrupt = 1,
+                                     .bytes_cut = 37,
+                                     .appends = 100,
+                                     .fsyncs = 9,
+                                     .compactions = 2,
+                                     .write_errors = 0,
+                                     .replay_seconds = 0.25};
 
     f->proc.ok = 1;
     f->proc.cpu_seconds = 1.5;
@@ -188,20 +209,27 @@ static void fixture_init(struct fixture *f)
     atomic_store(&f->http.server_errors, 1234567);
     atomic_store(&f->http.waiting, 1000);
     atomic_store(&f->http.waits_refused, 3);
+    atomic_store(&f->http.requests_refused[HTTP_REQ_REFUSE_MAX_REQUESTS], 3);
+    atomic_store(&f->http.requests_refused[HTTP_REQ_REFUSE_UNAUTHORIZED], 41);
     f->in.http = &f->http;
 }
 
-/* Render in into a fresh buffer; the caller frees the result. */
-static char *render(const struct expfmt_input *in)
+/* Render in as fmt into a fresh buffer; the caller frees the result. */
+static char *render_as(const struct expfmt_input *in, enum expfmt_format fmt)
 {
     struct strbuf b;
     char *p;
 
     strbuf_init(&b, OUT_MAX);
-    assert_int_equal(expfmt_render(&b, EXPFMT_TEXT_004, in), 0);
+    assert_int_equal(expfmt_render(&b, fmt, in), 0);
     p = strbuf_detach(&b, NULL);
     assert_non_null(p);
     return p;
+}
+
+static char *render(const struct expfmt_input *in)
+{
+    return render_as(in, EXPFMT_TEXT_004);
 }
 
 /* Does text hold line as a whole line? */
@@ -578,10 +606,10 @@ static void exporter_families(void **state)
                            "elb_job_exporter_api_request_duration_seconds_bucket{le=\"0.1\"} 0\n"
                            "elb_job_exporter_api_request_duration_seconds_bucket{le=\"0.25\"} 1\n"
                            "elb_job_exporter_api_request_duration_seconds_bucket{le=\"0.5\"} 3\n"
-                           "elb_job_exporter_api_request_duration_seconds_bucket{le=\"1\"} 3\n"
+                           "elb_job_exporter_api_request_duration_seconds_bucket{le=\"1.0\"} 3\n"
                            "elb_job_exporter_api_request_duration_seconds_bucket{le=\"2.5\"} 4\n"
-                           "elb_job_exporter_api_request_duration_seconds_bucket{le=\"5\"} 4\n"
-                           "elb_job_exporter_api_request_duration_seconds_bucket{le=\"10\"} 5\n"
+                           "elb_job_exporter_api_request_duration_seconds_bucket{le=\"5.0\"} 4\n"
+                           "elb_job_exporter_api_request_duration_seconds_bucket{le=\"10.0\"} 5\n"
                            "elb_job_exporter_api_request_duration_seconds_bucket{le=\"+Inf\"} 6\n"
                            "elb_job_exporter_api_request_duration_seconds_sum 40.25\n"
                            "elb_job_exporter_api_request_duration_seconds_count 6\n"));
@@ -633,12 +661,66 @@ static void http_families(void **state)
     assert_int_equal(count_prefix(t, "elb_job_exporter_http_connections_cut_total{"), 1);
     assert_line(t, "# TYPE elb_job_exporter_http_server_errors_total counter");
     assert_line(t, "elb_job_exporter_http_server_errors_total 1234567");
+    assert_line(t, "# TYPE elb_job_exporter_http_requests_refused_total counter");
+    assert_line(t, "elb_job_exporter_http_requests_refused_total{reason=\"max_requests\"} 3");
+    assert_line(t, "elb_job_exporter_http_requests_refused_total{reason=\"unauthorized\"} 41");
+    assert_line(t, "elb_job_exporter_http_requests_refused_total{reason=\"auth_busy\"} 0");
+    assert_line(t, "elb_job_exporter_http_requests_refused_total{reason=\"rate_limit\"} 0");
+    assert_line(t, "elb_job_exporter_http_requests_refused_total{reason=\"client_cert\"} 0");
+    assert_int_equal(count_prefix(t, "elb_job_exporter_http_requests_refused_total{"),
+                     HTTP_REQ_REFUSE_COUNT);
+    /* no --web.config.file: no web_config family */
+    assert_null(strstr(t, "elb_job_exporter_web_config_"));
+    free(t);
+
+    /* with one: whether its last reload worked, when one last did, how many failed */
+    atomic_store(&f.http.web_config, 1);
+    atomic_store(&f.http.web_config_reload_ok, 0);
+    atomic_store(&f.http.web_config_reload_ms, 1796229321071u);
+    atomic_store(&f.http.web_config_reload_failures, 2);
+    t = render(&f.in);
+    assert_line(t, "# TYPE elb_job_exporter_web_config_last_reload_successful gauge");
+    assert_line(t, "elb_job_exporter_web_config_last_reload_successful 0");
+    assert_line(t,
+                "elb_job_exporter_web_config_last_reload_success_timestamp_seconds 1796229321.071");
+    assert_line(t, "# TYPE elb_job_exporter_web_config_reload_failures_total counter");
+    assert_line(t, "elb_job_exporter_web_config_reload_failures_total 2");
     free(t);
 
     /* no server (--once): no family, not even a header */
     f.in.http = NULL;
     t = render(&f.in);
     assert_null(strstr(t, "elb_job_exporter_http_"));
+    free(t);
+}
+
+/* The durable store's families (--storage.path); left out without a store. */
+static void store_families(void **state)
+{
+    struct fixture f;
+    char *t;
+
+    (void)state;
+    fixture_init(&f);
+    t = render(&f.in);
+    assert_line(t, "# TYPE elb_job_exporter_store_jobs gauge");
+    assert_line(t, "elb_job_exporter_store_jobs 12");
+    assert_line(t, "elb_job_exporter_store_size_bytes 4096");
+    assert_line(t, "# TYPE elb_job_exporter_store_records_corrupt_total counter");
+    assert_line(t, "elb_job_exporter_store_records_corrupt_total 1");
+    assert_line(t, "elb_job_exporter_store_bytes_cut_total 37");
+    assert_line(t, "elb_job_exporter_store_records_skipped_total 0");
+    assert_line(t, "elb_job_exporter_store_appends_total 100");
+    assert_line(t, "elb_job_exporter_store_fsyncs_total 9");
+    assert_line(t, "elb_job_exporter_store_compactions_total 2");
+    assert_line(t, "elb_job_exporter_store_write_errors_total 0");
+    assert_line(t, "# TYPE elb_job_exporter_store_replay_duration_seconds gauge");
+    assert_line(t, "elb_job_exporter_store_replay_duration_seconds 0.25");
+    free(t);
+
+    f.stats.store.enabled = 0;
+    t = render(&f.in);
+    assert_null(strstr(t, "elb_job_exporter_store_"));
     free(t);
 }
 
@@ -683,10 +765,10 @@ static void structure_is_valid(void **state)
     (void)state;
     fixture_init(&f);
     t = render(&f.in);
-    /* 9 per job, 3 aggregate, 14 exporter, 5 HTTP server, 6 process */
-    assert_int_equal(check_structure(t), 37);
-    assert_int_equal(count_prefix(t, "# HELP "), 37);
-    assert_int_equal(count_prefix(t, "# TYPE "), 37);
+    /* 9 per job, 3 aggregate, 14 exporter, 10 store, 6 HTTP server, 6 process */
+    assert_int_equal(check_structure(t), 48);
+    assert_int_equal(count_prefix(t, "# HELP "), 48);
+    assert_int_equal(count_prefix(t, "# TYPE "), 48);
     /* the escaped newline did not split a line: each sample line has a value */
     assert_int_equal(count_prefix(t, "line2"), 0);
     free(t);
@@ -940,6 +1022,524 @@ static void promtool_catches_a_bad_exposition(void **state)
     status = system(cmd);
     unlink(path);
     assert_true(WIFEXITED(status) && WEXITSTATUS(status) != 0);
+}
+
+/* ------------------------------------------------------------ OpenMetrics */
+
+/* The lines of text whose first byte is not '#' (the samples), in order; the caller frees. */
+static char *sample_lines(const char *text, const char *skip_prefix)
+{
+    char *out = malloc(strlen(text) + 1), *o = out;
+    const char *p = text;
+
+    assert_non_null(out);
+    while (*p) {
+        const char *nl = strchr(p, '\n');
+        size_t len = nl ? (size_t)(nl - p) + 1 : strlen(p);
+
+        if (p[0] != '#' && !(skip_prefix && strncmp(p, skip_prefix, strlen(skip_prefix)) == 0)) {
+            memcpy(o, p, len);
+            o += len;
+        }
+        p += len;
+    }
+    *o = '\0';
+    return out;
+}
+
+static void openmetrics_metadata(void **state)
+{
+    struct fixture f;
+    char *t;
+
+    (void)state;
+    fixture_init(&f);
+    t = render_as(&f.in, EXPFMT_OPENMETRICS);
+    /* TYPE, then UNIT when the name ends in one, then HELP */
+    assert_non_null(strstr(t, "# TYPE elb_job_status gauge\n# HELP elb_job_status Current status "
+                              "of the job: 1 for the status it is in, 0 for the others (UNKNOWN: "
+                              "never fetched or not found).\nelb_job_status{"));
+    assert_non_null(strstr(t, "# TYPE elb_job_begin_timestamp_seconds gauge\n"
+                              "# UNIT elb_job_begin_timestamp_seconds seconds\n"
+                              "# HELP elb_job_begin_timestamp_seconds "));
+    assert_non_null(strstr(t, "# TYPE process_cpu_seconds counter\n"
+                              "# UNIT process_cpu_seconds seconds\n"
+                              "# HELP process_cpu_seconds Total user and system CPU time spent, "
+                              "in seconds.\nprocess_cpu_seconds_total 1.5\n"));
+    assert_line(t, "# UNIT process_resident_memory_bytes bytes");
+    assert_line(t, "# UNIT elb_job_exporter_api_request_duration_seconds seconds");
+    assert_line(t, "# UNIT elb_job_exporter_auth_token_expiry_timestamp_seconds seconds");
+    assert_line(t, "# UNIT elb_job_exporter_poll_cycle_duration_seconds seconds");
+    assert_int_equal(count_prefix(t, "# UNIT "), 14);
+    /* info families: named without _info, samples keep it */
+    assert_line(t, "# TYPE elb_job info");
+    assert_line(t, "# HELP elb_job Always 1; carries the resource the job works on and the labels "
+                   "it was registered with.");
+    assert_line(t, "elb_job_info{job_id=\"a1\",job_type=\"createELB\",resource_id=\"\"} 1");
+    assert_line(t, "# TYPE elb_job_error info");
+    assert_line(t, "elb_job_error_info{job_id=\"d4\",job_type=\"createELB\",error_code="
+                   "\"ELB.1003\",fail_reason=\"" NASTY_REASON_ESCAPED "\"} 1");
+    assert_line(t, "# TYPE elb_job_exporter_build info");
+    assert_line(t, "elb_job_exporter_build_info{version=\"0.1.0\",revision=\"abc123def456\","
+                   "libcurl=\"7.88.1\",libmicrohttpd=\"0.9.75\"} 1");
+    /* counters: named without _total, samples keep it, no _created */
+    assert_line(t, "# TYPE elb_jobs_finished counter");
+    assert_line(t, "# HELP elb_jobs_finished Jobs seen in a terminal status (SUCCESS or FAIL), "
+                   "counted once per job.");
+    assert_line(t, "elb_jobs_finished_total{job_type=\"createELB\"} 2");
+    assert_line(t, "# TYPE elb_job_exporter_api_requests counter");
+    assert_line(t, "elb_job_exporter_api_requests_total{code=\"200\"} 2");
+    assert_int_equal(count_prefix(t, "# TYPE elb_jobs_finished_total"), 0);
+    assert_int_equal(count_prefix(t, "# TYPE elb_job_info"), 0);
+    assert_null(strstr(t, "_created"));
+    /* histogram: canonical le values, +Inf, _sum and _count */
+    assert_line(t, "# TYPE elb_job_exporter_api_request_duration_seconds histogram");
+    assert_line(t, "elb_job_exporter_api_request_duration_seconds_bucket{le=\"0.005\"} 0");
+    assert_line(t, "elb_job_exporter_api_request_duration_seconds_bucket{le=\"1.0\"} 3");
+    assert_line(t, "elb_job_exporter_api_request_duration_seconds_bucket{le=\"10.0\"} 5");
+    assert_line(t, "elb_job_exporter_api_request_duration_seconds_bucket{le=\"+Inf\"} 6");
+    assert_line(t, "elb_job_exporter_api_request_duration_seconds_sum 40.25");
+    assert_line(t, "elb_job_exporter_api_request_duration_seconds_count 6");
+    /* every family has TYPE and HELP once; no other comment but # EOF, last */
+    assert_int_equal(count_prefix(t, "# TYPE "), 48);
+    assert_int_equal(count_prefix(t, "# HELP "), 48);
+    assert_int_equal(count_prefix(t, "#"), 48 + 48 + 14 + 1);
+    assert_int_equal(count_prefix(t, "# EOF"), 1);
+    assert_true(ends_with(t, strlen(t), "\n# EOF\n"));
+    free(t);
+}
+
+/* Same sample lines in both formats, byte for byte: dashboards work whichever was scraped. */
+static void openmetrics_samples_are_the_text_samples(void **state)
+{
+    struct fixture f;
+    char *t, *o, *ts, *os;
+    int sparse;
+
+    (void)state;
+    fixture_init(&f);
+    for (sparse = 0; sparse < 2; sparse++) {
+        f.in.sparse_status = sparse;
+        t = render_as(&f.in, EXPFMT_TEXT_004);
+        o = render_as(&f.in, EXPFMT_OPENMETRICS);
+        ts = sample_lines(t, NULL);
+        os = sample_lines(o, NULL);
+        assert_true(strlen(ts) > 1000);
+        assert_string_equal(ts, os);
+        free(ts);
+        free(os);
+        free(t);
+        free(o);
+    }
+}
+
+static void openmetrics_empty_state(void **state)
+{
+    struct stats st;
+    struct expfmt_input in;
+    char *t;
+
+    (void)state;
+    memset(&st, 0, sizeof(st));
+    memset(&in, 0, sizeof(in));
+    in.profile = profile_default();
+    in.stats = &st;
+    t = render_as(&in, EXPFMT_OPENMETRICS);
+    assert_line(t, "# TYPE elb_job_status gauge");
+    assert_line(t, "# TYPE elb_job_exporter_build info");
+    assert_int_equal(count_prefix(t, "elb_job_exporter_build_info"), 0);
+    assert_true(ends_with(t, strlen(t), "\n# EOF\n"));
+    free(t);
+}
+
+static void openmetrics_rollback_and_bound(void **state)
+{
+    struct fixture f;
+    struct strbuf b;
+    char *full;
+    size_t full_len, cap;
+
+    (void)state;
+    fixture_init(&f);
+    full = render_as(&f.in, EXPFMT_OPENMETRICS);
+    full_len = strlen(full);
+    /* every cap short of the whole, including one that cuts "# EOF": nothing is left behind */
+    for (cap = 0; cap < full_len; cap += (cap + 7 < full_len - 10) ? 7 : 1) {
+        strbuf_init(&b, cap);
+        assert_int_equal(expfmt_render(&b, EXPFMT_OPENMETRICS, &f.in), -E2BIG);
+        assert_int_equal(b.len, 0);
+        strbuf_release(&b);
+    }
+    strbuf_init(&b, full_len);
+    assert_int_equal(expfmt_render(&b, EXPFMT_OPENMETRICS, &f.in), 0);
+    assert_string_equal(b.data, full);
+    strbuf_release(&b);
+    free(full);
+}
+
+/* --metrics.sparse-status: one elb_job_status series per job, the current one; nothing else moves.
+ */
+static void sparse_status(void **state)
+{
+    static const char *const want[] = {
+        "elb_job_status{job_id=\"a1\",job_type=\"createELB\",status=\"INIT\"} 1",
+        "elb_job_status{job_id=\"b2\",job_type=\"deleteELB\",status=\"RUNNING\"} 1",
+        "elb_job_status{job_id=\"c3\",job_type=\"createELB\",status=\"SUCCESS\"} 1",
+        "elb_job_status{job_id=\"d4\",job_type=\"createELB\",status=\"FAIL\"} 1",
+        "elb_job_status{job_id=\"e5\",job_type=\"\",status=\"UNKNOWN\"} 1",
+        "elb_job_status{job_id=\"f6\",job_type=\"deleteELB\",status=\"UNKNOWN\"} 1",
+        "elb_job_status{job_id=\"g7\",job_type=\"modifyELB\",status=\"UNKNOWN\"} 1",
+        "elb_job_status{job_id=\"h8\",job_type=\"deleteELB\",status=\"RUNNING\"} 1",
+    };
+    struct fixture f;
+    char *t, *full, *a, *b;
+    size_t i;
+
+    (void)state;
+    fixture_init(&f);
+    full = render(&f.in);
+    f.in.sparse_status = 1;
+    t = render(&f.in);
+    assert_int_equal(count_prefix(t, "elb_job_status{"), N_JOBS);
+    for (i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+        assert_line(t, want[i]);
+    assert_null(strstr(t, "\"} 0\nelb_job_status{")); /* no series at 0 */
+    assert_no_line(t, "elb_job_status{job_id=\"a1\",job_type=\"createELB\",status=\"RUNNING\"} 0");
+    /* the family keeps its header; every other sample is as without the flag */
+    assert_line(t, "# TYPE elb_job_status gauge");
+    a = sample_lines(full, "elb_job_status{");
+    b = sample_lines(t, "elb_job_status{");
+    assert_string_equal(a, b);
+    assert_line(t, "elb_jobs{status=\"UNKNOWN\"} 3");
+    check_structure(t);
+    free(a);
+    free(b);
+    free(t);
+    free(full);
+
+    /* a job of another profile shows its own status, with its profile label */
+    {
+        struct job_record v3rec;
+        struct expfmt_job job;
+
+        set_rec(&v3rec, "v3", "cloneLoadbalancer", JOB_ROLLBACKING);
+        memset(&job, 0, sizeof(job));
+        set_job(&job, "v3", &v3rec, JOB_ROLLBACKING, 1, 1700000000);
+        job.profile = profile_find("elb-v3");
+        assert_non_null(job.profile);
+        f.in.jobs = &job;
+        f.in.n_jobs = 1;
+        t = render_as(&f.in, EXPFMT_OPENMETRICS);
+        assert_line(t, "elb_job_status{job_id=\"v3\",job_type=\"cloneLoadbalancer\","
+                       "profile=\"elb-v3\",status=\"ROLLBACKING\"} 1");
+        assert_int_equal(count_prefix(t, "elb_job_status{"), 1);
+        free(t);
+    }
+}
+
+static void canonical_numbers(void **state)
+{
+    /* the spec's examples ("Considerations: Canonical Numbers") and the buckets we use */
+    static const struct {
+        double v;
+        const char *want;
+    } cases[] = {
+        {0, "0.0"},           {0.001, "0.001"},       {0.002, "0.002"},
+        {0.01, "0.01"},       {0.1, "0.1"},           {0.9, "0.9"},
+        {0.95, "0.95"},       {0.99, "0.99"},         {0.999, "0.999"},
+        {1, "1.0"},           {1.7, "1.7"},           {10, "10.0"},
+        {1e-10, "1e-10"},     {1e-09, "1e-09"},       {1e-05, "1e-05"},
+        {0.0001, "0.0001"},   {100000, "100000.0"},   {1e+06, "1e+06"},
+        {1e+10, "1e+10"},     {0.005, "0.005"},       {0.025, "0.025"},
+        {0.25, "0.25"},       {2.5, "2.5"},           {5, "5.0"},
+        {-1, "-1.0"},         {123456.5, "123456.5"}, {1234567.5, "1.2345675e+06"},
+        {0.00011, "0.00011"}, {1.5e-07, "1.5e-07"},   {INFINITY, "+Inf"},
+        {-INFINITY, "-Inf"},  {NAN, "NaN"},
+    };
+    char buf[NUM_BUF];
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        memset(buf, 'Z', sizeof(buf));
+        expfmt_format_canonical(cases[i].v, buf, sizeof(buf));
+        if (strcmp(buf, cases[i].want) != 0)
+            fail_msg("%.17g: \"%s\", want \"%s\"", cases[i].v, buf, cases[i].want);
+    }
+    expfmt_format_canonical(10, buf, 4); /* "10.0" does not fit 3 bytes + NUL: nothing */
+    assert_string_equal(buf, "");
+    expfmt_format_canonical(10, buf, 5);
+    assert_string_equal(buf, "10.0");
+}
+
+/* The OpenMetrics pieces joined (base: the text buffer, meta: the metadata); the caller frees. */
+static char *join_spans(const char *base, const char *meta, const struct expfmt_spans *sp)
+{
+    char *out = malloc(sp->total + 1), *o = out;
+    size_t i, sum = 0;
+
+    assert_non_null(out);
+    assert_true(sp->n > 0 && sp->n <= EXPFMT_SPANS_MAX);
+    for (i = 0; i < sp->n; i++) {
+        const struct expfmt_span *x = &sp->span[i];
+
+        assert_true(x->len > 0);
+        if (i > 0) /* pieces that follow each other in one buffer were joined */
+            assert_false(x->in_meta == sp->span[i - 1].in_meta &&
+                         sp->span[i - 1].off + sp->span[i - 1].len == x->off);
+        memcpy(o, (x->in_meta ? meta : base) + x->off, x->len);
+        o += x->len;
+        sum += x->len;
+    }
+    *o = '\0';
+    assert_int_equal(sum, sp->total);
+    return out;
+}
+
+/*
+ * Rendered together: the text buffer is byte for byte the text rendering, the
+ * OpenMetrics pieces (samples from it, metadata aside) the OpenMetrics one.
+ */
+static void both_formats_in_one_buffer(void **state)
+{
+    static const char prefix[] = "# before\n", mprefix[] = "meta>";
+    struct fixture f;
+    struct expfmt_spans sp;
+    struct strbuf b, m;
+    char *flat[2], *joined;
+    int sparse, empty;
+
+    (void)state;
+    /* empty 2: every optional family too (the most pieces: EXPFMT_SPANS_MAX holds them) */
+    for (empty = 0; empty < 3; empty++) {
+        for (sparse = 0; sparse < 2; sparse++) {
+            fixture_init(&f);
+            f.in.sparse_status = sparse;
+            if (empty == 1) {
+                f.in.n_jobs = 0;
+                f.in.proc = NULL;
+                f.in.http = NULL;
+            } else if (empty == 2) {
+                atomic_store(&f.http.web_config, 1);
+                f.stats.jobs_file = 1;
+            }
+            flat[0] = render_as(&f.in, EXPFMT_TEXT_004);
+            flat[1] = render_as(&f.in, EXPFMT_OPENMETRICS);
+            strbuf_init(&b, OUT_MAX);
+            strbuf_init(&m, OUT_MAX);
+            assert_int_equal(strbuf_puts(&b, prefix), 0);
+            assert_int_equal(strbuf_puts(&m, mprefix), 0);
+            assert_int_equal(expfmt_render_both(&b, &m, &f.in, &sp), 0);
+            assert_string_equal(b.data + sizeof(prefix) - 1, flat[0]);
+            joined = join_spans(b.data + sizeof(prefix) - 1, m.data + sizeof(mprefix) - 1, &sp);
+            assert_string_equal(joined, flat[1]);
+            free(joined);
+            /* the samples are there once: meta holds only metadata, every piece of b samples */
+            joined = sample_lines(m.data + sizeof(mprefix) - 1, NULL);
+            assert_string_equal(joined, "");
+            free(joined);
+            assert_memory_equal(m.data, mprefix, sizeof(mprefix) - 1);
+            strbuf_release(&b);
+            strbuf_release(&m);
+            free(flat[0]);
+            free(flat[1]);
+        }
+    }
+}
+
+static void both_formats_roll_back(void **state)
+{
+    struct fixture f;
+    struct expfmt_spans sp;
+    struct strbuf b, m;
+    size_t full, mfull, cap;
+
+    (void)state;
+    fixture_init(&f);
+    strbuf_init(&b, OUT_MAX);
+    strbuf_init(&m, OUT_MAX);
+    assert_int_equal(expfmt_render_both(&b, &m, &f.in, &sp), 0);
+    full = b.len;
+    mfull = m.len;
+    strbuf_release(&b);
+    strbuf_release(&m);
+    /* either buffer too small: both go back to where they were */
+    for (cap = 0; cap < full + mfull; cap += cap + 5 < full + mfull - 8 ? 5 : 1) {
+        strbuf_init(&b, cap < full ? cap : OUT_MAX);
+        strbuf_init(&m, cap < full ? OUT_MAX : cap - full);
+        if (cap >= full && cap - full >= mfull)
+            break;
+        memset(&sp, 0xab, sizeof(sp));
+        assert_int_equal(expfmt_render_both(&b, &m, &f.in, &sp), -E2BIG);
+        assert_int_equal(b.len, 0);
+        assert_int_equal(m.len, 0);
+        assert_int_equal(sp.n + sp.total, 0);
+        strbuf_release(&b);
+        strbuf_release(&m);
+    }
+    strbuf_release(&b);
+    strbuf_release(&m);
+    strbuf_init(&b, OUT_MAX);
+    assert_int_equal(expfmt_render_both(&b, &m, NULL, &sp), -EINVAL);
+    assert_int_equal(expfmt_render_both(&b, &m, &f.in, NULL), -EINVAL);
+    assert_int_equal(expfmt_render_both(&b, NULL, &f.in, &sp), -EINVAL);
+    assert_int_equal(expfmt_render_both(&b, &b, &f.in, &sp), -EINVAL);
+    strbuf_release(&b);
+}
+
+/* Skip when a partial run left the parser out; fail, naming the package, when it is not there. */
+static void need_om_parser(void)
+{
+    if (ELB_OM_PYTHON[0] == '\0') {
+        print_message("python3-prometheus-client left out: -DELB_ALLOW_MISSING_TOOLS=ON\n");
+        skip();
+    }
+    if (access(ELB_OM_PYTHON, X_OK) != 0 || access(ELB_OM_CHECK, R_OK) != 0)
+        fail_msg("%s or %s: %s (apt-get install python3-prometheus-client)", ELB_OM_PYTHON,
+                 ELB_OM_CHECK, strerror(errno));
+}
+
+/* Run tests/om_check.py on text; returns its exit status, its output in out. */
+static int om_check(const char *text, char *out, size_t cap)
+{
+    char path[] = "/tmp/test_expfmt_om_XXXXXX";
+    char cmd[sizeof(ELB_OM_PYTHON) + sizeof(ELB_OM_CHECK) + 128];
+    size_t n, len = strlen(text);
+    FILE *p;
+    int fd, status;
+
+    fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, text, len), (ssize_t)len);
+    assert_int_equal(close(fd), 0);
+    snprintf(cmd, sizeof(cmd), "'%s' '%s' %s 2>&1", ELB_OM_PYTHON, ELB_OM_CHECK, path);
+    p = popen(cmd, "r");
+    assert_non_null(p);
+    n = fread(out, 1, cap - 1, p);
+    out[n] = '\0';
+    status = pclose(p);
+    unlink(path);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static void expect_om_valid(const char *text)
+{
+    char out[4096];
+
+    if (om_check(text, out, sizeof(out)) != 0)
+        fail_msg("the OpenMetrics parser says:\n%s", out);
+}
+
+/*
+ * Jobs of every profile in every status of it (plus UNKNOWN), with sub-jobs,
+ * errors, the worst strings a job can carry, in both status modes: the strict
+ * parser takes all of it.
+ */
+static void openmetrics_parser_accepts_every_state(void **state)
+{
+    enum { MAX_JOBS = 128 };
+    struct job_record *recs = calloc(MAX_JOBS, sizeof(*recs));
+    struct expfmt_job *jobs = calloc(MAX_JOBS, sizeof(*jobs));
+    static char ids[MAX_JOBS][16];
+    const struct api_profile *prof;
+    struct fixture f;
+    size_t n = 0, pi, si, k;
+    char *t;
+
+    (void)state;
+    need_om_parser();
+    assert_non_null(recs);
+    assert_non_null(jobs);
+    fixture_init(&f);
+    for (pi = 0; (prof = profile_at(pi)) != NULL; pi++) {
+        for (si = 0; si <= prof->n_statuses; si++) {
+            enum job_status st = si < prof->n_statuses ? prof->statuses[si] : JOB_UNKNOWN;
+            struct job_record *r = &recs[n];
+
+            assert_true(n < MAX_JOBS);
+            snprintf(ids[n], sizeof(ids[n]), "j%zu", n);
+            set_rec(r, ids[n], n % 3 ? "createELB" : "", st);
+            r->has_begin = 1;
+            r->begin_time = 1700000000.125 + (double)n;
+            r->has_end = job_status_terminal(st);
+            r->end_time = r->begin_time + 2.5;
+            snprintf(r->resource_id, sizeof(r->resource_id), "res-%zu", n);
+            if (job_status_failed(st)) {
+                snprintf(r->error_code, sizeof(r->error_code), "ELB.%zu", 1000 + n);
+                snprintf(r->fail_reason, sizeof(r->fail_reason), "%s", NASTY_REASON);
+            }
+            r->has_sub_jobs = n % 2;
+            for (k = 0; k < JOB_STATUS_COUNT; k++)
+                r->sub_jobs[k] = (unsigned)(k + n) % 3;
+            set_job(&jobs[n], ids[n], r, st, (int)(n % 4 != 3), n % 5 ? 1700000100 : 0);
+            jobs[n].profile = prof;
+            n++;
+        }
+    }
+    /* the worst strings: every field at its cap, in bytes that are not UTF-8 */
+    set_rec(&recs[n], "worst", "", JOB_FAIL);
+    memset(recs[n].job_type, '\xff', JOB_TYPE_MAX);
+    memset(recs[n].fail_reason, '\xff', JOB_FAIL_REASON_MAX);
+    memset(recs[n].error_code, '"', JOB_ERROR_CODE_MAX);
+    memset(recs[n].resource_id, '\\', JOB_RESOURCE_ID_MAX);
+    set_job(&jobs[n], "worst", &recs[n], JOB_FAIL, 1, 1);
+    n++;
+    f.in.jobs = jobs;
+    f.in.n_jobs = n;
+    for (f.in.sparse_status = 0; f.in.sparse_status < 2; f.in.sparse_status++) {
+        t = render_as(&f.in, EXPFMT_OPENMETRICS);
+        expect_om_valid(t);
+        free(t);
+    }
+    /* and the exporter's families with nothing in them */
+    f.in.n_jobs = 0;
+    f.in.http = NULL;
+    f.in.proc = NULL;
+    t = render_as(&f.in, EXPFMT_OPENMETRICS);
+    expect_om_valid(t);
+    free(t);
+    free(jobs);
+    free(recs);
+}
+
+/* The check above could not fail if the parser's verdict were ignored: make sure it is not. */
+static void openmetrics_parser_catches_mistakes(void **state)
+{
+    static const char *const bad[] = {
+        "# TYPE x counter\nx_total 1\n",                        /* no # EOF */
+        "# TYPE x gauge\n# HELP x a\n# HELP x b\nx 1\n# EOF\n", /* two HELP */
+        "# TYPE x gauge\n\nx 1\n# EOF\n",                       /* a blank line */
+        "# TYPE x counter\nx 1\n# EOF\n",                       /* counter without _total */
+        "# TYPE x histogram\nx_bucket{le=\"1\"} 1\nx_bucket{le=\"+Inf\"} 1\nx_count 1\nx_sum 1\n"
+        "# EOF\n",                                                 /* le not canonical */
+        "# TYPE x info\nx_info 2\n# EOF\n",                        /* info not 1 */
+        "# TYPE x_seconds gauge\n# UNIT x_seconds bytes\n# EOF\n", /* unit not the suffix */
+        "# TYPE x gauge\nx{a=\"1\"} 1\n# TYPE y gauge\ny 1\nx{a=\"2\"} 1\n# EOF\n", /* interleaved
+                                                                                     */
+    };
+    char out[4096];
+    size_t i;
+
+    (void)state;
+    need_om_parser();
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        if (om_check(bad[i], out, sizeof(out)) == 0)
+            fail_msg("case %zu passed the OpenMetrics check:\n%s", i, bad[i]);
+    assert_int_equal(om_check("# TYPE x counter\nx_total 1\n# EOF\n", out, sizeof(out)), 0);
+}
+
+static void promtool_finds_nothing_sparse(void **state)
+{
+    struct fixture f;
+    char *t;
+
+    (void)state;
+    need_promtool();
+    fixture_init(&f);
+    f.in.sparse_status = 1;
+    t = render(&f.in);
+    promtool_check(t);
+    free(t);
 }
 
 /* ------------------------------------------------------- errors, rollback */
@@ -1242,6 +1842,7 @@ int main(void)
         cmocka_unit_test(aggregates),
         cmocka_unit_test(exporter_families),
         cmocka_unit_test(http_families),
+        cmocka_unit_test(store_families),
         cmocka_unit_test(process_families),
         cmocka_unit_test(structure_is_valid),
         cmocka_unit_test(empty_state_has_every_header),
@@ -1253,6 +1854,17 @@ int main(void)
         cmocka_unit_test(registrant_labels_on_info),
         cmocka_unit_test(promtool_finds_nothing),
         cmocka_unit_test(promtool_catches_a_bad_exposition),
+        cmocka_unit_test(openmetrics_metadata),
+        cmocka_unit_test(openmetrics_samples_are_the_text_samples),
+        cmocka_unit_test(openmetrics_empty_state),
+        cmocka_unit_test(openmetrics_rollback_and_bound),
+        cmocka_unit_test(sparse_status),
+        cmocka_unit_test(both_formats_in_one_buffer),
+        cmocka_unit_test(both_formats_roll_back),
+        cmocka_unit_test(canonical_numbers),
+        cmocka_unit_test(openmetrics_parser_accepts_every_state),
+        cmocka_unit_test(openmetrics_parser_catches_mistakes),
+        cmocka_unit_test(promtool_finds_nothing_sparse),
         cmocka_unit_test(bad_arguments),
         cmocka_unit_test(rollback_at_every_cap),
         cmocka_unit_test(output_bound_holds_for_worst_jobs),

@@ -879,6 +879,100 @@ static void retention_retires_and_forgets(void **state)
     jobtable_free(t);
 }
 
+/* What the forget hook heard, as "F:id" / "U:id" joined by commas. */
+struct heard {
+    char text[256];
+};
+
+static void hear(void *arg, enum jobtable_forget why, const struct job_state *st)
+{
+    struct heard *h = arg;
+    size_t used = strlen(h->text);
+
+    snprintf(h->text + used, sizeof(h->text) - used, "%s%c:%s", used ? "," : "",
+             why == JOBTABLE_FORGOTTEN ? 'F' : 'U', st->id);
+}
+
+/* The retention ends registrations; the hook hears every job forgotten and every registration
+ * ended, which is what a durable store mirrors. */
+static void retention_ends_registrations_and_tells_the_hook(void **state)
+{
+    struct jobtable *t = table(2, 100.0);
+    job_handle h1, h2, h3, h4;
+    struct heard heard = {""};
+
+    (void)state;
+    jobtable_set_forget_hook(t, hear, &heard);
+    assert_int_equal(jobtable_add(t, P0, "api", JOB_SRC_API, &h1), 1);
+    assert_int_equal(jobtable_add(t, P0, "both", JOB_SRC_API, &h2), 1);
+    assert_int_equal(jobtable_add(t, P0, "both", JOB_SRC_FILE, &h2), 0);
+    finish(t, h1, 1000.0);
+    finish(t, h2, 1000.0);
+    assert_int_equal(jobtable_expire(t, 1099.0), 0);
+    assert_string_equal(heard.text, "");
+    assert_int_equal(jobtable_expire(t, 1100.0), 2);
+    assert_string_equal(heard.text, "F:api,U:both");
+    assert_null(jobtable_find(t, P0, "api", NULL));
+    assert_int_equal(must_find(t, P0, "both", NULL)->sources, JOB_SRC_FILE);
+    assert_int_equal(must_find(t, P0, "both", NULL)->retired, 1);
+    assert_int_equal(jobtable_count(t), 1);
+
+    /* the bound on remembered jobs tells the hook too */
+    heard.text[0] = '\0';
+    assert_int_equal(jobtable_add(t, P0, "r1", JOB_SRC_FILE, &h3), 1);
+    assert_int_equal(jobtable_add(t, P1, "r2", JOB_SRC_FILE, &h4), -E2BIG); /* max 2 tracked */
+    finish(t, h3, 1500.0);
+    assert_int_equal(jobtable_drop(t, P0, "r1", JOB_SRC_FILE), 1);
+    assert_int_equal(jobtable_drop(t, P0, "both", JOB_SRC_FILE), 1);
+    assert_int_equal(jobtable_remembered(t), 2);
+    assert_int_equal(jobtable_restore_finished(t, P1, "r3", &jobtable_get(t, h3)->rec, 1400, 1400),
+                     -E2BIG);
+    assert_string_equal(heard.text, "");
+    assert_int_equal(jobtable_add(t, P1, "x", JOB_SRC_FILE, &h4), 1);
+    finish(t, h4, 1600.0);
+    assert_int_equal(jobtable_drop(t, P1, "x", JOB_SRC_FILE), 1); /* 3 remembered: oldest goes */
+    assert_string_equal(heard.text, "F:both");
+    jobtable_free(t);
+}
+
+/* Finished jobs a store kept come back finished: tracked ones take the state, others are
+ * remembered until a source lists them. */
+static void restore_finished_jobs(void **state)
+{
+    struct jobtable *t = table(8, 100.0);
+    struct job_record rec;
+    struct job_state *st;
+    job_handle h;
+
+    (void)state;
+    memset(&rec, 0, sizeof(rec));
+    memcpy(rec.job_id, "listed", 7);
+    memcpy(rec.job_type, "createELB", 10);
+    rec.status = JOB_FAIL;
+    assert_int_equal(jobtable_add(t, P0, "listed", JOB_SRC_FILE, &h), 1);
+    assert_int_equal(jobtable_restore_finished(t, P0, "listed", &rec, 500.0, 501.0), 0);
+    st = jobtable_get(t, h);
+    assert_true(st->finished && st->have_rec && st->fetch_success);
+    assert_int_equal(st->status, JOB_FAIL);
+    assert_true(st->finished_at == 500.0 && st->observed_at == 501.0 && st->last_fetch == 501.0);
+    assert_string_equal(st->rec.job_type, "createELB");
+    assert_int_equal(jobtable_mark_finished(t, h, 600.0), 0); /* not counted again */
+
+    assert_int_equal(jobtable_restore_finished(t, P0, "later", &rec, 550.0, 551.0), 0);
+    assert_int_equal(jobtable_count(t), 1);
+    assert_int_equal(jobtable_remembered(t), 1);
+    assert_int_equal(jobtable_add(t, P0, "later", JOB_SRC_FILE, &h), 1);
+    assert_int_equal(jobtable_get(t, h)->finished, 1);
+    assert_int_equal(jobtable_remembered(t), 0);
+    assert_int_equal(jobtable_restore_finished(t, P0, "bad id", &rec, 1, 1), -EINVAL);
+    assert_int_equal(jobtable_restore_finished(t, NULL, "x", &rec, 1, 1), -EINVAL);
+    /* the retention counts from the stored time */
+    assert_int_equal(jobtable_expire(t, 600.0), 1);
+    assert_int_equal(jobtable_get(t, h)->retired, 0);
+    assert_int_equal(must_find(t, P0, "listed", NULL)->retired, 1);
+    jobtable_free(t);
+}
+
 static void retention_zero_keeps_everything(void **state)
 {
     struct jobtable *t;
@@ -1444,6 +1538,15 @@ static size_t m_expire(struct model *m, double now)
         struct mjob *j = &m->j[k];
         if (!j->exists || !j->finished || now - j->finished_at < m->retention)
             continue;
+        if (j->sources & JOB_SRC_API) { /* the registration ends with the retention */
+            j->sources &= ~(unsigned)JOB_SRC_API;
+            if (!j->sources) {
+                j->exists = 0;
+                m->tracked--;
+                n++;
+                continue;
+            }
+        }
         if (j->sources) {
             if (!j->retired) {
                 j->retired = 1;
@@ -1631,6 +1734,8 @@ int main(void)
         cmocka_unit_test(remembered_job_waits_for_room),
         cmocka_unit_test(retention_retires_and_forgets),
         cmocka_unit_test(retention_zero_keeps_everything),
+        cmocka_unit_test(retention_ends_registrations_and_tells_the_hook),
+        cmocka_unit_test(restore_finished_jobs),
         cmocka_unit_test(remembered_are_bounded_by_max_jobs),
         cmocka_unit_test(sync_relisting_remembered_job_at_the_bound),
         cmocka_unit_test(post_validates_and_bounds),

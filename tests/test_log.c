@@ -167,7 +167,7 @@ static const char *check_json(struct cap *c, const char *line, size_t len, const
 /* The next line must be logfmt at level with exactly this escaped message. */
 static void expect_logfmt(struct cap *c, const char *level, const char *msg)
 {
-    size_t len, ml;
+    size_t len = 0, ml;
     const char *line = cap_next(c, &len), *m;
 
     assert_non_null(line);
@@ -178,7 +178,7 @@ static void expect_logfmt(struct cap *c, const char *level, const char *msg)
 
 static void expect_json(struct cap *c, const char *level, const char *msg)
 {
-    size_t len, ml;
+    size_t len = 0, ml;
     const char *line = cap_next(c, &len), *m;
 
     assert_non_null(line);
@@ -522,7 +522,7 @@ static void test_cut_all_multibyte(void **state)
     want = repeat("\xc3\xa9", 2, LOG_MSG_MAX / 2 - 1, "...");
     log_info("%s%s", "x", m);
     {
-        size_t len, ml;
+        size_t len = 0, ml;
         const char *line = cap_next(c, &len), *got;
 
         assert_non_null(line);

@@ -103,6 +103,34 @@ function(elb_test_libfuzzer var cc)
   set(${var} ${ok} PARENT_SCOPE)
 endfunction()
 
+# elb_test_python_module(VAR MODULE PACKAGE pkg... FOR test...): VAR is Debian's python3
+# (/usr/bin, the interpreter Debian's python3-* packages install for, not a python3 earlier
+# in PATH such as pyenv's) when it imports MODULE; false (the miss recorded) otherwise.
+function(elb_test_python_module var module)
+  cmake_parse_arguments(PARSE_ARGV 2 A "" "" "PACKAGE;FOR")
+  if(NOT A_PACKAGE OR NOT A_FOR)
+    message(FATAL_ERROR "elb_test_python_module(${var}): PACKAGE and FOR are required")
+  endif()
+  _elb_test_package("${A_PACKAGE}")
+  set(ok FALSE)
+  if(NOT module IN_LIST ELB_FAKE_MISSING)
+    find_program(${var} NAMES python3 PATHS /usr/bin NO_DEFAULT_PATH)
+    if(${var})
+      execute_process(COMMAND ${${var}} -c "import ${module}" RESULT_VARIABLE rc
+                      OUTPUT_QUIET ERROR_QUIET)
+      if(rc EQUAL 0)
+        set(ok TRUE)
+      endif()
+    endif()
+  endif()
+  if(ok)
+    set(${var} ${${var}} PARENT_SCOPE)
+  else()
+    set(${var} "${var}-NOTFOUND" PARENT_SCOPE)
+    _elb_test_missing_package("${module}" "${A_PACKAGE}" "${A_FOR}")
+  endif()
+endfunction()
+
 # elb_test_ipv6_loopback(VAR FOR test...): VAR is true when ::1 is on the loopback
 # interface; the IPv6 cases of the tests FOR skip themselves without it.
 function(elb_test_ipv6_loopback var)

@@ -29,14 +29,15 @@ configure() {
 }
 
 # 1. strict
-if configure strict "-DELB_FAKE_MISSING=cmocka;promtool;valgrind;systemd-analyze"; then
-  bad "strict: configuration succeeded with cmocka, promtool, valgrind, systemd-analyze missing"
+if configure strict "-DELB_FAKE_MISSING=cmocka;promtool;valgrind;systemd-analyze;prometheus-alertmanager"; then
+  bad "strict: configuration succeeded with cmocka, promtool, valgrind, systemd-analyze, prometheus-alertmanager missing"
 else
   ok "strict: configuration fails"
 fi
 log=$work/strict.log
 for want in "cmocka (apt-get install libcmocka-dev)" "promtool (apt-get install prometheus)" \
-  "valgrind (apt-get install valgrind)" "systemd-analyze (apt-get install systemd)"; do
+  "valgrind (apt-get install valgrind)" "systemd-analyze (apt-get install systemd)" \
+  "prometheus-alertmanager (apt-get install prometheus-alertmanager)"; do
   if has "$log" "missing test tools:" && has "$log" "$want"; then
     ok "strict: the error names $want"
   else
@@ -55,11 +56,12 @@ fi
 # 2. partial run, asked for by name (with the fuzzers, so that every lookup runs)
 f2=0
 if configure partial -DELB_ALLOW_MISSING_TOOLS=ON -DELB_FUZZ=ON \
-  "-DELB_FAKE_MISSING=valgrind;systemd-analyze;chromium"; then
+  "-DELB_FAKE_MISSING=valgrind;systemd-analyze;chromium;prometheus-alertmanager"; then
   ok "partial: configuration works"
   log=$work/partial.log
   for want in "valgrind (apt-get install valgrind)" "systemd-analyze (apt-get install systemd)" \
-    "chromium (apt-get install chromium)"; do
+    "chromium (apt-get install chromium)" \
+    "prometheus-alertmanager (apt-get install prometheus-alertmanager)"; do
     if has "$log" "$want"; then ok "partial: the warning names $want"; else bad "partial: no $want" && f2=1; fi
   done
   if grep -q '^CMake Warning' "$log" && has "$log" "left out:"; then
@@ -72,7 +74,7 @@ if configure partial -DELB_ALLOW_MISSING_TOOLS=ON -DELB_FUZZ=ON \
     shellcheck fuzz_job dashboards_promql; do
     if grep -qx "$t" <<<"$tests"; then ok "partial: $t registered"; else bad "partial: $t not registered" && f2=1; fi
   done
-  for t in valgrind systemd_unit browser_landing; do
+  for t in valgrind systemd_unit browser_landing alertmanager_e2e; do
     if grep -qx "$t" <<<"$tests"; then bad "partial: $t registered" && f2=1; else ok "partial: $t left out"; fi
   done
   # Every package the lookups name is installed by packaging/dev.sh test.

@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 #include "secret.h"
+#include "websec.h"
 
 const char *cfg_show(char buf[CONFIG_SHOW_BUF], const char *s, size_t n)
 {
@@ -281,6 +282,25 @@ static void check_ca_file(struct parse *p)
 }
 
 /*
+ * Is --web.config.file usable: does it parse, are the certificates, key and
+ * CA it names readable and right, are its users' hashes bcrypt? One problem
+ * per line of what websec says.
+ */
+static void check_web_config(struct parse *p)
+{
+    char who[CONFIG_ORIGIN_MAX], why[WEBSEC_ERR_MAX];
+    const char *line, *nl;
+
+    if (!p->c->web_config_file || websec_validate(p->c->web_config_file, why, sizeof(why)) == 0)
+        return;
+    p->who = cfg_setting_origin(p->c, S_WEB_CONFIG_FILE, who, sizeof(who));
+    for (line = why; line; line = nl ? nl + 1 : NULL) {
+        nl = strchr(line, '\n');
+        cfg_problem(p, "%.*s", nl ? (int)(nl - line) : (int)strlen(line), line);
+    }
+}
+
+/*
  * The checks that need every layer merged. With secrets_ok 0 (a secret could
  * not be read, already reported) the auth method is not judged again.
  */
@@ -289,6 +309,7 @@ static void validate(struct parse *p, int secrets_ok)
     struct config *c = p->c;
 
     check_ca_file(p);
+    check_web_config(p);
     if (stop(p) || c->demo)
         return;
     p->who = NULL;

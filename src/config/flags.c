@@ -34,10 +34,11 @@
 #define CONFIG_DURATION_MAX_MS                                                                     \
     (365ull * 24 * 3600 * 1000) /* keeps deadline sums far from overflow */
 #define CONFIG_CONCURRENCY_MAX 256
-#define CONFIG_DURATION_TEXT 32   /* duration_format output */
-#define CONFIG_USAGE_WIDTH 80     /* columns of the --help text */
-#define CONFIG_USAGE_TEXT_MAX 640 /* bytes of one flag's help paragraph */
-#define CONFIG_WHO_MAX 96         /* bytes of "--flag-name" */
+#define CONFIG_DURATION_TEXT 32 /* duration_format output */
+#define CONFIG_USAGE_WIDTH 80   /* columns of the --help text */
+#define CONFIG_USAGE_TEXT_MAX                                                                      \
+    (CONFIG_SHOW_BUF + 1024) /* one help paragraph: text, "Known: ...", default */
+#define CONFIG_WHO_MAX 96    /* bytes of "--flag-name" */
 
 #define LISTEN_RULE "(use host:port, :port or [v6]:port)"
 
@@ -811,11 +812,11 @@ void config_usage(FILE *out)
         known[0] = '\0';
         if (f->set == set_profile)
             cfg_known_profiles(known, sizeof(known));
-        /* a help text longer than the buffer is printed cut (none is: CONFIG_USAGE_TEXT_MAX) */
+        /* a help text past CONFIG_USAGE_TEXT_MAX is cut (a Debug build's gcc insists on a look) */
         if (snprintf(text, sizeof(text), "%s%s%s%s%s%s%s", f->help, known[0] ? " Known: " : "",
                      known, known[0] ? "." : "", def ? " (default: " : "", def ? def : "",
-                     def ? ")" : "") < 0)
-            text[0] = '\0';
+                     def ? ")" : "") >= (int)sizeof(text))
+            text[sizeof(text) - 1] = '\0';
         print_wrapped(out, text, 6);
     }
     fputs("\n"

@@ -19,7 +19,8 @@
  * with the reason (bad signature: "verify aksk signature fail"), and an
  * X-Project-Id other than the project is 403 ELB.1001. Order of checks: path
  * (404), method (405, Allow: GET), credentials (401), project (403), fault
- * mode, job script. Unknown job ids answer
+ * mode, job script. Unknown job ids (but the synthetic "b0..." ones of
+ * packaging/bench.sh, see reply_synthetic) answer
  * 404 `{"message":"Job not found","code":"ELB.1017"}` (shape 3). JSON answers
  * carry `Content-Type: application/json;charset=utf-8`.
  *
@@ -1142,6 +1143,71 @@ out:
     return ret;
 }
 
+/*
+ * Synthetic jobs, for packaging/bench.sh: a classic ELB job ID of "b0" and 30
+ * lowercase hex digits answers a job made up from the ID (FNV-1a of it picks
+ * everything): 80 % SUCCESS, 10 % RUNNING, 3 % INIT, 7 % FAIL with an error
+ * code and a fail_reason; five job types; a load balancer ID for 70 %;
+ * sub-jobs for 20 %. Real answers' shape and size, ten thousand distinct
+ * ones, without a script. No other ID is affected (scripted IDs are not of
+ * this form; any other unknown ID is still 404).
+ */
+#define SYNTH_ID_LEN 32
+
+static int synthetic_id(const char *id, size_t len)
+{
+    size_t i;
+
+    if (len != SYNTH_ID_LEN || id[0] != 'b' || id[1] != '0')
+        return 0;
+    for (i = 2; i < len; i++)
+        if (!((id[i] >= '0' && id[i] <= '9') || (id[i] >= 'a' && id[i] <= 'f')))
+            return 0;
+    return 1;
+}
+
+static enum MHD_Result reply_synthetic(struct MHD_Connection *conn, const char *id)
+{
+    static const char *const types[] = {"createELB", "deleteELB", "modifyELB", "batchCreateMembers",
+                                        "createListener"};
+    char body[2048], lb[64] = "{}", subs[256] = "";
+    uint64_t h = 14695981039346656037u;
+    unsigned roll, begin_ms, dur_ms;
+    const char *status;
+    size_t i;
+    int n;
+
+    for (i = 0; i < SYNTH_ID_LEN; i++)
+        h = (h ^ (unsigned char)id[i]) * 1099511628211u;
+    roll = (unsigned)(h % 100);
+    status = roll < 80 ? "SUCCESS" : roll < 90 ? "RUNNING" : roll < 93 ? "INIT" : "FAIL";
+    begin_ms = (unsigned)((h >> 8) % 86400000u);
+    dur_ms = (unsigned)((h >> 40) % 600000u);
+    if ((h >> 20) % 10 < 7)
+        snprintf(lb, sizeof(lb), "{\"elb\":{\"id\":\"%016llx%016llx\"}}", (unsigned long long)h,
+                 (unsigned long long)(h * 31));
+    if ((h >> 24) % 5 == 0)
+        snprintf(subs, sizeof(subs),
+                 ",\"sub_jobs\":[{\"status\":\"SUCCESS\",\"job_id\":\"%.30s01\",\"job_type\":"
+                 "\"createMember\",\"entities\":{}},{\"status\":\"%s\",\"job_id\":\"%.30s02\","
+                 "\"job_type\":\"createMember\",\"entities\":{}}]",
+                 id, status, id);
+    n = snprintf(body, sizeof(body),
+                 "{\"status\":\"%s\",\"entities\":%s,\"job_id\":\"%s\",\"job_type\":\"%s\","
+                 "\"begin_time\":\"2026-11-28T%02u:%02u:%02u.%03uZ\",\"end_time\":\"%s%s\","
+                 "\"error_code\":%s,\"fail_reason\":%s%s}",
+                 status, lb, id, types[(h >> 12) % 5], begin_ms / 3600000, begin_ms / 60000 % 60,
+                 begin_ms / 1000 % 60, begin_ms % 1000,
+                 roll < 80 || roll >= 93 ? "2026-11-28T23:59:59." : "",
+                 roll < 80 || roll >= 93 ? (dur_ms % 2 ? "500Z" : "125Z") : "",
+                 roll >= 93 ? "\"ELB.1003\"" : "null",
+                 roll >= 93 ? "\"Quota exceeded: \\\"elb\\\" limit 10 in this project\"" : "null",
+                 subs);
+    if (n < 0 || (size_t)n >= sizeof(body))
+        return reply(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, CT_JSON, "{}");
+    return reply_ex(conn, MHD_HTTP_OK, CT_JSON, body, (size_t)n, 0, NULL, NULL);
+}
+
 /* The request's headers, for the AK/SK check. */
 struct sim_headers {
     struct sim_aksk_header h[SIM_AKSK_HEADERS_MAX];
@@ -1276,6 +1342,8 @@ static enum MHD_Result serve_api(struct sim *s, struct MHD_Connection *conn, con
     if (fault != FAULT_NONE)
         return reply_fault(s, conn, fault);
 
+    if (!j && kind == PATH_ELB_V1 && synthetic_id(id, id_len))
+        return reply_synthetic(conn, id);
     if (!j)
         return reply(conn, MHD_HTTP_NOT_FOUND, CT_JSON, job_paths[kind].not_found);
     if (j->kind == SK_PROGRESS)

@@ -143,7 +143,7 @@ static int target_parts(const char *t, const char **path, size_t *path_len, cons
 
 static int put_path(struct strbuf *b, const char *p, size_t n)
 {
-    char *raw = malloc(n + 1);
+    char *raw = calloc(1, n + 1); /* zeroed: GCC -O3 cannot see unescape() set it */
     long k;
     int rc;
 

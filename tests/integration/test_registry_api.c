@@ -11,14 +11,18 @@
  * exactly what is wrong. Without the flags the API is read-only and
  * /-/reload is refused; with --web.enable-lifecycle POST /-/reload does what
  * SIGHUP does and says whether it worked. Retention takes a finished job out
- * of the per-job views. With the store stub, a registration the store refuses
- * is answered 500 and taken back.
+ * of the per-job views. A registration the store cannot write (the log may
+ * not grow: RLIMIT_FSIZE on the running exporter) is answered 500 and taken
+ * back, and is not there after a restart.
  */
+#define _GNU_SOURCE /* prlimit */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -505,7 +509,10 @@ static void test_reload_over_http(void **state)
     finish();
 }
 
-/* Past --jobs.retention a finished job leaves the per-job views; the counters keep it. */
+/*
+ * Past --jobs.retention a finished job leaves the per-job views, and its
+ * registration ends; the counters keep it.
+ */
 static void test_retention_in_the_api(void **state)
 {
     const char *flags[] = {"--web.enable-admin-api", "--poll.interval=1s", "--jobs.retention=2s",
@@ -531,7 +538,8 @@ static void test_retention_in_the_api(void **state)
     assert_int_equal(h_scrape(url, &e), 0);
     H_EXPECT_ABSENT(&e, "elb_job_status", "job_id=\"" J_DEL "\"");
     H_EXPECT(&e, "elb_jobs_finished_total", "job_type=\"deleteELB\"", 1);
-    H_EXPECT(&e, "elb_job_exporter_tracked_jobs", "", 1); /* still registered, retired */
+    /* the retention ended the registration too (README, "Durable store"): nothing tracked */
+    H_EXPECT(&e, "elb_job_exporter_tracked_jobs", "", 0);
     h_expo_free(&e);
     call("GET", "/api/v1/jobs", NULL, NULL, &r);
     assert_non_null(strstr(r.body, "\"total\":0"));
@@ -539,43 +547,88 @@ static void test_retention_in_the_api(void **state)
     finish();
 }
 
-#ifdef ELB_STORE_STUB
-/* A registration the store cannot make durable is refused (500) and taken back. */
+/* dir/store.log's size now; -1 when it cannot be read. */
+static long long log_size(const char *dir)
+{
+    char path[H_PATH_MAX + 16];
+    struct stat st;
+
+    h_fmt(path, sizeof(path), "%s/store.log", dir);
+    return stat(path, &st) == 0 ? (long long)st.st_size : -1;
+}
+
+/*
+ * Set the running exporter's soft RLIMIT_FSIZE (bytes; RLIM_INFINITY: none),
+ * under its hard one, which stays: raising it back needs no privilege.
+ */
+static void exporter_fsize(rlim_t bytes)
+{
+    struct rlimit rl;
+
+    if (prlimit(ev.exp.pid, RLIMIT_FSIZE, NULL, &rl) != 0)
+        fail_msg("prlimit(RLIMIT_FSIZE) of the exporter: %s", strerror(errno));
+    rl.rlim_cur = bytes < rl.rlim_max ? bytes : rl.rlim_max;
+    if (prlimit(ev.exp.pid, RLIMIT_FSIZE, &rl, NULL) != 0)
+        fail_msg("prlimit(RLIMIT_FSIZE) on the exporter: %s", strerror(errno));
+}
+
+/*
+ * A registration the store cannot make durable is refused (500) and taken
+ * back: the store's log may not grow (RLIMIT_FSIZE set on the running
+ * exporter to the log's size, so the next append fails with EFBIG, as a full
+ * disk would fail it with ENOSPC). The failure is counted; once the log may
+ * grow again registrations work, and after a restart only the acknowledged one
+ * is back.
+ */
 static void test_store_refusal_takes_it_back(void **state)
 {
-    static const char *const env[] = {"OS_AUTH_TOKEN=" H_SIM_TOKEN, "ELB_STORE_STUB_FAIL=1", NULL};
-    const struct h_spawn_opts o = {.env_add = env};
-    char endpoint[H_URL_MAX], store[H_PATH_MAX + 32];
+    char store_dir[H_PATH_MAX + 16], store_flag[H_PATH_MAX + 32];
+    const char *extra[] = {"--web.enable-admin-api", "--poll.interval=1s", store_flag, NULL};
     struct code_of gone = {"/api/v1/jobs/" J_DEL, 404};
-    uint16_t port;
+    struct code_of back = {"/api/v1/jobs/" J_INIT, 200};
+    struct h_resp r;
+    long long size;
 
     (void)state;
     memset(&ev, 0, sizeof(ev));
     assert_int_equal(h_test_dir("registry_store", ev.dir, sizeof(ev.dir)), 0);
+    h_fmt(store_dir, sizeof(store_dir), "%s/store", ev.dir);
+    h_fmt(store_flag, sizeof(store_flag), "--storage.path=%s", store_dir);
     assert_int_equal(h_start_sim(&ev.sim, ev.dir, 3000, ev.sim_base, sizeof(ev.sim_base)), 0);
-    h_fmt(endpoint, sizeof(endpoint), "--elb.endpoint=%s", ev.sim_base);
-    h_fmt(store, sizeof(store), "--storage.path=%s", ev.dir);
-    {
-        const char *argv[] = {EXPORTER_PATH,
-                              endpoint,
-                              "--elb.project-id=" H_SIM_PROJECT,
-                              "--web.listen-address=127.0.0.1:0",
-                              "--web.enable-admin-api",
-                              "--poll.interval=1s",
-                              store,
-                              NULL};
-        assert_int_equal(h_spawn(&ev.exp, ev.dir, "exporter", argv, &o), 0);
-    }
-    assert_int_equal(h_wait_listening(&ev.exp, 1, START_TIMEOUT_S, ev.base, sizeof(ev.base), &port),
+    assert_int_equal(h_start_exporter(&ev.exp, ev.dir, "exporter", ev.sim_base, extra, NULL,
+                                      START_TIMEOUT_S, ev.base, sizeof(ev.base)),
                      0);
+    size = log_size(store_dir);
+    assert_true(size > 0);
+    exporter_fsize((rlim_t)size);
+
     refused("POST", "/api/v1/jobs", "{\"job_id\":\"" J_DEL "\"}", NULL, 500,
             "cannot store the registration of elb-v1:" J_DEL
-            " durably (Input/output error); it is not registered");
+            " durably (File too large); it is not registered");
     assert_int_equal(h_wait_for(WAIT_TIMEOUT_S, answers, &gone), 0);
     H_WAIT_METRIC(ev.base, "elb_job_exporter_tracked_jobs", "", 0, WAIT_TIMEOUT_S);
+    /* the registration's record, and the job's finished one when its first poll was quicker */
+    H_WAIT_METRIC_GE(ev.base, "elb_job_exporter_store_write_errors_total", "", 1, WAIT_TIMEOUT_S);
+    assert_int_equal(log_size(store_dir), size); /* nothing half-written stays */
+
+    /* room again: the store goes on */
+    exporter_fsize(RLIM_INFINITY);
+    call("POST", "/api/v1/jobs", "{\"job_id\":\"" J_INIT "\"}", NULL, &r);
+    if (r.code != 201)
+        fail_msg("want 201, got %ld: %s", r.code, r.body);
+    h_resp_free(&r);
+    assert_true(log_size(store_dir) > size);
+    H_STOP_CLEAN(&ev.exp, 5.0 * IT_TIME_SCALE);
+
+    /* a restart brings back what was acknowledged, and only that */
+    memset(&ev.exp, 0, sizeof(ev.exp));
+    assert_int_equal(h_start_exporter(&ev.exp, ev.dir, "exporter2", ev.sim_base, extra, NULL,
+                                      START_TIMEOUT_S, ev.base, sizeof(ev.base)),
+                     0);
+    assert_int_equal(h_wait_for(WAIT_TIMEOUT_S, answers, &back), 0);
+    refused("GET", "/api/v1/jobs/" J_DEL, NULL, NULL, 404, "job elb-v1:" J_DEL " is not tracked");
     finish();
 }
-#endif
 
 int main(void)
 {
@@ -585,9 +638,7 @@ int main(void)
         cmocka_unit_test_teardown(test_read_only_without_the_flags, h_teardown),
         cmocka_unit_test_teardown(test_reload_over_http, h_teardown),
         cmocka_unit_test_teardown(test_retention_in_the_api, h_teardown),
-#ifdef ELB_STORE_STUB
         cmocka_unit_test_teardown(test_store_refusal_takes_it_back, h_teardown),
-#endif
     };
 
     return cmocka_run_group_tests(tests, h_group_setup, h_group_teardown);
