@@ -119,9 +119,10 @@ int expfmt_job_duration(const struct expfmt_job *j, double *out);
  * renderings, and one pass over the jobs instead of two.
  */
 /*
- * OpenMetrics pieces: two per family at most, and # EOF. 51 families with
- * every optional one (HTTP server, store, web config, jobs file); room to spare,
- * since a family added past it fails every rendering (test_expfmt renders them all).
+ * OpenMetrics pieces: two per family at most, and # EOF. 53 families with
+ * every optional one (HTTP server, store, web config, jobs file): 107 pieces;
+ * room to spare, since a family added past it fails every rendering
+ * (test_expfmt renders them all and counts them).
  */
 #define EXPFMT_SPANS_MAX 128
 

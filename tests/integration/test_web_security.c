@@ -20,6 +20,9 @@
  * - --web.max-requests=1 answers 503 to a second request while a first one
  *   is held open by a client that does not read a large answer;
  * - rate_limit answers 429 past its burst;
+ * - the registration API is behind the same gate (401 before its body is
+ *   read, 201 after bcrypt's suspension), its answers carry the headers, and
+ *   its waiters hold no place of --web.max-requests;
  * - a bad web config stops the start (exit 2) and fails --config.check
  *   (exit 1), naming the file and the place;
  * - a real Prometheus scrapes the exporter over HTTPS with basic_auth and
@@ -28,6 +31,7 @@
 #include <crypt.h>
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <arpa/inet.h>
@@ -62,6 +66,12 @@
 #define BIG_JOBS 2000  /* jobs whose exposition (~1.2 MB) no socket buffer below holds */
 #define SMALL_RCVBUF 2048
 #define SMALL_MSS 536
+#define API_WAITERS 3 /* one more than --web.max-requests */
+#if IT_TIME_SCALE > 1
+#define API_WAIT "24s" /* the waiters' ?wait= */
+#else
+#define API_WAIT "8s"
+#endif
 
 #define PASSWORD "correct horse battery staple"
 
@@ -251,6 +261,7 @@ struct client {
     const char *user, *pass; /* basic auth; NULL: none */
     const char *cert, *key;  /* client certificate; NULL: none */
     const char *header;      /* one more request header, or NULL */
+    const char *post;        /* a JSON body to POST instead of a GET, or NULL */
 };
 
 struct answer {
@@ -282,7 +293,10 @@ static size_t collect(char *data, size_t size, size_t nmemb, void *ctx)
     return add;
 }
 
-/* GET base + path as c, on a new connection, verifying the server against the test CA. */
+/*
+ * GET (or POST c->post to) base + path as c, on a new connection, verifying
+ * the server against the test CA.
+ */
 static void get(const char *base, const char *path, const struct client *c, struct answer *a)
 {
     struct buf body = {0}, hdr = {0};
@@ -317,10 +331,14 @@ static void get(const char *base, const char *path, const struct client *c, stru
         curl_easy_setopt(h, CURLOPT_SSLCERT, c->cert);
         curl_easy_setopt(h, CURLOPT_SSLKEY, c->key);
     }
-    if (c && c->header) {
-        hl = curl_slist_append(NULL, c->header);
-        curl_easy_setopt(h, CURLOPT_HTTPHEADER, hl);
+    if (c && c->header)
+        hl = curl_slist_append(hl, c->header);
+    if (c && c->post) {
+        hl = curl_slist_append(hl, "Content-Type: application/json");
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, c->post);
     }
+    if (hl)
+        curl_easy_setopt(h, CURLOPT_HTTPHEADER, hl);
     t0 = h_mono();
     a->curl_rc = (int)curl_easy_perform(h);
     a->secs = h_mono() - t0;
@@ -501,11 +519,11 @@ static void test_https_basic_auth_headers(void **state)
 {
     static const char *const paths[] = {"/metrics",     "/",    "/-/healthy", "/-/ready",
                                         "/api/v1/jobs", "/nope"};
-    const struct client alice = {"alice", PASSWORD, NULL, NULL, NULL};
-    const struct client wrong = {"alice", "wrong password", NULL, NULL, NULL};
-    const struct client mallory = {"mallory", "wrong password", NULL, NULL, NULL};
-    const struct client empty = {"alice", "", NULL, NULL, NULL};
-    const struct client garbled = {NULL, NULL, NULL, NULL, "Authorization: Basic !!!"};
+    const struct client alice = {"alice", PASSWORD, NULL, NULL, NULL, NULL};
+    const struct client wrong = {"alice", "wrong password", NULL, NULL, NULL, NULL};
+    const struct client mallory = {"mallory", "wrong password", NULL, NULL, NULL, NULL};
+    const struct client empty = {"alice", "", NULL, NULL, NULL, NULL};
+    const struct client garbled = {NULL, NULL, NULL, NULL, "Authorization: Basic !!!", NULL};
     double t_wrong[SAMPLES], t_unknown[SAMPLES], t_cached[SAMPLES], m_wrong, m_unknown, m_cached;
     char yml[2048], v[256], *plain;
     char base[H_URL_MAX];
@@ -626,8 +644,8 @@ static void test_https_basic_auth_headers(void **state)
 /* RequireAndVerifyClientCert: refused in the handshake without the right certificate. */
 static void test_client_certificates(void **state)
 {
-    const struct client prom = {NULL, NULL, cli_pem, cli_key, NULL};
-    const struct client stranger = {NULL, NULL, other_pem, other_key, NULL};
+    const struct client prom = {NULL, NULL, cli_pem, cli_key, NULL, NULL};
+    const struct client stranger = {NULL, NULL, other_pem, other_key, NULL, NULL};
     static const char tls[] = "tls_server_config:\n"
                               "  cert_file: server.pem\n"
                               "  key_file: server.key\n"
@@ -973,7 +991,7 @@ static int cond_up(void *ctx)
 
 static void test_prometheus_scrapes_https_with_basic_auth(void **state)
 {
-    const struct client alice = {"alice", PASSWORD, NULL, NULL, NULL};
+    const struct client alice = {"alice", PASSWORD, NULL, NULL, NULL, NULL};
     char base[H_URL_MAX], yml[2048], cfg[H_PATH_MAX], pw[H_PATH_MAX];
     struct h_proc sim, exp, prom;
 
@@ -1021,6 +1039,91 @@ static void test_prometheus_scrapes_https_with_basic_auth(void **state)
     H_STOP_CLEAN(&sim, 5.0 * IT_TIME_SCALE);
 }
 
+struct waiter {
+    const char *base;
+    const struct client *c;
+    struct answer a;
+};
+
+static void *waiter_main(void *arg)
+{
+    struct waiter *w = arg;
+
+    get(w->base, "/api/v1/jobs/" J_INIT "?wait=" API_WAIT, w->c, &w->a);
+    return NULL;
+}
+
+/*
+ * The registration API is behind the same gate as every path, and its answers
+ * carry the web config's headers: a POST without credentials is 401 (its body
+ * unread); with them (the first check is bcrypt's, off the server's thread,
+ * the request suspended meanwhile) it is 201, JSON, with the headers. Waiters
+ * hold no place of --web.max-requests: with a limit of 2 and 3 requests
+ * waiting, a scrape and a health check are served at once, and every waiter
+ * is answered 200 when its wait ends.
+ */
+static void test_api_behind_the_gate(void **state)
+{
+    const struct client alice = {"alice", PASSWORD, NULL, NULL, NULL, NULL};
+    const struct client post_alice = {"alice", PASSWORD, NULL,
+                                      NULL,    NULL,     "{\"job_id\":\"" J_INIT "\"}"};
+    const struct client post_nobody = {NULL, NULL, NULL, NULL, NULL, "{\"job_id\":\"" J_INIT "\"}"};
+    const char *extra[] = {"--web.enable-admin-api", "--web.max-requests=2", NULL};
+    struct waiter w[API_WAITERS];
+    pthread_t th[API_WAITERS];
+    char yml[2048], v[256], base[H_URL_MAX];
+    struct h_proc sim, exp;
+    struct answer a;
+    int i;
+
+    (void)state;
+    assert_int_equal(h_test_dir("web_security_api", dir, sizeof(dir)), 0);
+    copy_in(srv1_pem, "server.pem");
+    copy_in(srv1_key, "server.key");
+    h_fmt(yml, sizeof(yml),
+          "tls_server_config:\n  cert_file: server.pem\n  key_file: server.key\n%s"
+          "basic_auth_users:\n  alice: %s\n",
+          headers_yml, alice_hash);
+    put("web.yml", yml);
+    start(&sim, &exp, 1, extra, base, sizeof(base));
+
+    get(base, "/api/v1/jobs", &post_nobody, &a);
+    if (a.code != 401)
+        fail_msg("POST /api/v1/jobs without credentials: %ld, want 401", a.code);
+    assert_non_null(header(&a, "WWW-Authenticate", v, sizeof(v)));
+    assert_string_equal(header(&a, "X-Frame-Options", v, sizeof(v)), "deny");
+    answer_free(&a);
+
+    get(base, "/api/v1/jobs", &post_alice, &a);
+    if (a.code != 201)
+        fail_msg("POST /api/v1/jobs as alice: %ld, want 201: %s", a.code, a.body);
+    assert_string_equal(header(&a, "Content-Type", v, sizeof(v)), "application/json");
+    assert_string_equal(header(&a, "X-Frame-Options", v, sizeof(v)), "deny");
+    assert_string_equal(header(&a, "Strict-Transport-Security", v, sizeof(v)), "max-age=63072000");
+    answer_free(&a);
+
+    for (i = 0; i < API_WAITERS; i++) {
+        w[i] = (struct waiter){.base = base, .c = &alice};
+        assert_int_equal(pthread_create(&th[i], NULL, waiter_main, &w[i]), 0);
+    }
+    wait_metric(base, &alice, "elb_job_exporter_http_waiting_requests", "", API_WAITERS, 0);
+    /* 3 waiting, a limit of 2: the others are served */
+    expect_code(base, "/metrics", &alice, 200);
+    expect_code(base, "/-/healthy", &alice, 200);
+    for (i = 0; i < API_WAITERS; i++)
+        pthread_join(th[i], NULL);
+    for (i = 0; i < API_WAITERS; i++) {
+        if (w[i].a.code != 200 || !strstr(w[i].a.body, "\"finished\":false"))
+            fail_msg("waiter %d: %ld: %s", i, w[i].a.code, w[i].a.body);
+        assert_string_equal(header(&w[i].a, "X-Frame-Options", v, sizeof(v)), "deny");
+        answer_free(&w[i].a);
+    }
+    expect_metric(base, &alice, "elb_job_exporter_http_requests_refused_total",
+                  "reason=\"max_requests\"", 0);
+    H_STOP_CLEAN(&exp, 5.0 * IT_TIME_SCALE);
+    H_STOP_CLEAN(&sim, 5.0 * IT_TIME_SCALE);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1029,6 +1132,7 @@ int main(void)
         cmocka_unit_test_teardown(test_certificate_rotation, h_teardown),
         cmocka_unit_test_teardown(test_max_requests, h_teardown),
         cmocka_unit_test_teardown(test_rate_limit, h_teardown),
+        cmocka_unit_test_teardown(test_api_behind_the_gate, h_teardown),
         cmocka_unit_test_teardown(test_bad_web_config, h_teardown),
         cmocka_unit_test_teardown(test_prometheus_scrapes_https_with_basic_auth, h_teardown),
     };
