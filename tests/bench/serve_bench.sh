@@ -231,8 +231,9 @@ hold_sim() {
 jobs_file() {
   local f=$work/jobs.$1 i
   if [ ! -f "$f" ]; then
-    # IDs the simulator does not know, as packaging/bench.sh: each answers 404, so UNKNOWN
-    for ((i = 0; i < $1; i++)); do printf '5e%030x\n' "$i"; done >"$f"
+    # the simulator's synthetic jobs, as packaging/bench.sh: realistic answers made up from
+    # the ID (mostly SUCCESS, some RUNNING, INIT, FAIL; resources, sub-jobs)
+    for ((i = 0; i < $1; i++)); do printf 'b0%030x\n' "$((i * 2654435761 % 4294967296))"; done >"$f"
   fi
   echo "$f"
 }
