@@ -23,8 +23,9 @@
 #      it with the unit's ExecReload=; stop it with SIGTERM (exit 0);
 #   4. upgrade to a newer version of the same package: the edited conffiles stay as edited,
 #      dpkg asks nothing;
-#   5. dpkg -r: nothing is left but the configuration (conffiles), the state directory, the
-#      system user, dpkg's and man-db's records; dpkg -P: not even the configuration.
+#   5. dpkg -r: nothing is left but the configuration (conffiles), the state directory (with
+#      the store the run of step 3 left in it), the system user, dpkg's and man-db's records;
+#      dpkg -P: not even the configuration.
 # .rpm (when given): rpm -i --nodeps (this machine's rpm database knows no Debian package),
 # the user and the state directory from %pre/%post, the files and modes; rpm -e leaves the
 # state directory, the user and rpm's database, nothing else.
@@ -111,7 +112,7 @@ leftovers() {
 # directory, the administrator's enablement of the unit and deb-systemd-helper's record of it,
 # which purge takes away.
 RECORDS='^etc/credstore(/elb_job_exporter\.token)?$|^etc/(passwd|group|shadow|gshadow)-?$|^etc/\.pwd\.lock$|^var/log/dpkg\.log$|^var/lib/dpkg(/.*)?$|^var/cache/man(/.*)?$|^var/lib/man-db(/.*)?$'
-AFTER_REMOVE="$RECORDS|^etc/$NAME(/config\.yml|/jobs)?$|^etc/default/$NAME$|^var/lib/$NAME$|^var/lib/systemd/deb-systemd-helper-enabled(/.*)?$|^etc/systemd/system/multi-user\.target\.wants/$NAME\.service$"
+AFTER_REMOVE="$RECORDS|^etc/$NAME(/config\.yml|/jobs)?$|^etc/default/$NAME$|^var/lib/$NAME(/lock|/store\.log)?$|^var/lib/systemd/deb-systemd-helper-enabled(/.*)?$|^etc/systemd/system/multi-user\.target\.wants/$NAME\.service$"
 AFTER_PURGE="$RECORDS"
 
 # ---- processes ----
