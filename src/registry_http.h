@@ -38,7 +38,12 @@
  * Capacity: waiting requests hold a connection each but are not active
  * requests; http.c counts them apart (http_conn_ops.wait_begin), with their
  * own per-address and global caps, so that they never use up the room kept
- * for scrapes.
+ * for scrapes, and a waiter gives back its place of --web.max-requests.
+ *
+ * http.c routes a request here only once its gate (client certificate, rate
+ * limit, basic auth, --web.max-requests) has let it through, before any of
+ * its body is read; every answer goes out through http_conn_ops.queue, which
+ * adds the web config's headers.
  */
 #ifndef ELB_REGISTRY_HTTP_H
 #define ELB_REGISTRY_HTTP_H

@@ -243,21 +243,29 @@ static void start_exporter(unsigned round)
                      0);
 }
 
-/* GET path; the body parsed (the caller frees), with the code in *code. */
-static struct json_doc *get_json(const char *path, long *code)
+/* An answer and its body parsed (the document refers to the body). */
+struct got {
+    struct h_resp r;
+    struct json_doc *d;
+};
+
+/* GET path into g, its body parsed; release with got_free. */
+static void get_json(const char *path, struct got *g)
 {
     char url[H_URL_MAX + 128];
-    struct json_doc *d = NULL;
-    struct h_resp r;
 
+    g->d = NULL;
     h_fmt(url, sizeof(url), "%s%s", ev.base, path);
-    if (h_get(url, &r) != 0)
-        fail_msg("GET %s: no answer (curl %d)", path, r.curl_rc);
-    *code = r.code;
-    if (json_parse(r.body, r.len, &d) != 0)
-        fail_msg("GET %s: %ld, not JSON: %s", path, r.code, r.body);
-    h_resp_free(&r);
-    return d;
+    if (h_get(url, &g->r) != 0)
+        fail_msg("GET %s: no answer (curl %d)", path, g->r.curl_rc);
+    if (json_parse(g->r.body, g->r.len, &g->d) != 0)
+        fail_msg("GET %s: %ld, not JSON: %s", path, g->r.code, g->r.body);
+}
+
+static void got_free(struct got *g)
+{
+    json_free(g->d);
+    h_resp_free(&g->r);
 }
 
 static int is_true(const struct json_doc *d, const char *key)
@@ -271,23 +279,26 @@ static int is_true(const struct json_doc *d, const char *key)
 static void check_all_back(unsigned round)
 {
     char path[128];
-    struct json_doc *d;
     double total = -1;
+    struct got g;
     long code;
     size_t i;
 
     for (i = 0; i < n_acked; i++) {
         h_fmt(path, sizeof(path), "/api/v1/jobs/%s", acked[i]);
-        d = get_json(path, &code);
+        get_json(path, &g);
+        code = g.r.code;
+        got_free(&g);
         if (code != 200)
             fail_msg("start %u: job %s was acknowledged before a kill and is not back (%ld)", round,
                      acked[i], code);
-        json_free(d);
     }
-    d = get_json("/api/v1/jobs?limit=1", &code);
+    get_json("/api/v1/jobs?limit=1", &g);
+    code = g.r.code;
+    if (json_number(g.d, json_get(g.d, 0, "total"), &total) != 0)
+        total = -1;
+    got_free(&g);
     assert_int_equal(code, 200);
-    assert_int_equal(json_number(d, json_get(d, 0, "total"), &total), 0);
-    json_free(d);
     if (total < (double)n_acked || total > (double)n_posted)
         fail_msg("start %u: %.0f jobs tracked, %zu acknowledged, %zu posted", round, total, n_acked,
                  n_posted);
@@ -301,18 +312,21 @@ static void check_finished_not_polled(unsigned round)
 {
     unsigned long long now;
     char path[128];
-    struct json_doc *d;
+    struct got g;
+    int finished;
     long code;
     unsigned k;
 
     for (k = 0; k < round; k++) {
         h_fmt(path, sizeof(path), "/api/v1/jobs/%s", finished_ids[k]);
-        d = get_json(path, &code);
+        get_json(path, &g);
+        code = g.r.code;
+        finished = is_true(g.d, "finished");
+        got_free(&g);
         assert_int_equal(code, 200);
-        if (!is_true(d, "finished"))
+        if (!finished)
             fail_msg("start %u: job %s finished before kill %u and is not finished now", round,
                      finished_ids[k], k);
-        json_free(d);
     }
     if (round == 0)
         return;
