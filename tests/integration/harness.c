@@ -1558,3 +1558,24 @@ int h_sim_requests(const char *sim_base, const char *job_id, unsigned long long 
     h_resp_free(&r);
     return rc;
 }
+
+int h_run_tool(const char *dir, const char *name, const char *const *argv, double timeout_s)
+{
+    struct h_proc p;
+    char sb[64];
+
+    if (h_spawn(&p, dir, name, argv, NULL) != 0)
+        return -1;
+    if (h_proc_wait(&p, timeout_s, NULL) != 0) {
+        h_proc_stop(&p, SIGKILL, 1, NULL);
+        fprintf(stderr, "%s: still running after %.0f s\n", name, timeout_s);
+        h_dump_logs(&p);
+        return -1;
+    }
+    if (!WIFEXITED(p.status) || WEXITSTATUS(p.status) != 0) {
+        fprintf(stderr, "%s: %s\n", name, h_status_str(p.status, sb, sizeof(sb)));
+        h_dump_logs(&p);
+        return -1;
+    }
+    return 0;
+}

@@ -343,4 +343,11 @@ int h_sim_requests(const char *sim_base, const char *job_id, unsigned long long 
  */
 int h_add_scenario_jobs(const char **args, size_t *n, size_t cap);
 
+/*
+ * Run a tool (openssl, promtool, ...) to its end in dir: 0 if it exited 0
+ * within timeout_s, else -1 with the reason and its logs on stderr (killed
+ * when it overran). For set-up outside cmocka assertions.
+ */
+int h_run_tool(const char *dir, const char *name, const char *const *argv, double timeout_s);
+
 #endif

@@ -92,26 +92,10 @@ static char user_hash[CRYPT_OUTPUT_SIZE];
 
 /* ---- set-up: a CA, a server certificate, a bcrypt hash ------------------------------------ */
 
-/* Run a tool to its end in dir; 0 if it exited 0 within TOOL_TIMEOUT_S, else -1 (logs dumped). */
+/* Run a tool to its end in dir (h_run_tool: 0, or -1 with its logs dumped). */
 static int run_tool(const char *name, const char *const *argv)
 {
-    struct h_proc p;
-    char sb[64];
-
-    if (h_spawn(&p, dir, name, argv, NULL) != 0)
-        return -1;
-    if (h_proc_wait(&p, TOOL_TIMEOUT_S, NULL) != 0) {
-        h_proc_stop(&p, SIGKILL, 1, NULL);
-        fprintf(stderr, "%s: still running after %.0f s\n", name, TOOL_TIMEOUT_S);
-        h_dump_logs(&p);
-        return -1;
-    }
-    if (!WIFEXITED(p.status) || WEXITSTATUS(p.status) != 0) {
-        fprintf(stderr, "%s: %s\n", name, h_status_str(p.status, sb, sizeof(sb)));
-        h_dump_logs(&p);
-        return -1;
-    }
-    return 0;
+    return h_run_tool(dir, name, argv, TOOL_TIMEOUT_S);
 }
 
 /* dir/ca.pem (a CA) and dir/server.pem, dir/server.key (P-256, for 127.0.0.1 and localhost). */
